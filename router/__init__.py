@@ -1,0 +1,1 @@
+"""Decoding cables and deciding where they go: pure functions, no I/O."""
