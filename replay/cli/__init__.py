@@ -19,9 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cableroute",
         description="Decode, route, replay and audit diplomatic cable traffic over MQTT.",
     )
-    parser.add_argument(
-        "-v", "--verbose", action="count", default=0, help="more log output (repeatable)"
-    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (repeatable)")
     parser.add_argument("--log-json", action="store_true", help="write logs as JSON lines")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
