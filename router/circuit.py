@@ -1,0 +1,211 @@
+"""One post's outgoing circuit: what is transmitted next, and when each transmission completes.
+
+A circuit is a plain, deterministic object driven entirely by the times it is given. It holds a
+priority queue (FLASH > IMMEDIATE > PRIORITY > ROUTINE, first in first out within a level), sends one
+message at a time at `cps` characters per second, and applies the preemption rules of the primer:
+
+- FLASH interrupts any lower traffic in transmission.
+- IMMEDIATE interrupts PRIORITY or ROUTINE traffic in transmission unless finishing is quicker than
+  restarting: it does not interrupt when the time still needed (remaining) is at most the time already
+  spent on the message (elapsed), i.e. once a message is half sent it is allowed to finish.
+- PRIORITY interrupts ROUTINE traffic only when that ROUTINE message is extra long: more than
+  `EXTRA_LONG_CHARS` characters.
+- Nothing interrupts traffic of its own level or higher.
+
+An interrupted message goes back to the head of its level and is later sent again in full. With
+`fifo=True` precedence is ignored: pure arrival order, never an interruption.
+
+Outage windows `[start, end)`: while the circuit is down nothing is transmitted and traffic queues; a
+transmission in progress when the link goes down is put back at the head of its level and restarted in
+full when it comes back up. A transmission that completes exactly when an outage starts completes.
+
+Completed transmissions are numbered with a channel serial per circuit, from 1, in completion order.
+
+Use: `offer(...)` when a message reaches the circuit, and `step(now)` when `now == due` (the time of
+the circuit's next event). Both return nothing but update `due`; `step` returns the `Sent` that
+completed, if any.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+
+from router.deliveries import Delivery, Sent
+from router.precedence import Precedence
+
+#: A ROUTINE message longer than this (characters) counts as extra long: PRIORITY traffic may interrupt it.
+EXTRA_LONG_CHARS = 20_000
+
+_FLASH = Precedence.FLASH.rank
+_IMMEDIATE = Precedence.IMMEDIATE.rank
+_PRIORITY = Precedence.PRIORITY.rank
+_ROUTINE = Precedence.ROUTINE.rank
+
+# A queued message: (delivery, chars, scheduled_at, enqueued_at, interruptions).
+Job = tuple[Delivery, int, float, float, int]
+
+
+def merge_windows(windows: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Outage windows sorted, with empty ones dropped and overlapping or touching ones merged."""
+    merged: list[tuple[float, float]] = []
+    for start, end in sorted((float(s), float(e)) for s, e in windows if e > s):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def preempts(new_rank: int, current_rank: int, current_chars: int, elapsed: float, remaining: float) -> bool:
+    """Whether a message of level `new_rank` arriving now interrupts the transmission in progress."""
+    if new_rank <= current_rank:
+        return False
+    if new_rank == _FLASH:
+        return True
+    if new_rank == _IMMEDIATE:
+        return remaining > elapsed
+    return current_rank == _ROUTINE and current_chars > EXTRA_LONG_CHARS
+
+
+class Circuit:
+    """One post's outgoing link: priority queue, preemption, link rate, outages and channel serial."""
+
+    __slots__ = (
+        "_finish",
+        "_job",
+        "_levels",
+        "_queued",
+        "_started",
+        "_window",
+        "_windows",
+        "cps",
+        "due",
+        "fifo",
+        "post",
+        "serial",
+    )
+
+    def __init__(
+        self,
+        post: str,
+        cps: float,
+        *,
+        fifo: bool = False,
+        outages: Iterable[tuple[float, float]] = (),
+    ) -> None:
+        if cps <= 0:
+            raise ValueError(f"link rate for {post} must be positive, not {cps}")
+        self.post = post
+        self.cps = float(cps)
+        self.fifo = fifo
+        self.serial = 0
+        #: When the circuit next needs `step`: a completion, an outage start mid-transmission, or the
+        #: end of an outage with traffic waiting. None when idle.
+        self.due: float | None = None
+        self._levels: list[deque[Job]] = [deque(), deque(), deque(), deque()]
+        self._queued = 0
+        self._job: Job | None = None
+        self._started = 0.0
+        self._finish = 0.0
+        self._windows = merge_windows(outages)
+        self._window = 0
+
+    @property
+    def busy(self) -> bool:
+        """True while a message is being transmitted."""
+        return self._job is not None
+
+    @property
+    def queued(self) -> int:
+        """Messages waiting (not counting the one in transmission)."""
+        return self._queued
+
+    def _down_until(self, now: float) -> float | None:
+        """The end of the outage covering `now`, or None when the link is up."""
+        windows = self._windows
+        index = self._window
+        while index < len(windows) and windows[index][1] <= now:
+            index += 1
+        self._window = index
+        if index < len(windows) and windows[index][0] <= now:
+            return windows[index][1]
+        return None
+
+    def offer(self, delivery: Delivery, chars: int, scheduled_at: float, now: float) -> None:
+        """A message for this post reaches the circuit at `now`: queue it, start it or let it preempt."""
+        rank = 0 if self.fifo else delivery.precedence.rank
+        self._levels[rank].append((delivery, chars, scheduled_at, now, 0))
+        self._queued += 1
+        job = self._job
+        if job is None:
+            down_until = self._down_until(now) if self._windows else None
+            if down_until is not None:
+                self.due = down_until
+                return
+            self._start_next(now)
+        elif not self.fifo and preempts(
+            rank, job[0].precedence.rank, job[1], now - self._started, self._finish - now
+        ):
+            self._interrupt()
+            self._start_next(now)
+
+    def _interrupt(self) -> None:
+        """Put the message in transmission back at the head of its level, to be sent again in full."""
+        job = self._job
+        assert job is not None
+        rank = 0 if self.fifo else job[0].precedence.rank
+        self._levels[rank].appendleft((job[0], job[1], job[2], job[3], job[4] + 1))
+        self._queued += 1
+        self._job = None
+
+    def _start_next(self, now: float) -> None:
+        """Start the next message if the link is up and anything waits; set `due`."""
+        if not self._queued:
+            self.due = None
+            return
+        next_start = None
+        if self._windows:
+            down_until = self._down_until(now)
+            if down_until is not None:
+                self.due = down_until
+                return
+            if self._window < len(self._windows):
+                next_start = self._windows[self._window][0]
+        levels = self._levels
+        queue = levels[3] or levels[2] or levels[1] or levels[0]
+        job = queue.popleft()
+        self._queued -= 1
+        self._job = job
+        self._started = now
+        finish = now + job[1] / self.cps
+        self._finish = finish
+        self.due = finish if next_start is None or finish <= next_start else next_start
+
+    def step(self, now: float) -> Sent | None:
+        """Handle the circuit's event at `now` (== `due`): a completion, an outage start or an outage end."""
+        job = self._job
+        sent = None
+        if job is not None:
+            if now >= self._finish:
+                self.serial += 1
+                delivery = job[0]
+                sent = Sent(
+                    cable_id=delivery.cable_id,
+                    post=delivery.post,
+                    role=delivery.role,
+                    precedence=delivery.precedence,
+                    niact=delivery.niact,
+                    channel_serial=self.serial,
+                    chars=job[1],
+                    scheduled_at=job[2],
+                    enqueued_at=job[3],
+                    started_at=self._started,
+                    transmitted_at=self._finish,
+                    interruptions=job[4],
+                )
+                self._job = None
+            else:
+                self._interrupt()
+        self._start_next(now)
+        return sent

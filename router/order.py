@@ -1,0 +1,58 @@
+"""When a cable enters the network, and the order in which a corpus is replayed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from router.model import Cable
+
+
+def _seconds(moment: datetime | None) -> float | None:
+    """Unix seconds for a datetime; a naive datetime is taken to be UTC."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def filing_time(cable: Cable) -> float | None:
+    """The FL3 filing time as Unix seconds, if the header has one."""
+    return _seconds(cable.station.filed) if cable.station is not None else None
+
+
+def dtg_time(cable: Cable) -> float | None:
+    """The FL5 date-time group as Unix seconds, if the header has one."""
+    return _seconds(cable.dtg)
+
+
+def cable_time(cable: Cable) -> float | None:
+    """When the cable enters the network: its FL3 filing time, else its DTG (Unix seconds), else None."""
+    filed = filing_time(cable)
+    return filed if filed is not None else dtg_time(cable)
+
+
+def replay_key(cable: Cable, position: int) -> tuple[int, float, float, int, int]:
+    """The sort key of `replay_order` for a cable at `position` in the input.
+
+    Timed cables first, by filing time (else DTG), then DTG, then precedence (FLASH first), then
+    position; cables with no time at all come last, in input order.
+    """
+    time = cable_time(cable)
+    if time is None:
+        return (1, 0.0, 0.0, 0, position)
+    dtg = dtg_time(cable)
+    level = cable.top_precedence
+    rank = level.rank if level is not None else -1
+    return (0, time, dtg if dtg is not None else time, -rank, position)
+
+
+def replay_order(cables: Iterable[Cable]) -> list[Cable]:
+    """The cables in replay order: filing time, then DTG, precedence high first, then input position.
+
+    Cables with neither a filing time nor a DTG go last, in input order.
+    """
+    keyed = [(replay_key(cable, position), cable) for position, cable in enumerate(cables)]
+    keyed.sort(key=lambda pair: pair[0])
+    return [cable for _, cable in keyed]

@@ -1,0 +1,219 @@
+"""Planning: which posts should receive a cable, at what precedence, in what role, and why.
+
+The rules (see docs/routing.md):
+
+- TO addressees are action, INFO addressees info. A collective stands for its members, each of which
+  inherits the collective line's role, precedence and NIACT (nested collectives are expanded too).
+- `XMT` takes a post out of every collective expansion of the cable; a post named directly on a TO or
+  INFO line is still delivered. Each applied exemption is recorded.
+- `ZEN` addressees already hold the cable (delivered by other means): they are recorded, never sent.
+  ZEN wins: a post named with ZEN gets no transmission even when a collective or another line also
+  reaches it.
+- A post reached more than once gets one delivery: the highest effective precedence of its routes,
+  action if any route is action, NIACT if any route is NIACT, and every reason in order.
+- The originating station (FL3, else the post the FM line names) is never a delivery.
+- An addressee the topology cannot resolve is recorded as unresolved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import msgspec
+
+from router.deliveries import Delivery, Exemption, OtherMeans, Plan, Role, UnresolvedAddressee
+from router.model import Addressee, Cable
+from router.precedence import Precedence
+from topology.model import Collective, Post, Unresolved
+from topology.topology import Topology
+
+#: Precedence of a route when neither its line nor the cable says anything.
+DEFAULT_PRECEDENCE = Precedence.ROUTINE
+
+
+class _Route(msgspec.Struct):
+    """One way a post is reached; routes to the same post are merged into one Delivery."""
+
+    role: Role
+    precedence: Precedence
+    niact: bool
+    reasons: list[str]
+
+
+class _ByRi:
+    """An address made of a routing indicator only (how collective members are named)."""
+
+    __slots__ = ("name", "ri")
+
+    def __init__(self, ri: str) -> None:
+        self.ri = ri
+        self.name = ""
+
+
+def cable_id_of(cable: Cable) -> str:
+    """The id a plan uses for a cable: its reference id, else its source name, else `unknown`."""
+    return cable.id or cable.source or "unknown"
+
+
+def effective_precedence(cable: Cable, addressee: Addressee, role: Role) -> Precedence:
+    """The addressee's precedence: its own word; else FL5's info letter for INFO; else FL5; else FL2.
+
+    The decoder normally fills `Addressee.precedence` with this already; the fallback covers
+    hand-built or partly decoded cables.
+    """
+    if addressee.precedence is not None:
+        return addressee.precedence
+    if addressee.precedence_stated is not None:
+        return addressee.precedence_stated
+    pair = cable.precedence
+    if role == "info" and pair.info is not None:
+        return pair.info
+    if pair.action is not None:
+        return pair.action
+    if cable.routing is not None and cable.routing.precedence is not None:
+        return cable.routing.precedence
+    return DEFAULT_PRECEDENCE
+
+
+def _label(ri: str | None, name: str) -> str:
+    """How an address is written in a reason: `RI/PLAD`, or the PLAD alone."""
+    if ri and name:
+        return f"{ri}/{name}"
+    return ri or name
+
+
+def origin_post(cable: Cable, topology: Topology) -> str | None:
+    """The originating station's RI: FL3, else the post the FM line resolves to."""
+    if cable.origin_ri:
+        return cable.origin_ri
+    if cable.from_:
+        found = topology.resolve(Addressee(name=cable.from_))
+        if isinstance(found, Post):
+            return found.ri
+    return None
+
+
+def _members(collective: Collective, topology: Topology, seen: frozenset[str] = frozenset()) -> Iterator[str]:
+    """The post RIs a collective stands for, nested collectives expanded, each RI once at most."""
+    key = collective.key
+    for member in collective.members:
+        found = topology.resolve(_ByRi(member.ri))
+        if isinstance(found, Collective):
+            if found.key not in seen and found.key != key:
+                yield from _members(found, topology, seen | {key})
+        else:
+            yield member.ri
+
+
+def _exempted_posts(
+    cable: Cable, cable_id: str, topology: Topology
+) -> tuple[dict[str, str], list[UnresolvedAddressee]]:
+    """Posts named on XMT lines (post RI -> line label), and XMT lines that resolve to nothing."""
+    exempt: dict[str, str] = {}
+    unresolved: list[UnresolvedAddressee] = []
+    for addressee in cable.xmt:
+        found = topology.resolve(addressee)
+        label = _label(addressee.ri, addressee.name)
+        if isinstance(found, Post):
+            exempt.setdefault(found.ri, label)
+        elif isinstance(found, Collective):
+            for ri in _members(found, topology):
+                exempt.setdefault(ri, label)
+        else:
+            unresolved.append(
+                UnresolvedAddressee(
+                    cable_id=cable_id,
+                    name=addressee.name,
+                    ri=addressee.ri,
+                    role="info",
+                    line=addressee.line,
+                    reason=f"XMT exemption not applied: {found.reason}",
+                )
+            )
+    return exempt, unresolved
+
+
+def _add_route(
+    routes: dict[str, _Route], post: str, role: Role, level: Precedence, niact: bool, reason: str
+) -> None:
+    """Merge one more route to `post` into what is planned for it."""
+    route = routes.get(post)
+    if route is None:
+        routes[post] = _Route(role=role, precedence=level, niact=niact, reasons=[reason])
+        return
+    if level.rank > route.precedence.rank:
+        route.precedence = level
+    if role == "action":
+        route.role = "action"
+    route.niact = route.niact or niact
+    if reason not in route.reasons:
+        route.reasons.append(reason)
+
+
+def plan(cable: Cable, topology: Topology) -> Plan:
+    """Everything the router decides for one cable: deliveries, ZEN, unresolved and XMT exemptions."""
+    cable_id = cable_id_of(cable)
+    origin = origin_post(cable, topology)
+    exempt, unresolved = _exempted_posts(cable, cable_id, topology)
+    routes: dict[str, _Route] = {}
+    other_means: list[OtherMeans] = []
+    zen_posts: set[str] = set()
+    applied: dict[str, Exemption] = {}
+
+    lines = [(a, "action") for a in cable.to] + [(a, "info") for a in cable.info]
+    for addressee, role in lines:
+        found = topology.resolve(addressee)
+        label = _label(addressee.ri, addressee.name)
+        if addressee.zen:
+            post = found.ri if isinstance(found, Post) else None
+            other_means.append(
+                OtherMeans(cable_id=cable_id, name=addressee.name, ri=addressee.ri, role=role, post=post)
+            )
+            if isinstance(found, Post):
+                zen_posts.add(found.ri)
+            elif isinstance(found, Collective):
+                zen_posts.update(_members(found, topology))
+            continue
+        level = effective_precedence(cable, addressee, role)
+        word = "TO" if role == "action" else "INFO"
+        if isinstance(found, Post):
+            _add_route(routes, found.ri, role, level, addressee.niact, f"{word} {label}")
+        elif isinstance(found, Collective):
+            reason = f"{word} via collective {_label(found.ri, found.name or addressee.name)}"
+            for ri in _members(found, topology):
+                if ri in exempt:
+                    applied.setdefault(ri, Exemption(cable_id=cable_id, post=ri, name=exempt[ri]))
+                    continue
+                _add_route(routes, ri, role, level, addressee.niact, reason)
+        else:
+            assert isinstance(found, Unresolved)
+            unresolved.append(
+                UnresolvedAddressee(
+                    cable_id=cable_id,
+                    name=addressee.name,
+                    ri=addressee.ri,
+                    role=role,
+                    line=addressee.line,
+                    reason=found.reason,
+                )
+            )
+
+    deliveries = tuple(
+        Delivery(
+            cable_id=cable_id,
+            post=post,
+            role=route.role,
+            precedence=route.precedence,
+            niact=route.niact,
+            reasons=tuple(route.reasons),
+        )
+        for post, route in routes.items()
+        if post != origin and post not in zen_posts
+    )
+    return Plan(
+        cable_id=cable_id,
+        deliveries=deliveries,
+        other_means=tuple(other_means),
+        unresolved=tuple(unresolved),
+        exempted=tuple(applied.values()),
+    )
