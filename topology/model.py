@@ -9,6 +9,9 @@ import msgspec
 PostKind = Literal["embassy", "consulate", "mission", "department", "military", "other"]
 MemberSource = Literal["declared", "inferred"]
 
+#: Every kind a post can have, in the order documentation lists them.
+POST_KINDS: tuple[PostKind, ...] = ("embassy", "consulate", "mission", "department", "military", "other")
+
 #: Link rate used when neither the post nor the topology names one (characters per second).
 DEFAULT_LINK_CPS = 300.0
 
@@ -24,22 +27,39 @@ class AddressLike(Protocol):
 
 
 class Post(msgspec.Struct, frozen=True, kw_only=True):
-    """A station that receives traffic: one routing indicator, one canonical PLAD and its aliases."""
+    """A station that receives traffic: one routing indicator, one canonical PLAD and its aliases.
+
+    `kind` "other" also means "not known"; `link_cps` None means "the topology's default". When
+    `ri_range_end` is set the post stands for every RI from `ri` to it (same length; books write
+    `RUCOBRA THRU RUCOBRZ`).
+    """
 
     ri: str
     name: str
     aliases: tuple[str, ...] = ()
     kind: PostKind = "other"
     link_cps: float | None = None
+    ri_range_end: str | None = None
 
     @property
     def relay(self) -> str:
         """The relay that serves the post: the RI's first four letters."""
         return self.ri[:4]
 
+    def covers(self, ri: str) -> bool:
+        """True when `ri` is this post's RI or falls inside its RI range."""
+        if ri == self.ri:
+            return True
+        end = self.ri_range_end
+        return end is not None and len(ri) == len(self.ri) and self.ri <= ri <= end
+
 
 class Member(msgspec.Struct, frozen=True, kw_only=True):
-    """A member of a collective and the evidence for it."""
+    """A member of a collective and the evidence for it.
+
+    `source` is "declared" (written in a topology file) or "inferred" (seen in the corpus);
+    `evidence` counts the cables that showed the membership (0 for a bare declaration).
+    """
 
     ri: str
     source: MemberSource = "declared"
@@ -47,7 +67,7 @@ class Member(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Collective(msgspec.Struct, frozen=True, kw_only=True):
-    """An RI and/or PLAD that stands for several posts."""
+    """An RI and/or PLAD that stands for several posts (members are named by RI)."""
 
     ri: str | None = None
     name: str | None = None

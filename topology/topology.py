@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
+from topology.merge import merge_collectives, merge_posts
 from topology.model import (
     DEFAULT_LINK_CPS,
     AddressLike,
@@ -15,36 +17,158 @@ from topology.model import (
 )
 from topology.plad import normalize_plad
 
+Entry = Post | Collective
+
+_RI = re.compile(r"^R[A-Z0-9]{3,7}$")
+
+
+def looks_like_ri(text: str) -> bool:
+    """True when `text` has the shape of a routing indicator (`R` + 3 to 7 letters or digits)."""
+    return _RI.match(text) is not None
+
+
+class _Builder:
+    """Mutable state while a topology is assembled: entries, and which entry each PLAD names."""
+
+    def __init__(self) -> None:
+        self.posts: dict[str, Post] = {}
+        self.collectives: dict[str, Collective] = {}
+        self.names: dict[str, str] = {}
+
+    @classmethod
+    def copy_of(cls, topology: Topology) -> _Builder:
+        builder = cls()
+        builder.posts = dict(topology._posts)
+        builder.collectives = dict(topology._collectives)
+        builder.names = dict(topology._names)
+        return builder
+
+    def claim(self, key: str, names: Iterable[str | None]) -> None:
+        """Point these PLADs at the entry `key` (a later claim takes a PLAD from an earlier one)."""
+        for name in names:
+            if name:
+                self.names[normalize_plad(name)] = key
+
+    def add_post(self, post: Post) -> None:
+        """Add a post, refining a known post with the same RI; it replaces a collective with that RI."""
+        self._drop_collective(post.ri)
+        known = self.posts.get(post.ri)
+        merged = merge_posts(known, post) if known is not None else post
+        self.posts[post.ri] = merged
+        self.claim(post.ri, (*post.aliases, post.name))
+
+    def add_collective(self, collective: Collective) -> str:
+        """Add a collective, refining a known one with the same RI or PLAD; returns its key."""
+        known_key = self._known_collective(collective)
+        if known_key is not None:
+            merged = merge_collectives(self.collectives.pop(known_key), collective)
+        else:
+            merged = collective
+        key = merged.key
+        if known_key is not None and known_key != key:
+            self._rekey(known_key, key)
+        if merged.ri:
+            self.posts.pop(merged.ri, None)
+        self.collectives[key] = merged
+        self.claim(key, (*collective.aliases, collective.name))
+        return key
+
+    def _known_collective(self, collective: Collective) -> str | None:
+        """The key of the collective this one describes again: same RI, else same PLAD."""
+        if collective.ri and collective.ri in self.collectives:
+            return collective.ri
+        for name in (collective.name, *collective.aliases):
+            if not name:
+                continue
+            key = self.names.get(normalize_plad(name))
+            known = self.collectives.get(key) if key is not None else None
+            if known is not None and (known.ri is None or collective.ri is None or known.ri == collective.ri):
+                return key
+        return None
+
+    def _drop_collective(self, ri: str) -> None:
+        self.collectives.pop(ri, None)
+
+    def _rekey(self, old: str, new: str) -> None:
+        for name, key in self.names.items():
+            if key == old:
+                self.names[name] = new
+
+    def build(self, declared_cps: float | None) -> Topology:
+        """The finished topology; aliases that another entry has taken are dropped from their owner."""
+        posts = {ri: self._own_aliases(ri, post) for ri, post in self.posts.items()}
+        collectives = {key: self._own_aliases(key, c) for key, c in self.collectives.items()}
+        return Topology._assemble(posts, collectives, self.names, declared_cps)
+
+    def _own_aliases(self, key: str, entry: Entry) -> Entry:
+        kept = tuple(alias for alias in entry.aliases if self.names.get(normalize_plad(alias)) == key)
+        if len(kept) == len(entry.aliases):
+            return entry
+        if isinstance(entry, Post):
+            return Post(
+                ri=entry.ri,
+                name=entry.name,
+                aliases=kept,
+                kind=entry.kind,
+                link_cps=entry.link_cps,
+                ri_range_end=entry.ri_range_end,
+            )
+        return Collective(ri=entry.ri, name=entry.name, aliases=kept, members=entry.members)
+
 
 class Topology:
     """Posts and collectives, indexed by routing indicator and by normalised PLAD.
 
-    Resolution goes by RI first, then by PLAD. Build a new Topology to change one;
-    `layered` puts another on top (the other wins).
+    Resolution goes by RI first (exact, then RI ranges), then by normalised PLAD. An entry named
+    twice is merged (see `topology.merge`); when two entries claim one PLAD the later claim wins,
+    and collectives are added after posts. Build a new Topology to change one; `layered` puts
+    another on top (the other wins). `default_link_cps` None means "not set here": the effective
+    default is then `DEFAULT_LINK_CPS`, and a topology layered on top keeps the one below.
     """
 
     def __init__(
         self,
         posts: Iterable[Post] = (),
         collectives: Iterable[Collective] = (),
-        default_link_cps: float = DEFAULT_LINK_CPS,
+        default_link_cps: float | None = None,
     ) -> None:
-        self.default_link_cps = default_link_cps
-        self._posts: dict[str, Post] = {post.ri: post for post in posts}
-        self._collectives: dict[str, Collective] = {c.key: c for c in collectives}
-        self._by_ri: dict[str, Post | Collective] = dict(self._posts)
-        self._by_name: dict[str, Post | Collective] = {}
-        for post in self._posts.values():
-            self._index_names(post, (post.name, *post.aliases))
-        for collective in self._collectives.values():
-            if collective.ri:
-                self._by_ri[collective.ri] = collective
-            self._index_names(collective, (collective.name or "", *collective.aliases))
+        builder = _Builder()
+        for post in posts:
+            builder.add_post(post)
+        for collective in collectives:
+            builder.add_collective(collective)
+        built = builder.build(default_link_cps)
+        self._adopt(built)
 
-    def _index_names(self, target: Post | Collective, names: Iterable[str]) -> None:
-        for name in names:
-            if name:
-                self._by_name.setdefault(normalize_plad(name), target)
+    @classmethod
+    def _assemble(
+        cls,
+        posts: dict[str, Post],
+        collectives: dict[str, Collective],
+        names: dict[str, str],
+        declared_cps: float | None,
+    ) -> Topology:
+        topology = cls.__new__(cls)
+        topology._posts = posts
+        topology._collectives = collectives
+        topology._declared_cps = declared_cps
+        topology._by_key = {**posts, **collectives}
+        topology._names = {name: key for name, key in names.items() if key in topology._by_key}
+        topology._ranges = sorted(
+            (post.ri, post.ri_range_end, post.ri) for post in posts.values() if post.ri_range_end
+        )
+        return topology
+
+    def _adopt(self, other: Topology) -> None:
+        self._posts: dict[str, Post] = other._posts
+        self._collectives: dict[str, Collective] = other._collectives
+        self._declared_cps: float | None = other._declared_cps
+        self._by_key: dict[str, Entry] = other._by_key
+        self._names: dict[str, str] = other._names
+        self._ranges: list[tuple[str, str | None, str]] = other._ranges
+
+    def __repr__(self) -> str:
+        return f"Topology({len(self._posts)} posts, {len(self._collectives)} collectives)"
 
     @property
     def posts(self) -> Mapping[str, Post]:
@@ -56,31 +180,91 @@ class Topology:
         """Every collective, by RI (or by PLAD when it has no RI)."""
         return MappingProxyType(self._collectives)
 
+    @property
+    def default_link_cps(self) -> float:
+        """The link rate of posts that name none (characters per second)."""
+        return self._declared_cps if self._declared_cps is not None else DEFAULT_LINK_CPS
+
+    @property
+    def declared_link_cps(self) -> float | None:
+        """The default link rate this topology sets itself, or None when it leaves it open."""
+        return self._declared_cps
+
     def post(self, ri: str) -> Post | None:
-        """The post with this routing indicator, if known."""
-        return self._posts.get(ri)
+        """The post with this routing indicator (or whose RI range holds it), if known."""
+        post = self._posts.get(ri)
+        return post if post is not None else self._post_in_range(ri)
+
+    def collective(self, key: str) -> Collective | None:
+        """The collective with this RI, or this PLAD, if known."""
+        found = self._collectives.get(key)
+        if found is None:
+            found = self.resolve_name(key) if not looks_like_ri(key) else None
+        return found if isinstance(found, Collective) else None
 
     def link_cps(self, ri: str) -> float:
         """The post's link rate in characters per second (the default when it names none)."""
-        post = self._posts.get(ri)
+        post = self.post(ri)
         if post is not None and post.link_cps:
             return post.link_cps
         return self.default_link_cps
 
+    def resolve_ri(self, ri: str) -> Post | Collective | None:
+        """The post or collective with this routing indicator: exact first, then RI ranges."""
+        found = self._by_key.get(ri)
+        return found if found is not None else self._post_in_range(ri)
+
+    def resolve_name(self, name: str) -> Post | Collective | None:
+        """The post or collective a PLAD names, compared after `normalize_plad`."""
+        key = self._names.get(normalize_plad(name))
+        return self._by_key.get(key) if key is not None else None
+
+    def lookup(self, text: str) -> Post | Collective | None:
+        """What a user's query means: an RI when it looks like one (falling back to PLAD), else a PLAD."""
+        text = text.strip()
+        if looks_like_ri(text.upper()):
+            found = self.resolve_ri(text.upper())
+            if found is not None:
+                return found
+        return self.resolve_name(text)
+
     def resolve(self, address: AddressLike) -> Resolution:
         """The post or collective an addressee means: by RI first, then by normalised PLAD."""
         if address.ri:
-            found = self._by_ri.get(address.ri)
+            found = self.resolve_ri(address.ri)
             if found is not None:
                 return found
-        found = self._by_name.get(normalize_plad(address.name))
-        if found is not None:
-            return found
-        reason = "unknown routing indicator and PLAD" if address.ri else "unknown PLAD"
+        if address.name:
+            found = self.resolve_name(address.name)
+            if found is not None:
+                return found
+        if address.ri:
+            reason = "unknown routing indicator and PLAD" if address.name else "unknown routing indicator"
+        else:
+            reason = "unknown PLAD"
         return Unresolved(ri=address.ri, name=address.name, reason=reason)
 
     def layered(self, other: Topology) -> Topology:
-        """This topology with `other` on top: where both name a post or collective, `other` wins."""
-        posts = {**self._posts, **other._posts}
-        collectives = {**self._collectives, **other._collectives}
-        return Topology(posts.values(), collectives.values(), other.default_link_cps)
+        """This topology with `other` on top: where both describe an entry or claim a PLAD, `other` wins.
+
+        Entries are merged (`topology.merge`), so a later file can add aliases or members without
+        repeating the rest; a default link rate carries through unless `other` sets its own.
+        """
+        builder = _Builder.copy_of(self)
+        for post in other._posts.values():
+            builder.add_post(post)
+        moved = {key: builder.add_collective(c) for key, c in other._collectives.items()}
+        for name, key in other._names.items():
+            builder.names[name] = moved.get(key, key)
+        declared = other._declared_cps
+        return builder.build(declared if declared is not None else self._declared_cps)
+
+    def _post_in_range(self, ri: str) -> Post | None:
+        """The post whose RI range holds `ri` (the innermost when ranges nest)."""
+        found: Post | None = None
+        for start, end, key in self._ranges:
+            if start > ri:
+                break
+            if end is not None and len(ri) == len(start) and ri <= end:
+                found = self._posts[key]
+        return found
