@@ -1,0 +1,116 @@
+"""`cableroute decode PATH... [--json]`: decode cables and print a summary or JSON lines."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Protocol
+
+from replay.corpus import CableText, ReadError, iter_sources
+from router.decode import decode
+from router.model import Addressee, Cable, cable_to_json
+
+
+class _Advance(Protocol):
+    def __call__(self) -> None: ...
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `decode` command."""
+    parser = subparsers.add_parser(
+        "decode",
+        help="decode cable headers and print a summary (or JSON lines)",
+        description=(
+            "Decode cables. A PATH is a file, a directory (every *.txt below it), '-' for standard input, "
+            "or a Cablegate .csv export. Exit status: 0 when every input was read, 1 when any could not be."
+        ),
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="cable file, directory, '-' or .csv")
+    parser.add_argument("--json", action="store_true", help="one JSON object per cable per line")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Decode every input; 1 when any input could not be read, else 0."""
+    out = sys.stdout
+    failed = 0
+    decoded = 0
+    with _progress(sys.stderr) as advance:
+        for item in iter_sources(args.paths):
+            if isinstance(item, ReadError):
+                failed += 1
+                print(f"cableroute decode: cannot read {item.source}: {item.message}", file=sys.stderr)
+                continue
+            cable = _decode(item)
+            decoded += 1
+            if args.json:
+                out.write(cable_to_json(cable).decode() + "\n")
+            else:
+                out.write(summary(cable))
+            advance()
+    out.flush()
+    if not args.json:
+        print(f"{decoded} cables decoded, {failed} inputs unreadable", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _decode(item: CableText) -> Cable:
+    """Decode one input."""
+    return decode(item.text, item.source)
+
+
+@contextmanager
+def _progress(stream: IO[str]) -> Iterator[_Advance]:
+    """A cable counter on `stream` when it is a terminal; a no-op otherwise."""
+    if not stream.isatty():
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.completed} cables"), TimeElapsedColumn())
+    with Progress(*columns, console=Console(file=stream), transient=True) as progress:
+        task = progress.add_task("decode", total=None)
+        yield lambda: progress.advance(task)
+
+
+def summary(cable: Cable) -> str:
+    """A compact, readable summary of one cable (several lines, ending with a blank line)."""
+    lines = [f"{cable.id or '(no id)'}  {cable.source or ''}".rstrip()]
+    facts = []
+    if cable.precedence.action is not None:
+        level = cable.precedence.action.value
+        if cable.precedence.info is not None:
+            level += f"/{cable.precedence.info.value}"
+        facts.append(level)
+    if cable.dtg is not None:
+        facts.append(cable.dtg.strftime("%Y-%m-%d %H:%MZ"))
+    classification = cable.banner.classification if cable.banner else None
+    if classification is None and cable.security is not None:
+        classification = cable.security.classification
+    if classification:
+        facts.append(classification)
+    if cable.from_:
+        facts.append(f"FM {cable.from_}")
+    if facts:
+        lines.append("  " + "  ".join(facts))
+    if cable.subject:
+        lines.append(f"  SUBJECT {cable.subject[:100]}")
+    for label, addressees in (("TO", cable.to), ("INFO", cable.info), ("XMT", cable.xmt)):
+        if addressees:
+            lines.append(f"  {label:<4} " + "; ".join(_addressee(a) for a in addressees))
+    lines.extend(f"  {d.severity}: line {d.line}: {d.code}: {d.message}" for d in cable.diagnostics)
+    return "\n".join(lines) + "\n\n"
+
+
+def _addressee(addressee: Addressee) -> str:
+    """One addressee in a summary: `RUEHC/SECSTATE WASHDC (IMMEDIATE 9199)`."""
+    text = f"{addressee.ri}/{addressee.name}" if addressee.ri else addressee.name
+    if addressee.zen:
+        text = "ZEN/" + text
+    notes = [level for level in (addressee.precedence_word,) if level]
+    if addressee.mcn:
+        notes.append(addressee.mcn)
+    return f"{text} ({' '.join(notes)})" if notes else text

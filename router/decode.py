@@ -1,0 +1,163 @@
+"""`decode(text) -> Cable`: a whole cable text (wrappers, header, body) decoded. Never raises on text."""
+
+from __future__ import annotations
+
+from router.body import BodyParts, scan_body
+from router.header import HeaderParts, walk_header
+from router.model import Cable, Diagnostic
+from router.reference_id import derive_reference_id
+from router.wrappers import MAX_WRAPPER_LINES, TelegramStart, locate_telegram
+
+#: Characters split into lines at first; the window grows only when a header runs past it.
+FIRST_WINDOW = 16_384
+#: Lines needed after the header for the body fields.
+_BODY_MARGIN = 64
+
+
+def decode(text: str, source: str | None = None) -> Cable:
+    """Decode one cable. Whatever cannot be read becomes a diagnostic; the decodable rest is returned."""
+    try:
+        return _decode(text, source)
+    except Exception as error:  # a bug must not stop a corpus run; it is reported on the cable
+        diagnostic = Diagnostic(
+            0, "internal-error", "error", f"decoder failed: {type(error).__name__}: {error}"
+        )
+        size = len(text) if isinstance(text, str) else 0
+        return Cable(source=source, size=size, diagnostics=(diagnostic,))
+
+
+def _decode(text: str, source: str | None) -> Cable:
+    """Decode with a window of lines that grows until the header and the top of the body fit in it."""
+    if not text.strip():
+        empty = Diagnostic(0, "empty", "error", "the input is empty")
+        return Cable(source=source, size=len(text), diagnostics=(empty,))
+    window = FIRST_WINDOW
+    while True:
+        lines, complete = _split(text, window)
+        start = locate_telegram(lines)
+        if start.first is None:
+            if complete or len(lines) > MAX_WRAPPER_LINES:
+                return _without_header(text, source, lines, start)
+            window *= 4
+            continue
+        header = walk_header(lines, start.index)
+        if complete or header.end + _BODY_MARGIN < len(lines):
+            body = scan_body(lines, header.end, header.dtg.year if header.dtg else None)
+            return _assemble(text, source, lines, start, header, body)
+        window *= 4
+
+
+def _split(text: str, window: int) -> tuple[list[str], bool]:
+    """The first `window` characters as lines (a cut last line dropped), and whether that is all of it."""
+    if len(text) <= window:
+        return text.split("\n"), True
+    lines = text[:window].split("\n")
+    lines.pop()
+    return lines, False
+
+
+def _without_header(text: str, source: str | None, lines: list[str], start: TelegramStart) -> Cable:
+    """A cable in which no telegram header was found: the body fields, if any, and an error."""
+    body = scan_body(lines, 0, None)
+    notes = [Diagnostic(1, "no-header", "error", "no telegram header (FL1, FL3, FL5 or FM) found")]
+    notes.extend(body.notes)
+    return Cable(
+        source=source,
+        banner=body.banner,
+        sipdis=body.sipdis,
+        declassify=body.declassify,
+        tags=body.tags,
+        subject=body.subject,
+        references=tuple(body.references),
+        diagnostics=tuple(notes),
+        size=len(text),
+    )
+
+
+def _assemble(
+    text: str,
+    source: str | None,
+    lines: list[str],
+    start: TelegramStart,
+    header: HeaderParts,
+    body: BodyParts,
+) -> Cable:
+    """Put the parts together, with the diagnostics that only the whole cable can tell."""
+    notes: list[Diagnostic] = []
+    if start.skipped:
+        kinds = ", ".join(start.wrappers)
+        notes.append(
+            Diagnostic(
+                1, "wrapper-skipped", "info", f"{start.skipped} lines before the telegram skipped ({kinds})"
+            )
+        )
+    if start.first != "fl1":
+        notes.append(Diagnostic(start.index + 1, "no-fl1", "info", f"header starts at {start.first.upper()}"))
+    notes.extend(header.notes)
+    dtg = header.dtg
+    if dtg is None and start.wrapper_dtg is not None:
+        dtg = start.wrapper_dtg
+        notes.append(
+            Diagnostic(0, "dtg-from-wrapper", "warning", "no FL5: date-time group taken from the wrapper")
+        )
+    elif dtg is None and not any(note.code == "dtg-invalid" for note in notes):
+        notes.append(Diagnostic(0, "no-dtg", "error", "no date-time group (FL5) found"))
+    if header.from_ is None:
+        notes.append(Diagnostic(0, "no-fm", "warning", "no originator (FL6 FM line) found"))
+    if not header.to and not header.info:
+        notes.append(Diagnostic(0, "no-addressees", "warning", "no TO or INFO addressees found"))
+    notes.extend(body.notes)
+    if body.banner is None:
+        notes.append(Diagnostic(0, "no-banner", "warning", "no banner line found at the top of the body"))
+    _check_serials(header, body, notes)
+    cable_id = derive_reference_id(dtg, body.banner, header.station, header.from_)
+    if cable_id is None:
+        notes.append(
+            Diagnostic(
+                0,
+                "no-reference-id",
+                "error",
+                "reference id cannot be derived (year, station or serial missing)",
+            )
+        )
+    return Cable(
+        id=cable_id,
+        source=source,
+        header_lines=header.end,
+        transmission=header.transmission,
+        routing=header.routing,
+        station=header.station,
+        security=header.security,
+        precedence=header.precedence,
+        dtg=dtg,
+        dtg_signals=header.dtg_signals,
+        from_=header.from_,
+        to=tuple(header.to),
+        info=tuple(header.info),
+        xmt=tuple(header.xmt),
+        banner=body.banner,
+        sipdis=body.sipdis,
+        declassify=body.declassify,
+        tags=body.tags,
+        subject=body.subject,
+        references=tuple(body.references),
+        diagnostics=tuple(notes),
+        header="\n".join(lines[: header.end]),
+        size=len(text),
+    )
+
+
+def _check_serials(header: HeaderParts, body: BodyParts, notes: list[Diagnostic]) -> None:
+    """Warn when the banner's serial and FL3's station serial number disagree."""
+    station, banner = header.station, body.banner
+    if station is None or station.ssn is None or banner is None or not banner.mrn:
+        return
+    if int(banner.mrn) % 10_000 != station.ssn % 10_000:
+        notes.append(
+            Diagnostic(
+                banner.line,
+                "serial-mismatch",
+                "warning",
+                f"banner serial {banner.mrn} does not match FL3 station serial {station.ssn}",
+            )
+        )

@@ -1,0 +1,93 @@
+"""Date-time groups (`DDHHMMZ MON YY`), time-zone letters, and FL3 Julian filing times, as UTC datetimes."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+MONTHS: dict[str, int] = {
+    "JAN": 1,
+    "FEB": 2,
+    "MAR": 3,
+    "APR": 4,
+    "MAY": 5,
+    "JUN": 6,
+    "JUL": 7,
+    "AUG": 8,
+    "SEP": 9,
+    "OCT": 10,
+    "NOV": 11,
+    "DEC": 12,
+}
+
+
+def _zone_offsets() -> dict[str, int]:
+    """Hours east of UTC for each military time-zone letter (J, local time, is not used in DTGs)."""
+    offsets = {"Z": 0}
+    for hours, letter in enumerate("ABCDEFGHIKLM", start=1):
+        offsets[letter] = hours
+    for hours, letter in enumerate("NOPQRSTUVWXY", start=1):
+        offsets[letter] = -hours
+    return offsets
+
+
+#: Zone letter -> offset from UTC in hours (A = +1 ... M = +12, N = -1 ... Y = -12).
+ZONE_OFFSETS: dict[str, int] = _zone_offsets()
+
+#: A date-time group anywhere in a string: day, hour, minute, zone, month, year (2 or 4 digits).
+DTG_RE = re.compile(r"(\d\d)(\d\d)(\d\d)\s?([A-IK-Z])\s+([A-Za-z]{3})\s+(\d{4}|\d{2})(?!\d)")
+
+
+def expand_year(year: int) -> int:
+    """A 2-digit year as a full year (70-99 -> 19xx, else 20xx); 4-digit years pass through."""
+    if year >= 100:
+        return year
+    return 1900 + year if year >= 70 else 2000 + year
+
+
+def dtg_datetime(day: int, hour: int, minute: int, zone: str, month: str, year: int) -> datetime | None:
+    """The UTC moment a DTG's fields name, or None when they are out of range."""
+    month_no = MONTHS.get(month.upper())
+    offset = ZONE_OFFSETS.get(zone.upper())
+    if month_no is None or offset is None or hour > 24 or minute > 59:
+        return None
+    try:
+        local = datetime(expand_year(year), month_no, day, tzinfo=UTC)
+    except ValueError:
+        return None
+    return local + timedelta(hours=hour - offset, minutes=minute)
+
+
+def parse_dtg(text: str) -> tuple[datetime | None, re.Match[str] | None]:
+    """Find a DTG in `text`: its UTC datetime (None if the fields are invalid) and the regex match."""
+    match = DTG_RE.search(text)
+    if match is None:
+        return None, None
+    day, hour, minute, zone, month, year = match.groups()
+    moment = dtg_datetime(int(day), int(hour), int(minute), zone, month, int(year))
+    return moment, match
+
+
+def julian_datetime(day_of_year: int, hour: int, minute: int, near: datetime | None) -> datetime | None:
+    """An FL3 filing time (`DDDHHMM`, UTC) as a datetime, in the year that puts it closest to `near`.
+
+    `near` is the cable's DTG; the filing day may fall in the year before or after it (a cable dated
+    31 December and filed on day 001). Without a DTG there is no year and the result is None.
+    """
+    if near is None or not 1 <= day_of_year <= 366 or hour > 24 or minute > 59:
+        return None
+    best: datetime | None = None
+    for year in (near.year - 1, near.year, near.year + 1):
+        if day_of_year == 366 and not _is_leap(year):
+            continue
+        moment = datetime(year, 1, 1, tzinfo=UTC) + timedelta(
+            days=day_of_year - 1, hours=hour, minutes=minute
+        )
+        if best is None or abs(moment - near) < abs(best - near):
+            best = moment
+    return best
+
+
+def _is_leap(year: int) -> bool:
+    """True for a Gregorian leap year."""
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)

@@ -1,0 +1,216 @@
+"""Walking a telegram header line by line, from its first line to its last addressee.
+
+The header is FL1-FL6 in order (any may be missing; blank lines may sit between them), then the
+addressee lists. It ends at the last addressee line: a blank line ends it unless the next non-blank line
+is clearly another addressee (an `RI/` entry or a `TO`/`INFO`/`XMT` line).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from router.addressees import (
+    default_precedence,
+    is_page_debris,
+    looks_like_addressee,
+    parse_addressee,
+    split_keyword,
+)
+from router.format_lines import (
+    is_fl2_continuation,
+    match_fl5,
+    parse_fl1,
+    parse_fl2,
+    parse_fl3,
+    parse_fl4,
+    parse_fl5,
+    parse_fl6,
+)
+from router.model import Addressee, Diagnostic, PrecedencePair, Routing, Security, Station, Transmission
+
+#: A line that can only be the body's banner (the header has ended without a blank line).
+BANNER_START_RE = re.compile(
+    r"(?:UNCLAS|CONFIDENTIAL|SECRET|TOP SECRET|LIMITED OFFICIAL|C O N F|S E C R|U N C L|L I M I|T O P)"
+)
+
+#: How many blank lines may separate two parts of an addressee list.
+MAX_BLANK_RUN = 3
+
+# Stages of the walk: which format line was seen last.
+_START, _FL1, _FL2, _FL3, _FL4, _FL5, _FL6 = range(7)
+
+
+@dataclass
+class HeaderParts:
+    """What the walk found; `end` is the index after the last header line (0 when there is no header).
+
+    `section` is the addressee list that continuation lines belong to (`to`, `info`, `xmt`).
+    """
+
+    transmission: Transmission | None = None
+    routing: Routing | None = None
+    station: Station | None = None
+    security: Security | None = None
+    precedence: PrecedencePair = field(default_factory=PrecedencePair)
+    dtg: datetime | None = None
+    dtg_signals: tuple[str, ...] = ()
+    from_: str | None = None
+    to: list[Addressee] = field(default_factory=list)
+    info: list[Addressee] = field(default_factory=list)
+    xmt: list[Addressee] = field(default_factory=list)
+    end: int = 0
+    section: str | None = None
+    notes: list[Diagnostic] = field(default_factory=list)
+
+
+def walk_header(lines: Sequence[str], start: int) -> HeaderParts:
+    """Decode the header that starts at line index `start`."""
+    parts = HeaderParts()
+    stage = _START
+    fl3: tuple[str, int] | None = None
+    last = start - 1
+    index = start
+    count = len(lines)
+    while index < count:
+        line = lines[index].strip()
+        if not line:
+            if stage < _FL6:
+                index += 1
+                continue
+            following = _next_addressee_line(lines, index)
+            if following is None:
+                break
+            index = following
+            continue
+        number = index + 1
+        if stage < _FL6:
+            new_stage = _format_line(line, number, stage, parts)
+            if new_stage is None:
+                if stage >= _FL5 and BANNER_START_RE.match(line):
+                    break
+                parts.notes.append(
+                    Diagnostic(
+                        number, "header-unknown-line", "warning", f"unexpected header line {line[:60]!r}"
+                    )
+                )
+                if not _has_format_line_ahead(lines, index):
+                    break
+            else:
+                if new_stage == _FL3:
+                    fl3 = (line, number)
+                stage = max(stage, new_stage)
+            last = index
+            index += 1
+            continue
+        if not _addressee_line(line, number, parts):
+            break
+        last = index
+        index += 1
+    if fl3 is not None:
+        parts.station = parse_fl3(fl3[0], fl3[1], parts.dtg, parts.notes)
+    parts.end = last + 1
+    return parts
+
+
+def _format_line(line: str, number: int, stage: int, parts: HeaderParts) -> int | None:
+    """Decode one of FL1-FL6 into `parts`; the stage it represents, or None when it is none of them."""
+    head = line[:1]
+    if stage < _FL1 and "VZCZC" in line:
+        parts.transmission = parse_fl1(line, number, parts.notes)
+        return _FL1
+    if stage <= _FL2 and head in "ZOPR" and line[1:2] == head:
+        routing = parse_fl2(line)
+        if routing is not None:
+            if parts.routing is not None:
+                routing = Routing(parts.routing.precedence, parts.routing.relays + routing.relays)
+            parts.routing = routing
+            return _FL2
+    if stage == _FL2 and is_fl2_continuation(line):
+        assert parts.routing is not None
+        parts.routing = Routing(parts.routing.precedence, parts.routing.relays + tuple(line.split()))
+        return _FL2
+    if head == "D" and line.startswith("DE "):
+        return _FL3
+    if head == "Z" and line[1:2] == "N":
+        security = parse_fl4(line, number, parts.notes)
+        if security is not None:
+            parts.security = security
+            return _FL4
+    if match_fl5(line) is not None:
+        parts.precedence, parts.dtg, parts.dtg_signals = parse_fl5(line, number, parts.notes)
+        return _FL5
+    if head == "F" and line.startswith("FM "):
+        parts.from_ = parse_fl6(line)
+        return _FL6
+    return None
+
+
+def _has_format_line_ahead(lines: Sequence[str], index: int) -> bool:
+    """True when one of the next few lines is a format line (the header goes on past an odd line)."""
+    for raw in lines[index + 1 : index + 4]:
+        line = raw.strip()
+        if line.startswith(("DE ", "ZN", "FM ")) or match_fl5(line) is not None:
+            return True
+    return False
+
+
+def _next_addressee_line(lines: Sequence[str], index: int) -> int | None:
+    """After a blank line inside the addressee lists: the index of the next addressee line, if any."""
+    for offset in range(1, MAX_BLANK_RUN + 1):
+        if index + offset >= len(lines):
+            return None
+        line = lines[index + offset].strip()
+        if line:
+            if looks_like_addressee(line) or is_page_debris(line):
+                return index + offset
+            return None
+    return None
+
+
+def _addressee_line(line: str, number: int, parts: HeaderParts) -> bool:
+    """Decode one FL7-FL9 line into `parts`; False when the line is not part of the header."""
+    section = parts.section
+    if is_page_debris(line):
+        keyword, _ = split_keyword(line)
+        if keyword is not None:
+            parts.section = keyword
+        parts.notes.append(
+            Diagnostic(number, "page-debris", "info", f"page-break line skipped: {line[:60]!r}")
+        )
+        return True
+    keyword, rest = split_keyword(line)
+    if keyword is None and BANNER_START_RE.match(line) and "/" not in line:
+        return False
+    if keyword is not None:
+        section = keyword
+        parts.section = keyword
+    elif section is None:
+        parts.notes.append(
+            Diagnostic(
+                number, "addressee-no-section", "warning", "addressee line before any TO/INFO: taken as TO"
+            )
+        )
+        section = "to"
+        parts.section = section
+    if not rest.strip():
+        return True
+    action, info = parts.precedence.action, parts.precedence.info
+    addressee, typo = parse_addressee(rest, number, default_precedence(section, action, info))
+    if typo is not None:
+        parts.notes.append(
+            Diagnostic(
+                number,
+                "precedence-typo",
+                "info",
+                f"precedence word {typo!r} read as {addressee.precedence_stated}",
+            )
+        )
+    if not addressee.name:
+        parts.notes.append(
+            Diagnostic(number, "addressee-empty", "warning", f"addressee without a name: {line!r}")
+        )
+    getattr(parts, section).append(addressee)
+    return True

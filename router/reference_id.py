@@ -1,0 +1,67 @@
+"""The reference id a cable was published under: 2-digit year + origin station + serial (`08TOKYO3310`).
+
+The station is written as the banner names it, spaces removed (`TEL AVIV` -> `TELAVIV`, `USUN NEW YORK`
+-> `USUNNEWYORK`); the serial is the banner's MRN without leading zeros. Without a banner, the station
+comes from the FM line (`AMEMBASSY TOKYO` -> `TOKYO`, `SECSTATE WASHDC` -> `STATE`) and the serial from
+FL3 (the station serial number, which is the serial modulo 10,000).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from router.model import Banner, Station
+
+_PLAD_PREFIX_RE = re.compile(r"^(?:AMEMBASSY|AMEMB|AMCONSUL|AMCONGEN|USMISSION|USDEL|AMERICAN EMBASSY)\s+")
+_NON_LETTERS_RE = re.compile(r"[^A-Z]")
+
+#: FM PLADs whose station name is not the last part of the address.
+_PLAD_STATIONS: dict[str, str] = {
+    "SECSTATE WASHDC": "STATE",
+    "SECSTATE WASHINGTON DC": "STATE",
+    "DEPT OF STATE WASHDC": "STATE",
+    "USMISSION USUN NEW YORK": "USUNNEWYORK",
+    "USMISSION USNATO": "USNATO",
+    "USMISSION UNVIE VIENNA": "UNVIEVIENNA",
+    "USEU BRUSSELS": "USEUBRUSSELS",
+}
+
+
+def station_from_plad(plad: str | None) -> str | None:
+    """The station part of a reference id for an originator PLAD (`AMEMBASSY ABU DHABI` -> `ABUDHABI`)."""
+    if not plad:
+        return None
+    plad = " ".join(plad.split("//")[0].split())
+    known = _PLAD_STATIONS.get(plad)
+    if known is not None:
+        return known
+    station = _NON_LETTERS_RE.sub("", _PLAD_PREFIX_RE.sub("", plad))
+    return station or None
+
+
+def station_from_banner(banner: Banner | None) -> str | None:
+    """The station part of a reference id as the banner writes the origin, spaces removed."""
+    if banner is None or not banner.origin:
+        return None
+    station = _NON_LETTERS_RE.sub("", banner.origin)
+    return station or None
+
+
+def derive_reference_id(
+    moment: datetime | None, banner: Banner | None, station: Station | None, from_: str | None
+) -> str | None:
+    """The derived reference id, or None when the year, the station or the serial is unknown."""
+    if moment is None:
+        return None
+    origin = station_from_banner(banner)
+    serial: int | None = None
+    if origin is not None and banner is not None and banner.mrn:
+        serial = int(banner.mrn)
+    else:
+        origin = station_from_plad(from_)
+        if station is not None and station.ssn is not None:
+            serial = station.ssn
+    if origin is None or serial is None:
+        return None
+    return f"{moment.year % 100:02d}{origin}{serial}"
