@@ -1,0 +1,941 @@
+"""The audit store: runs, cables, planned deliveries, transmissions and receipts in one SQLite file.
+
+One file holds many runs. The file is opened in WAL mode, so readers (`cableroute who-got`, `audit`)
+see a consistent snapshot while a run is still writing. Writes go in batches: one transaction and one
+`executemany` per table per batch. Cables and posts get integer surrogate keys; the large tables
+(deliveries, receipts, missing, drops) are keyed by `(run, cable, post)` without a rowid, so a receipt
+repeated by QoS 1 redelivery finds its row and increments `duplicates` instead of adding one.
+
+Precedence is stored as its rank (3 FLASH … 0 ROUTINE); times are Unix seconds (REAL). What the audit
+needs from each cable (origin, serials, times, classifications, precedence pair, addressees with their
+MCNs) is kept in the `cables` row; the addressee list is one msgpack blob per cable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import platformdirs
+import structlog
+
+from replay.receipt import Receipt
+from router.deliveries import Plan, Sent
+from router.model import Addressee, Cable
+from router.precedence import Precedence
+
+_log = structlog.get_logger()
+
+#: Bumped whenever the schema changes; stored in `PRAGMA user_version`.
+SCHEMA_VERSION = 1
+
+#: Precedence rank → level, for reading rank columns back.
+LEVEL_BY_RANK: dict[int, Precedence] = {level.rank: level for level in Precedence}
+
+_RANK: dict[str, int] = {level: level.rank for level in Precedence}
+
+_SCHEMA = """
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    mode TEXT NOT NULL,
+    options TEXT NOT NULL DEFAULT '{}',
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    status TEXT NOT NULL DEFAULT 'running',
+    summary TEXT
+);
+CREATE TABLE posts (
+    id INTEGER PRIMARY KEY,
+    ri TEXT NOT NULL UNIQUE
+);
+CREATE TABLE cables (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL,
+    cable_id TEXT NOT NULL,
+    recorded INTEGER NOT NULL DEFAULT 1,
+    source TEXT,
+    origin_ri TEXT,
+    ssn INTEGER,
+    section INTEGER,
+    year INTEGER,
+    dtg REAL,
+    filed REAL,
+    time REAL,
+    precedence INTEGER,
+    fl2_precedence INTEGER,
+    fl5_action INTEGER,
+    fl5_info INTEGER,
+    fl4_classification TEXT,
+    banner_classification TEXT,
+    banner_origin TEXT,
+    banner_mrn TEXT,
+    banner_section INTEGER,
+    channel TEXT,
+    channel_serial INTEGER,
+    size INTEGER,
+    errors INTEGER,
+    addressees BLOB
+);
+CREATE UNIQUE INDEX cables_by_id ON cables(run_id, cable_id);
+CREATE TABLE deliveries (
+    run_id INTEGER NOT NULL,
+    cable INTEGER NOT NULL,
+    post INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    precedence INTEGER NOT NULL,
+    niact INTEGER NOT NULL,
+    reasons TEXT,
+    PRIMARY KEY (run_id, cable, post)
+) WITHOUT ROWID;
+CREATE TABLE other_means (
+    run_id INTEGER NOT NULL,
+    cable INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    ri TEXT,
+    role TEXT NOT NULL,
+    post TEXT
+);
+CREATE INDEX other_means_by_cable ON other_means(run_id, cable);
+CREATE TABLE unresolved (
+    run_id INTEGER NOT NULL,
+    cable INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    ri TEXT,
+    role TEXT NOT NULL,
+    line INTEGER,
+    reason TEXT
+);
+CREATE INDEX unresolved_by_cable ON unresolved(run_id, cable);
+CREATE TABLE exemptions (
+    run_id INTEGER NOT NULL,
+    cable INTEGER NOT NULL,
+    post TEXT NOT NULL,
+    name TEXT
+);
+CREATE INDEX exemptions_by_cable ON exemptions(run_id, cable);
+CREATE TABLE sent (
+    run_id INTEGER NOT NULL,
+    cable INTEGER NOT NULL,
+    post INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    precedence INTEGER NOT NULL,
+    niact INTEGER NOT NULL,
+    channel_serial INTEGER NOT NULL,
+    chars INTEGER NOT NULL,
+    scheduled_at REAL,
+    enqueued_at REAL,
+    started_at REAL,
+    transmitted_at REAL,
+    interruptions INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run_id, post, channel_serial, cable)
+) WITHOUT ROWID;
+CREATE TABLE receipts (
+    run_id INTEGER NOT NULL,
+    cable INTEGER NOT NULL,
+    post INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    precedence INTEGER NOT NULL,
+    niact INTEGER NOT NULL,
+    channel_serial INTEGER,
+    scheduled_sim REAL,
+    enqueued_sim REAL,
+    transmitted_sim REAL,
+    received_sim REAL,
+    duplicates INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run_id, cable, post)
+) WITHOUT ROWID;
+CREATE TABLE receipt_wall (
+    run_id INTEGER NOT NULL,
+    cable INTEGER NOT NULL,
+    post INTEGER NOT NULL,
+    scheduled_wall REAL,
+    enqueued_wall REAL,
+    transmitted_wall REAL,
+    received_wall REAL,
+    PRIMARY KEY (run_id, cable, post)
+) WITHOUT ROWID;
+CREATE TABLE drops (
+    run_id INTEGER NOT NULL,
+    cable INTEGER NOT NULL,
+    post INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (run_id, cable, post)
+) WITHOUT ROWID;
+CREATE TABLE missing (
+    run_id INTEGER NOT NULL,
+    cable INTEGER NOT NULL,
+    post INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (run_id, cable, post)
+) WITHOUT ROWID;
+"""
+
+_RECEIPT_SQL = """
+INSERT INTO receipts (run_id, cable, post, role, precedence, niact, channel_serial,
+    scheduled_sim, enqueued_sim, transmitted_sim, received_sim)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (run_id, cable, post) DO UPDATE SET duplicates = duplicates + 1
+"""
+
+_RECEIPT_WALL_SQL = """
+INSERT INTO receipt_wall (run_id, cable, post, scheduled_wall, enqueued_wall, transmitted_wall, received_wall)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT DO NOTHING
+"""
+
+_CABLE_SQL = """
+INSERT INTO cables (id, run_id, cable_id, source, origin_ri, ssn, section, year, dtg, filed, time,
+    precedence, fl2_precedence, fl5_action, fl5_info, fl4_classification,
+    banner_classification, banner_origin, banner_mrn, banner_section, channel, channel_serial,
+    size, errors, addressees)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+_FILL_PLACEHOLDER_SQL = """
+UPDATE cables SET recorded = 1, source = ?, origin_ri = ?, ssn = ?, section = ?, year = ?, dtg = ?,
+    filed = ?, time = ?, precedence = ?, fl2_precedence = ?, fl5_action = ?, fl5_info = ?,
+    fl4_classification = ?, banner_classification = ?, banner_origin = ?, banner_mrn = ?,
+    banner_section = ?, channel = ?, channel_serial = ?, size = ?, errors = ?, addressees = ?
+WHERE id = ?
+"""
+
+# One addressee in the `cables.addressees` blob.
+AddresseeRow = tuple[str, str | None, str, int | None, int | None, bool, str | None, bool, str | None]
+_ADDRESSEE_KIND_TO, _ADDRESSEE_KIND_INFO, _ADDRESSEE_KIND_XMT = "to", "info", "xmt"
+
+_blob_encoder = msgspec.msgpack.Encoder()
+_blob_decoder = msgspec.msgpack.Decoder(list[AddresseeRow])
+
+
+class StoreError(Exception):
+    """The store cannot be used as asked: missing file, unknown run, newer schema."""
+
+
+class RunInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """One run as listed by `cableroute runs`."""
+
+    name: str
+    mode: str
+    status: str
+    started_at: float
+    finished_at: float | None = None
+    options: dict[str, Any] = {}
+    summary: dict[str, Any] | None = None
+
+
+def default_db_path() -> Path:
+    """`user_data_dir("cableroute")/audit.sqlite`, creating the directory if needed."""
+    directory = Path(platformdirs.user_data_dir("cableroute"))
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / "audit.sqlite"
+
+
+def cable_key_of(cable: Cable) -> str:
+    """The id deliveries and receipts use for a cable: its derived id, else its source, else `unknown`."""
+    return cable.id or cable.source or "unknown"
+
+
+def encode_addressees(cable: Cable) -> bytes:
+    """The cable's TO, INFO and XMT addressees as one msgpack blob (see `decode_addressees`)."""
+    rows: list[AddresseeRow] = []
+    for kind, group in (
+        (_ADDRESSEE_KIND_TO, cable.to),
+        (_ADDRESSEE_KIND_INFO, cable.info),
+        (_ADDRESSEE_KIND_XMT, cable.xmt),
+    ):
+        rows.extend(_addressee_row(kind, addressee) for addressee in group)
+    return _blob_encoder.encode(rows)
+
+
+def _addressee_row(kind: str, addressee: Addressee) -> AddresseeRow:
+    """One addressee as a plain tuple."""
+    return (
+        kind,
+        addressee.ri,
+        addressee.name,
+        _rank_or_none(addressee.precedence),
+        _rank_or_none(addressee.precedence_stated),
+        addressee.niact,
+        addressee.mcn,
+        addressee.zen,
+        addressee.office,
+    )
+
+
+def decode_addressees(blob: bytes | None) -> list[AddresseeRow]:
+    """The addressee tuples of a cable row: (kind, ri, name, rank, stated rank, niact, mcn, zen, office)."""
+    return _blob_decoder.decode(blob) if blob else []
+
+
+def _rank_or_none(level: Precedence | None) -> int | None:
+    """A precedence's rank, or None."""
+    return level.rank if level is not None else None
+
+
+def _seconds(moment: datetime | None) -> float | None:
+    """Unix seconds; a naive datetime is UTC."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _cable_columns(cable: Cable) -> tuple[Any, ...]:
+    """Everything but the key, run and cable id of a `cables` row (in `_FILL_PLACEHOLDER_SQL` order)."""
+    station = cable.station
+    filed = _seconds(station.filed) if station is not None else None
+    dtg = _seconds(cable.dtg)
+    moment = cable.dtg or (station.filed if station is not None else None)
+    banner = cable.banner
+    security = cable.security
+    transmission = cable.transmission
+    routing = cable.routing
+    return (
+        cable.source,
+        station.ri if station is not None else None,
+        station.ssn if station is not None else None,
+        station.section if station is not None else None,
+        moment.year if moment is not None else None,
+        dtg,
+        filed,
+        filed if filed is not None else dtg,
+        _rank_or_none(cable.top_precedence),
+        _rank_or_none(routing.precedence) if routing is not None else None,
+        _rank_or_none(cable.precedence.action),
+        _rank_or_none(cable.precedence.info),
+        security.classification if security is not None else None,
+        banner.classification if banner is not None else None,
+        banner.origin if banner is not None else None,
+        banner.mrn if banner is not None else None,
+        banner.section if banner is not None else None,
+        transmission.channel if transmission is not None else None,
+        transmission.serial if transmission is not None else None,
+        cable.size,
+        sum(1 for d in cable.diagnostics if d.severity == "error"),
+        encode_addressees(cable),
+    )
+
+
+def _run_name_now() -> str:
+    """A default run name from the local time, e.g. `run-20261123-091500`."""
+    return "run-" + datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+class AuditStore:
+    """One SQLite audit store. Not shared between threads: each thread opens its own.
+
+    `create=False` opens an existing file only (for commands that read runs) and raises
+    `StoreError` when it is absent.
+    """
+
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+        self.path = Path(path)
+        if not create and not self.path.is_file():
+            raise StoreError(
+                f"no audit store at {self.path} (run a replay or simulation first, or pass --db)"
+            )
+        if create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.connection = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        self._configure()
+        self._ensure_schema()
+        self._run_ids: dict[str, int] = {}
+        self._post_keys: dict[str, int] = {}
+        self._cable_keys: dict[int, dict[str, int]] = {}
+        self._placeholders: set[int] = set()
+
+    # -- connection and schema -------------------------------------------------------------------
+
+    def _configure(self) -> None:
+        """WAL journal, NORMAL sync (durable at checkpoints, safe against corruption), bigger cache."""
+        execute = self.connection.execute
+        execute("PRAGMA journal_mode=WAL")
+        execute("PRAGMA synchronous=NORMAL")
+        execute("PRAGMA foreign_keys=OFF")
+        execute("PRAGMA cache_size=-65536")
+        execute("PRAGMA temp_store=MEMORY")
+
+    def _ensure_schema(self) -> None:
+        """Create the schema in an empty file; refuse a file written by a newer version."""
+        version = self.connection.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has store schema {version}; this cableroute reads up to {SCHEMA_VERSION}"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        tables = self.connection.execute("SELECT count(*) FROM sqlite_master WHERE type='table'").fetchone()[
+            0
+        ]
+        if tables and version == 0:
+            raise StoreError(f"{self.path} is an SQLite file but not a cableroute audit store")
+        with self._transaction():
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self.connection.execute(statement)
+            self.connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: `BEGIN IMMEDIATE` … `COMMIT`. On an error it is rolled back and the
+        key caches are dropped (they may name rows that no longer exist)."""
+        self.connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.connection
+        except BaseException:
+            self.connection.execute("ROLLBACK")
+            self._forget_keys()
+            raise
+        self.connection.execute("COMMIT")
+
+    def _forget_keys(self) -> None:
+        """Drop every cached key; they are looked up again on next use."""
+        self._post_keys.clear()
+        self._cable_keys.clear()
+        self._placeholders.clear()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.connection.close()
+
+    def __enter__(self) -> AuditStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- runs ------------------------------------------------------------------------------------
+
+    def start_run(self, name: str | None, mode: str, options: dict[str, Any] | None = None) -> str:
+        """Start a run and return its name: `name`, or `run-YYYYMMDD-HHMMSS` (suffixed to be unique)."""
+        if mode not in ("replay", "simulate"):
+            raise StoreError(f"unknown run mode {mode!r} (replay or simulate)")
+        options_json = json.dumps(options or {}, sort_keys=True, default=str)
+        with self._transaction():
+            if name is not None:
+                if self._find_run_id(name) is not None:
+                    raise StoreError(f"a run named {name!r} already exists in {self.path}")
+                chosen = name
+            else:
+                chosen = self._unique_name(_run_name_now())
+            cursor = self.connection.execute(
+                "INSERT INTO runs (name, mode, options, started_at) VALUES (?, ?, ?, ?)",
+                (chosen, mode, options_json, time.time()),
+            )
+        run_id = cursor.lastrowid
+        assert run_id is not None
+        self._run_ids[chosen] = run_id
+        return chosen
+
+    def _unique_name(self, base: str) -> str:
+        """`base`, or `base-2`, `base-3`, … whichever is free."""
+        candidate, n = base, 1
+        while self._find_run_id(candidate) is not None:
+            n += 1
+            candidate = f"{base}-{n}"
+        return candidate
+
+    def _find_run_id(self, name: str) -> int | None:
+        """The id of a run, or None."""
+        row = self.connection.execute("SELECT id FROM runs WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def run_id(self, run: str) -> int:
+        """The integer id of a run; `StoreError` when there is no such run."""
+        cached = self._run_ids.get(run)
+        if cached is not None:
+            return cached
+        found = self._find_run_id(run)
+        if found is None:
+            raise StoreError(f"no run named {run!r} in {self.path}")
+        self._run_ids[run] = found
+        return found
+
+    def finish_run(self, run: str, status: str, summary: dict[str, Any] | None = None) -> None:
+        """Mark a run finished with a status (`ok`, `interrupted`, `failed`, …) and a summary."""
+        run_id = self.run_id(run)
+        with self._transaction():
+            self.connection.execute(
+                "UPDATE runs SET status = ?, finished_at = ?, summary = ? WHERE id = ?",
+                (status, time.time(), json.dumps(summary or {}, sort_keys=True, default=str), run_id),
+            )
+        self.connection.execute("PRAGMA optimize")
+
+    def runs(self) -> list[RunInfo]:
+        """Every run, oldest first."""
+        rows = self.connection.execute(
+            "SELECT name, mode, status, started_at, finished_at, options, summary FROM runs ORDER BY id"
+        ).fetchall()
+        return [
+            RunInfo(
+                name=name,
+                mode=mode,
+                status=status,
+                started_at=started,
+                finished_at=finished,
+                options=json.loads(options or "{}"),
+                summary=json.loads(summary) if summary else None,
+            )
+            for name, mode, status, started, finished, options, summary in rows
+        ]
+
+    def latest_run(self) -> str:
+        """The name of the most recently started run; `StoreError` when the store has none."""
+        row = self.connection.execute("SELECT name FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+        if row is None:
+            raise StoreError(f"no runs in {self.path} yet")
+        return row[0]
+
+    def resolve_run(self, run: str | None) -> str:
+        """`run` if it exists, or the latest run when `run` is None."""
+        if run is None:
+            return self.latest_run()
+        self.run_id(run)
+        return run
+
+    # -- keys ------------------------------------------------------------------------------------
+
+    def _post_key(self, ri: str) -> int:
+        """The surrogate key of a post, created on first use (call inside a transaction)."""
+        key = self._post_keys.get(ri)
+        if key is None:
+            self.connection.execute("INSERT OR IGNORE INTO posts (ri) VALUES (?)", (ri,))
+            key = self.connection.execute("SELECT id FROM posts WHERE ri = ?", (ri,)).fetchone()[0]
+            self._post_keys[ri] = key
+        return key
+
+    def _post_keys_for(self, ris: Iterable[str]) -> dict[str, int]:
+        """Keys for every post named (call inside a transaction)."""
+        keys = self._post_keys
+        for ri in set(ris):
+            if ri not in keys:
+                self._post_key(ri)
+        return keys
+
+    def _cable_map(self, run_id: int) -> dict[str, int]:
+        """The cached cable id → key map of a run."""
+        cables = self._cable_keys.get(run_id)
+        if cables is None:
+            cables = self._cable_keys[run_id] = {}
+        return cables
+
+    def _cable_keys_for(self, run_id: int, cable_ids: Iterable[str]) -> dict[str, int]:
+        """Keys for every cable id named, looking up ones another connection recorded and adding
+        placeholder rows for cables never recorded (call inside a transaction)."""
+        cables = self._cable_map(run_id)
+        unknown = [cable_id for cable_id in set(cable_ids) if cable_id not in cables]
+        if not unknown:
+            return cables
+        for cable_id, (key, recorded) in self._lookup_cables(run_id, unknown).items():
+            cables[cable_id] = key
+            if not recorded:
+                self._placeholders.add(key)
+        absent = [cable_id for cable_id in unknown if cable_id not in cables]
+        if absent:
+            next_key = self._next_cable_key()
+            rows = [(next_key + i, run_id, cable_id) for i, cable_id in enumerate(absent)]
+            self.connection.executemany(
+                "INSERT INTO cables (id, run_id, cable_id, recorded) VALUES (?, ?, ?, 0)", rows
+            )
+            cables.update((cable_id, key) for key, _, cable_id in rows)
+            self._placeholders.update(key for key, _, _ in rows)
+        return cables
+
+    def _next_cable_key(self) -> int:
+        """The next free cable key (call inside a write transaction, which keeps it free)."""
+        return self.connection.execute("SELECT coalesce(max(id), 0) + 1 FROM cables").fetchone()[0]
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    def record_cables(self, run: str, cables: Sequence[Cable]) -> int:
+        """Record decoded cables; returns how many were added or filled in. A cable id already
+        recorded in the run is kept once (the first); a placeholder row made by an earlier receipt
+        or plan for a cable not yet recorded is filled in."""
+        run_id = self.run_id(run)
+        known = self._cable_map(run_id)
+        with self._transaction():
+            ids = [cable_key_of(cable) for cable in cables]
+            found = self._lookup_cables(run_id, [cable_id for cable_id in ids if cable_id not in known])
+            next_key = self._next_cable_key()
+            new_rows: list[tuple[Any, ...]] = []
+            fills: list[tuple[Any, ...]] = []
+            for cable_id, cable in zip(ids, cables, strict=True):
+                key = known.get(cable_id)
+                if key is None and cable_id in found:
+                    key, recorded = found[cable_id]
+                    known[cable_id] = key
+                    if not recorded:
+                        self._placeholders.add(key)
+                if key is None:
+                    new_rows.append((next_key, run_id, cable_id, *_cable_columns(cable)))
+                    known[cable_id] = next_key
+                    next_key += 1
+                elif key in self._placeholders:
+                    fills.append((*_cable_columns(cable), key))
+                    self._placeholders.discard(key)
+            self.connection.executemany(_CABLE_SQL, new_rows)
+            self.connection.executemany(_FILL_PLACEHOLDER_SQL, fills)
+        return len(new_rows) + len(fills)
+
+    def _lookup_cables(self, run_id: int, cable_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """cable id → (key, recorded) for those of `cable_ids` already in the run's rows."""
+        unique = list(dict.fromkeys(cable_ids))
+        found: dict[str, tuple[int, int]] = {}
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for cable_id, key, recorded in self.connection.execute(
+                f"SELECT cable_id, id, recorded FROM cables WHERE run_id = ? AND cable_id IN ({marks})",
+                (run_id, *chunk),
+            ):
+                found[cable_id] = (key, recorded)
+        return found
+
+    def record_plans(self, run: str, plans: Sequence[Plan]) -> None:
+        """Record what the router decided: planned deliveries, other-means (`ZEN`) addressees,
+        unresolved addressees and `XMT` exemptions."""
+        run_id = self.run_id(run)
+        with self._transaction():
+            cables = self._cable_keys_for(run_id, (plan.cable_id for plan in plans))
+            posts = self._post_keys_for(d.post for plan in plans for d in plan.deliveries)
+            rank = _RANK
+            self.connection.executemany(
+                "INSERT INTO deliveries (run_id, cable, post, role, precedence, niact, reasons) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [
+                    (
+                        run_id,
+                        cables[d.cable_id],
+                        posts[d.post],
+                        d.role,
+                        rank[d.precedence],
+                        d.niact,
+                        "\n".join(d.reasons),
+                    )
+                    for plan in plans
+                    for d in plan.deliveries
+                ],
+            )
+            self.connection.executemany(
+                "INSERT INTO other_means (run_id, cable, name, ri, role, post) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (run_id, cables[o.cable_id], o.name, o.ri, o.role, o.post)
+                    for plan in plans
+                    for o in plan.other_means
+                ],
+            )
+            self.connection.executemany(
+                "INSERT INTO unresolved (run_id, cable, name, ri, role, line, reason) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (run_id, cables[u.cable_id], u.name, u.ri, u.role, u.line, u.reason)
+                    for plan in plans
+                    for u in plan.unresolved
+                ],
+            )
+            self.connection.executemany(
+                "INSERT INTO exemptions (run_id, cable, post, name) VALUES (?, ?, ?, ?)",
+                [(run_id, cables[e.cable_id], e.post, e.name) for plan in plans for e in plan.exempted],
+            )
+
+    def record_sent(self, run: str, sent: Sequence[Sent]) -> None:
+        """Record completed transmissions (enqueued, started and transmitted times per circuit)."""
+        run_id = self.run_id(run)
+        with self._transaction():
+            cables = self._cable_keys_for(run_id, (s.cable_id for s in sent))
+            posts = self._post_keys_for(s.post for s in sent)
+            rank = _RANK
+            self.connection.executemany(
+                "INSERT OR IGNORE INTO sent (run_id, cable, post, role, precedence, niact, channel_serial, "
+                "chars, scheduled_at, enqueued_at, started_at, transmitted_at, interruptions) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        run_id,
+                        cables[s.cable_id],
+                        posts[s.post],
+                        s.role,
+                        rank[s.precedence],
+                        s.niact,
+                        s.channel_serial,
+                        s.chars,
+                        s.scheduled_at,
+                        s.enqueued_at,
+                        s.started_at,
+                        s.transmitted_at,
+                        s.interruptions,
+                    )
+                    for s in sent
+                ],
+            )
+
+    def record_receipts(self, run: str, receipts: Sequence[Receipt]) -> None:
+        """Record receipts. A second receipt of the same (run, cable, post) increments that row's
+        `duplicates` instead of adding a row. Wall-clock times (broker replays) go to `receipt_wall`."""
+        run_id = self.run_id(run)
+        with self._transaction():
+            cables = self._cable_keys_for(run_id, (r.cable_id for r in receipts))
+            posts = self._post_keys_for(r.post for r in receipts)
+            rank = _RANK
+            self.connection.executemany(
+                _RECEIPT_SQL,
+                [
+                    (
+                        run_id,
+                        cables[r.cable_id],
+                        posts[r.post],
+                        r.role,
+                        rank[r.precedence],
+                        r.niact,
+                        r.channel_serial,
+                        r.scheduled_sim,
+                        r.enqueued_sim,
+                        r.transmitted_sim,
+                        r.received_sim,
+                    )
+                    for r in receipts
+                ],
+            )
+            self.connection.executemany(
+                _RECEIPT_WALL_SQL,
+                [
+                    (
+                        run_id,
+                        cables[r.cable_id],
+                        posts[r.post],
+                        r.scheduled_wall,
+                        r.enqueued_wall,
+                        r.transmitted_wall,
+                        r.received_wall,
+                    )
+                    for r in receipts
+                    if r.received_wall is not None
+                ],
+            )
+
+    def record_drops(self, run: str, drops: Iterable[Any], reason: str = "dropped (lossy post)") -> None:
+        """Record deliveries a post dropped on purpose. Each drop is anything with `cable_id` and
+        `post` attributes (a `Delivery`, `Sent` or `Receipt`) or a `(cable_id, post)` pair."""
+        pairs = [(d.cable_id, d.post) if hasattr(d, "cable_id") else (d[0], d[1]) for d in drops]
+        run_id = self.run_id(run)
+        with self._transaction():
+            cables = self._cable_keys_for(run_id, (cable_id for cable_id, _ in pairs))
+            posts = self._post_keys_for(post for _, post in pairs)
+            self.connection.executemany(
+                "INSERT INTO drops (run_id, cable, post, reason) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [(run_id, cables[cable_id], posts[post], reason) for cable_id, post in pairs],
+            )
+
+    def close_missing(self, run: str, reason: str) -> int:
+        """Record every planned delivery of the run that has no receipt as missing, with `reason`
+        (or the drop's reason when the post dropped it on purpose). Returns how many were added."""
+        run_id = self.run_id(run)
+        with self._transaction():
+            cursor = self.connection.execute(
+                """
+                INSERT INTO missing (run_id, cable, post, reason)
+                SELECT d.run_id, d.cable, d.post, coalesce(x.reason, ?)
+                FROM deliveries AS d
+                LEFT JOIN receipts AS r ON r.run_id = d.run_id AND r.cable = d.cable AND r.post = d.post
+                LEFT JOIN drops AS x ON x.run_id = d.run_id AND x.cable = d.cable AND x.post = d.post
+                WHERE d.run_id = ? AND r.cable IS NULL
+                ON CONFLICT DO NOTHING
+                """,
+                (reason, run_id),
+            )
+        return cursor.rowcount
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def cable_exists(self, run: str, cable_id: str) -> bool:
+        """True when the run has a cable (recorded or only planned/received) with this id."""
+        row = self.connection.execute(
+            "SELECT 1 FROM cables WHERE run_id = ? AND cable_id = ?", (self.run_id(run), cable_id)
+        ).fetchone()
+        return row is not None
+
+
+_STOP = "stop"
+_FLUSH = "flush"
+_RECEIPT = "receipt"
+_CALL = "call"
+
+#: Store methods a `StoreWriter` accepts through `submit`.
+WRITER_METHODS = frozenset(
+    {
+        "start_run",
+        "record_cables",
+        "record_plans",
+        "record_sent",
+        "record_receipts",
+        "record_drops",
+        "close_missing",
+        "finish_run",
+    }
+)
+
+
+class StoreWriter:
+    """Writes to an audit store from a background thread that owns its own connection.
+
+    Made for asyncio code: `submit_receipt` and `submit` only put work on a queue and return at
+    once. The thread takes whatever has queued up, groups consecutive receipts into one batch per
+    run, and writes each batch in one transaction. `submit` returns a `concurrent.futures.Future`
+    with the method's result (await it with `asyncio.wrap_future`). `flush()` blocks until everything
+    submitted so far is written (`await writer.aflush()` from a coroutine); `close()` flushes and
+    stops the thread. A write that failed is raised again, as `StoreError`, by `flush`/`close`.
+    """
+
+    def __init__(self, store: AuditStore | str | Path, *, batch_size: int = 20_000) -> None:
+        self.path = store.path if isinstance(store, AuditStore) else Path(store)
+        self.batch_size = batch_size
+        self._queue: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self._errors: list[BaseException] = []
+        self._opened = threading.Event()
+        self._closed = False
+        self._thread = threading.Thread(target=self._work, name="audit-store-writer", daemon=True)
+        self._thread.start()
+        self._opened.wait()
+        if self._errors:
+            self._thread.join()
+            raise StoreError(f"cannot open the audit store {self.path}: {self._errors[0]}")
+
+    # -- producer side (any thread, never blocks) --------------------------------------------------
+
+    def submit_receipt(self, receipt: Receipt) -> None:
+        """Queue one receipt (recorded under `receipt.run`)."""
+        self._queue.put((_RECEIPT, receipt))
+
+    def submit_receipts(self, receipts: Iterable[Receipt]) -> None:
+        """Queue several receipts."""
+        put = self._queue.put
+        for receipt in receipts:
+            put((_RECEIPT, receipt))
+
+    def submit(self, method: str, *args: Any) -> Future[Any]:
+        """Queue a call of an `AuditStore` write method, e.g. `submit("record_plans", run, plans)`."""
+        if method not in WRITER_METHODS:
+            raise ValueError(f"StoreWriter cannot call {method!r}; one of {sorted(WRITER_METHODS)}")
+        future: Future[Any] = Future()
+        self._queue.put((_CALL, method, args, future))
+        return future
+
+    def flush(self) -> None:
+        """Block until everything submitted so far is written; raise the first write error, if any."""
+        if self._thread.is_alive():
+            done = threading.Event()
+            self._queue.put((_FLUSH, done))
+            while not done.wait(0.5):
+                if not self._thread.is_alive():
+                    break
+        self._raise_errors()
+
+    async def aflush(self) -> None:
+        """`flush` without blocking the event loop."""
+        await asyncio.to_thread(self.flush)
+
+    def close(self) -> None:
+        """Write what is queued, stop the thread and close its connection."""
+        if not self._closed:
+            self._closed = True
+            self._queue.put((_STOP,))
+            self._thread.join()
+        self._raise_errors()
+
+    def __enter__(self) -> StoreWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _raise_errors(self) -> None:
+        """Raise (once) a write error the thread met."""
+        if self._errors:
+            first, self._errors = self._errors[0], []
+            raise StoreError(f"writing to the audit store {self.path} failed: {first}") from first
+
+    # -- writer thread -----------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        """The thread: open the store, then write batches until told to stop."""
+        try:
+            store = AuditStore(self.path)
+        except BaseException as error:
+            self._errors.append(error)
+            self._opened.set()
+            return
+        self._opened.set()
+        try:
+            while self._write_batch(store, self._take_batch()):
+                pass
+        finally:
+            store.close()
+
+    def _take_batch(self) -> list[tuple[Any, ...]]:
+        """Wait for work, then take everything queued (up to `batch_size` items)."""
+        batch = [self._queue.get()]
+        get = self._queue.get_nowait
+        try:
+            while len(batch) < self.batch_size:
+                batch.append(get())
+        except queue.Empty:
+            pass
+        return batch
+
+    def _write_batch(self, store: AuditStore, batch: list[tuple[Any, ...]]) -> bool:
+        """Write a batch in order; False once a stop request has been handled."""
+        receipts: list[Receipt] = []
+        keep_going = True
+        for item in batch:
+            kind = item[0]
+            if kind == _RECEIPT:
+                receipts.append(item[1])
+                continue
+            self._write_receipts(store, receipts)
+            receipts = []
+            if kind == _CALL:
+                self._call(store, item[1], item[2], item[3])
+            elif kind == _FLUSH:
+                item[1].set()
+            elif kind == _STOP:
+                keep_going = False
+        self._write_receipts(store, receipts)
+        return keep_going
+
+    def _write_receipts(self, store: AuditStore, receipts: list[Receipt]) -> None:
+        """Record queued receipts, one call per run."""
+        if not receipts:
+            return
+        by_run: dict[str, list[Receipt]] = {}
+        for receipt in receipts:
+            by_run.setdefault(receipt.run, []).append(receipt)
+        for run, group in by_run.items():
+            try:
+                store.record_receipts(run, group)
+            except Exception as error:
+                _log.error("receipts not recorded", run=run, count=len(group), error=str(error))
+                self._errors.append(error)
+
+    def _call(self, store: AuditStore, method: str, args: tuple[Any, ...], future: Future[Any]) -> None:
+        """Run one store method, passing its result or error to the future."""
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(getattr(store, method)(*args))
+        except Exception as error:
+            _log.error("store write failed", method=method, error=str(error))
+            self._errors.append(error)
+            future.set_exception(error)

@@ -1,0 +1,362 @@
+"""The audit store: real SQLite files, runs, batches, duplicates, missing deliveries, the writer thread."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from replay.receipt import Receipt
+from replay.store import (
+    SCHEMA_VERSION,
+    AuditStore,
+    StoreError,
+    StoreWriter,
+    decode_addressees,
+    default_db_path,
+)
+from router.deliveries import Delivery, Exemption, OtherMeans, Plan, Sent, UnresolvedAddressee
+from router.model import Addressee, Banner, Cable, PrecedencePair, Routing, Security, Station, Transmission
+from router.precedence import Precedence
+
+ROUTINE, PRIORITY, IMMEDIATE = Precedence.ROUTINE, Precedence.PRIORITY, Precedence.IMMEDIATE
+
+
+def make_cable(cable_id: str, ssn: int = 1, origin: str = "RUEHKO") -> Cable:
+    """A small decoded cable with an action and an info addressee."""
+    filed = datetime(2008, 12, 4, 7, 34, tzinfo=UTC)
+    return Cable(
+        id=cable_id,
+        source=f"{cable_id}.txt",
+        transmission=Transmission(channel="XRO", serial=8162),
+        routing=Routing(precedence=IMMEDIATE, relays=("RUEHTRO",)),
+        station=Station(ri=origin, ssn=ssn, filed=filed),
+        security=Security(prosign="ZNY", classification="CONFIDENTIAL"),
+        precedence=PrecedencePair(action=IMMEDIATE, info=PRIORITY),
+        dtg=filed,
+        to=(Addressee(ri="RUEHC", name="SECSTATE WASHDC", precedence=IMMEDIATE, mcn="9199"),),
+        info=(Addressee(ri="RUEHFK", name="AMCONSUL FUKUOKA", precedence=PRIORITY, mcn="1253"),),
+        banner=Banner(classification="CONFIDENTIAL", origin="TOKYO", mrn="003310"),
+        size=1200,
+    )
+
+
+def make_plan(cable_id: str, posts: tuple[str, ...] = ("RUEHC", "RUEHFK")) -> Plan:
+    """Deliveries to `posts`, the first as action addressee."""
+    deliveries = tuple(
+        Delivery(
+            cable_id=cable_id,
+            post=post,
+            role="action" if i == 0 else "info",
+            precedence=IMMEDIATE if i == 0 else PRIORITY,
+            reasons=(f"TO {post}",),
+        )
+        for i, post in enumerate(posts)
+    )
+    return Plan(cable_id=cable_id, deliveries=deliveries)
+
+
+def make_receipt(run: str, cable_id: str, post: str, serial: int = 1, at: float = 100.0) -> Receipt:
+    """A receipt at simulated time `at`."""
+    return Receipt(
+        run=run,
+        cable_id=cable_id,
+        post=post,
+        role="info",
+        precedence=PRIORITY,
+        channel_serial=serial,
+        scheduled_sim=at - 30,
+        enqueued_sim=at - 20,
+        transmitted_sim=at - 1,
+        received_sim=at,
+    )
+
+
+def count(store: AuditStore, sql: str, *params: object) -> int:
+    """The single integer a query returns."""
+    return store.connection.execute(sql, params).fetchone()[0]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> AuditStore:
+    """A fresh store file."""
+    opened = AuditStore(tmp_path / "audit.sqlite")
+    yield opened
+    opened.close()
+
+
+def test_new_store_is_wal_and_versioned(store: AuditStore) -> None:
+    assert store.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert count(store, "PRAGMA user_version") == SCHEMA_VERSION
+
+
+def test_default_run_names_are_dated_and_unique(store: AuditStore) -> None:
+    first = store.start_run(None, "replay", {"speed": 10})
+    second = store.start_run(None, "simulate", {})
+    assert re.fullmatch(r"run-\d{8}-\d{6}(-\d+)?", first)
+    assert first != second
+    runs = store.runs()
+    assert [r.name for r in runs] == [first, second]
+    assert runs[0].options == {"speed": 10}
+    assert runs[0].status == "running"
+    assert store.latest_run() == second
+
+
+def test_named_run_must_be_new_and_mode_known(store: AuditStore) -> None:
+    assert store.start_run("night", "replay", {}) == "night"
+    with pytest.raises(StoreError, match="already exists"):
+        store.start_run("night", "replay", {})
+    with pytest.raises(StoreError, match="mode"):
+        store.start_run("other", "teleport", {})
+
+
+def test_unknown_run_is_a_clear_error(store: AuditStore) -> None:
+    with pytest.raises(StoreError, match="no runs"):
+        store.latest_run()
+    with pytest.raises(StoreError, match="no run named 'ghost'"):
+        store.record_cables("ghost", [make_cable("08TOKYO1")])
+
+
+def test_finish_run_keeps_status_and_summary(store: AuditStore) -> None:
+    run = store.start_run(None, "replay", {})
+    store.finish_run(run, "ok", {"cables": 2})
+    info = store.runs()[0]
+    assert (info.status, info.summary) == ("ok", {"cables": 2})
+    assert info.finished_at is not None and info.finished_at >= info.started_at
+
+
+def test_cable_row_keeps_what_the_audit_needs(store: AuditStore) -> None:
+    run = store.start_run(None, "replay", {})
+    assert store.record_cables(run, [make_cable("08TOKYO3310", ssn=3310)]) == 1
+    row = store.connection.execute(
+        "SELECT origin_ri, ssn, year, dtg, filed, time, fl2_precedence, fl5_action, fl5_info, "
+        "fl4_classification, banner_classification, banner_mrn, channel, channel_serial, addressees "
+        "FROM cables WHERE cable_id = '08TOKYO3310'"
+    ).fetchone()
+    filed = datetime(2008, 12, 4, 7, 34, tzinfo=UTC).timestamp()
+    expected = ("RUEHKO", 3310, 2008, filed, filed, filed, 2, 2, 1, "CONFIDENTIAL", "CONFIDENTIAL", "003310")
+    assert row[:12] == expected
+    assert row[12:14] == ("XRO", 8162)
+    addressees = decode_addressees(row[14])
+    assert [(a[0], a[1], a[3], a[6]) for a in addressees] == [
+        ("to", "RUEHC", 2, "9199"),
+        ("info", "RUEHFK", 1, "1253"),
+    ]
+
+
+def test_same_cable_twice_is_kept_once(store: AuditStore) -> None:
+    run = store.start_run(None, "replay", {})
+    assert store.record_cables(run, [make_cable("08TOKYO1"), make_cable("08TOKYO1", ssn=9)]) == 1
+    assert store.record_cables(run, [make_cable("08TOKYO1")]) == 0
+    assert count(store, "SELECT count(*) FROM cables") == 1
+
+
+def test_plans_record_every_kind_of_decision(store: AuditStore) -> None:
+    run = store.start_run(None, "replay", {})
+    store.record_cables(run, [make_cable("08TOKYO1")])
+    plan = Plan(
+        cable_id="08TOKYO1",
+        deliveries=make_plan("08TOKYO1").deliveries,
+        other_means=(OtherMeans(cable_id="08TOKYO1", name="AMEMBASSY SEOUL", ri="RUEHUL"),),
+        unresolved=(UnresolvedAddressee(cable_id="08TOKYO1", name="NOWHERE", reason="unknown PLAD"),),
+        exempted=(Exemption(cable_id="08TOKYO1", post="RUEHLO", name="AMEMBASSY LONDON"),),
+    )
+    store.record_plans(run, [plan])
+    for table, expected in (("deliveries", 2), ("other_means", 1), ("unresolved", 1), ("exemptions", 1)):
+        assert count(store, f"SELECT count(*) FROM {table}") == expected, table
+
+
+def test_repeated_receipt_counts_a_duplicate_not_a_row(store: AuditStore) -> None:
+    run = store.start_run(None, "replay", {})
+    store.record_cables(run, [make_cable("08TOKYO1")])
+    store.record_plans(run, [make_plan("08TOKYO1")])
+    receipt = make_receipt(run, "08TOKYO1", "RUEHFK")
+    store.record_receipts(run, [receipt, receipt])
+    store.record_receipts(run, [receipt])
+    assert count(store, "SELECT count(*) FROM receipts") == 1
+    assert count(store, "SELECT duplicates FROM receipts") == 2
+
+
+def test_wall_times_are_kept_for_broker_receipts(store: AuditStore) -> None:
+    run = store.start_run(None, "replay", {})
+    receipt = Receipt(**{**_fields(make_receipt(run, "08TOKYO1", "RUEHC")), "received_wall": 1_700_000_000.5})
+    store.record_receipts(run, [receipt, make_receipt(run, "08TOKYO1", "RUEHFK")])
+    assert count(store, "SELECT count(*) FROM receipt_wall") == 1
+
+
+def _fields(receipt: Receipt) -> dict[str, object]:
+    """A receipt's fields as a dict."""
+    return {name: getattr(receipt, name) for name in receipt.__struct_fields__}
+
+
+def test_close_missing_records_unreceived_deliveries_with_reasons(store: AuditStore) -> None:
+    run = store.start_run(None, "replay", {})
+    cables = [make_cable(f"08TOKYO{i}", ssn=i) for i in range(1, 4)]
+    store.record_cables(run, cables)
+    store.record_plans(run, [make_plan(c.id or "") for c in cables])
+    store.record_receipts(
+        run, [make_receipt(run, "08TOKYO1", "RUEHC"), make_receipt(run, "08TOKYO1", "RUEHFK")]
+    )
+    store.record_receipts(run, [make_receipt(run, "08TOKYO2", "RUEHC")])
+    store.record_drops(run, [("08TOKYO3", "RUEHFK")])
+    assert store.close_missing(run, "not received by the end of the run") == 3
+    assert store.close_missing(run, "again") == 0
+    reasons = dict(
+        store.connection.execute(
+            "SELECT c.cable_id || ' ' || p.ri, m.reason FROM missing m "
+            "JOIN cables c ON c.id = m.cable JOIN posts p ON p.id = m.post"
+        ).fetchall()
+    )
+    assert reasons == {
+        "08TOKYO2 RUEHFK": "not received by the end of the run",
+        "08TOKYO3 RUEHC": "not received by the end of the run",
+        "08TOKYO3 RUEHFK": "dropped (lossy post)",
+    }
+
+
+def test_receipt_before_its_cable_makes_a_placeholder_that_is_filled_later(store: AuditStore) -> None:
+    run = store.start_run(None, "replay", {})
+    store.record_receipts(run, [make_receipt(run, "08TOKYO7", "RUEHC")])
+    assert count(store, "SELECT recorded FROM cables WHERE cable_id = '08TOKYO7'") == 0
+    assert store.record_cables(run, [make_cable("08TOKYO7", ssn=7)]) == 1
+    assert count(store, "SELECT count(*) FROM cables") == 1
+    assert count(store, "SELECT ssn FROM cables WHERE cable_id = '08TOKYO7' AND recorded = 1") == 7
+
+
+def test_a_second_connection_sees_and_extends_the_same_run(tmp_path: Path) -> None:
+    path = tmp_path / "audit.sqlite"
+    with AuditStore(path) as writer_a, AuditStore(path) as writer_b:
+        run = writer_a.start_run(None, "replay", {})
+        writer_a.record_cables(run, [make_cable("08TOKYO1")])
+        writer_b.record_receipts(run, [make_receipt(run, "08TOKYO1", "RUEHC")])
+        writer_b.record_cables(run, [make_cable("08TOKYO1"), make_cable("08TOKYO2", ssn=2)])
+        assert count(writer_a, "SELECT count(*) FROM cables") == 2
+        assert count(writer_a, "SELECT count(DISTINCT cable) FROM receipts") == 1
+
+
+def test_sent_transmissions_are_recorded_per_circuit(store: AuditStore) -> None:
+    run = store.start_run(None, "simulate", {})
+    sent = [
+        Sent(
+            cable_id=f"08TOKYO{i}",
+            post="RUEHC",
+            role="action",
+            precedence=ROUTINE,
+            niact=False,
+            channel_serial=i,
+            chars=100,
+            scheduled_at=0.0,
+            enqueued_at=0.0,
+            started_at=float(i),
+            transmitted_at=i + 0.5,
+        )
+        for i in range(1, 4)
+    ]
+    store.record_sent(run, sent)
+    assert [r[0] for r in store.connection.execute("SELECT channel_serial FROM sent ORDER BY 1")] == [1, 2, 3]
+
+
+def test_opening_needs_a_store_file_when_not_creating(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no audit store"):
+        AuditStore(tmp_path / "absent.sqlite", create=False)
+    assert not (tmp_path / "absent.sqlite").exists()
+
+
+def test_refuses_foreign_and_newer_files(tmp_path: Path) -> None:
+    foreign = tmp_path / "foreign.sqlite"
+    with sqlite3.connect(foreign) as connection:
+        connection.execute("CREATE TABLE t (x)")
+    with pytest.raises(StoreError, match="not a cableroute audit store"):
+        AuditStore(foreign)
+    newer = tmp_path / "newer.sqlite"
+    with sqlite3.connect(newer) as connection:
+        connection.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    with pytest.raises(StoreError, match="schema"):
+        AuditStore(newer)
+
+
+def test_default_db_path_is_under_the_user_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    path = default_db_path()
+    assert path == tmp_path / "data" / "cableroute" / "audit.sqlite"
+    assert path.parent.is_dir()
+
+
+def test_reader_queries_while_the_writer_thread_writes(tmp_path: Path) -> None:
+    path = tmp_path / "audit.sqlite"
+    writer = StoreWriter(path)
+    run = writer.submit("start_run", None, "simulate", {}).result(timeout=10)
+    cables = [make_cable(f"08TOKYO{i}", ssn=i) for i in range(1, 2001)]
+    writer.submit("record_cables", run, cables)
+    writer.flush()
+    seen: list[int] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        with AuditStore(path, create=False) as reader:
+            while not stop.is_set():
+                try:
+                    seen.append(count(reader, "SELECT count(*) FROM receipts"))
+                except BaseException as error:
+                    errors.append(error)
+                    return
+
+    reader_thread = threading.Thread(target=read)
+    reader_thread.start()
+    for start in range(0, 2000, 100):
+        for cable in cables[start : start + 100]:
+            writer.submit_receipt(make_receipt(run, cable.id or "", "RUEHC"))
+        writer.flush()
+    stop.set()
+    reader_thread.join()
+    writer.close()
+    assert errors == []
+    assert len(seen) > 1
+    assert seen == sorted(seen)
+    with AuditStore(path, create=False) as check:
+        assert count(check, "SELECT count(*) FROM receipts") == 2000
+
+
+async def test_writer_takes_receipts_from_asyncio_without_blocking(tmp_path: Path) -> None:
+    writer = StoreWriter(tmp_path / "audit.sqlite")
+    run = await asyncio.wrap_future(writer.submit("start_run", "async", "replay", {}))
+    writer.submit("record_cables", run, [make_cable("08TOKYO1")])
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(ticker())
+    for serial in range(1, 501):
+        writer.submit_receipt(make_receipt(run, "08TOKYO1", "RUEHC", serial=serial))
+    await writer.aflush()
+    task.cancel()
+    writer.close()
+    assert ticks > 0
+    with AuditStore(tmp_path / "audit.sqlite", create=False) as check:
+        assert count(check, "SELECT duplicates FROM receipts") == 499
+
+
+def test_writer_reports_failed_writes(tmp_path: Path) -> None:
+    writer = StoreWriter(tmp_path / "audit.sqlite")
+    writer.submit_receipt(make_receipt("no-such-run", "08TOKYO1", "RUEHC"))
+    with pytest.raises(StoreError, match="no run named"):
+        writer.flush()
+    future = writer.submit("finish_run", "no-such-run", "ok", {})
+    with pytest.raises(StoreError):
+        writer.close()
+    assert isinstance(future.exception(timeout=1), StoreError)
+
+
+def test_writer_refuses_unknown_methods(tmp_path: Path) -> None:
+    with StoreWriter(tmp_path / "audit.sqlite") as writer, pytest.raises(ValueError, match="cannot call"):
+        writer.submit("drop_everything")
