@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from router.body import BodyParts, scan_body
-from router.header import HeaderParts, walk_header
+from router.header import MAX_BLANK_RUN, HeaderParts, walk_header
 from router.model import Cable, Diagnostic
 from router.reference_id import derive_reference_id
 from router.wrappers import MAX_WRAPPER_LINES, TelegramStart, locate_telegram
 
 #: Characters split into lines at first; the window grows only when a header runs past it.
-FIRST_WINDOW = 16_384
-#: Lines needed after the header for the body fields.
-_BODY_MARGIN = 64
+FIRST_WINDOW = 8_192
+#: Lines the header walk may look past its last line (blank lines inside an addressee list).
+_LOOKAHEAD = MAX_BLANK_RUN + 1
 
 
 def decode(text: str, source: str | None = None) -> Cable:
@@ -41,9 +41,8 @@ def _decode(text: str, source: str | None) -> Cable:
             window *= 4
             continue
         header = walk_header(lines, start.index)
-        if complete or header.end + _BODY_MARGIN < len(lines):
-            body = scan_body(lines, header.end, header.dtg.year if header.dtg else None)
-            return _assemble(text, source, lines, start, header, body)
+        if complete or header.end + _LOOKAHEAD < len(lines):
+            return _assemble(text, source, lines, start, header)
         window *= 4
 
 
@@ -58,7 +57,7 @@ def _split(text: str, window: int) -> tuple[list[str], bool]:
 
 def _without_header(text: str, source: str | None, lines: list[str], start: TelegramStart) -> Cable:
     """A cable in which no telegram header was found: the body fields, if any, and an error."""
-    body = scan_body(lines, 0, None)
+    body = scan_body(text, 0, 1, None)
     notes = [Diagnostic(1, "no-header", "error", "no telegram header (FL1, FL3, FL5 or FM) found")]
     notes.extend(body.notes)
     return Cable(
@@ -75,14 +74,12 @@ def _without_header(text: str, source: str | None, lines: list[str], start: Tele
 
 
 def _assemble(
-    text: str,
-    source: str | None,
-    lines: list[str],
-    start: TelegramStart,
-    header: HeaderParts,
-    body: BodyParts,
+    text: str, source: str | None, lines: list[str], start: TelegramStart, header: HeaderParts
 ) -> Cable:
-    """Put the parts together, with the diagnostics that only the whole cable can tell."""
+    """Read the top of the body and put the parts together, with the diagnostics only the whole tells."""
+    raw_header = "\n".join(lines[: header.end])
+    year = header.dtg.year if header.dtg else None
+    body = scan_body(text, len(raw_header) + 1 if header.end else 0, header.end + 1, year)
     notes: list[Diagnostic] = []
     if start.skipped:
         kinds = ", ".join(start.wrappers)
@@ -142,7 +139,7 @@ def _assemble(
         subject=body.subject,
         references=tuple(body.references),
         diagnostics=tuple(notes),
-        header="\n".join(lines[: header.end]),
+        header=raw_header,
         size=len(text),
     )
 
