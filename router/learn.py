@@ -1,0 +1,199 @@
+"""Learning a topology from decoded cables: who each routing indicator and PLAD is, and collectives.
+
+What is learned (docs/topology.md, "Learning from the corpus"):
+
+- **Sightings.** Every `RI/PLAD` pair on a TO, INFO or XMT line, and every FL3 `DE` RI with the
+  cable's `FM` PLAD, counts once. PLADs are compared after `normalize_plad`.
+- **Which RI a PLAD means.** The RI it was seen with most often (ties: the lexically smaller RI).
+  Plain-PLAD addressees with no RI resolve through this map.
+- **Collectives.** A PLAD is a collective name when `topology.kinds.is_collective_name` says so
+  (COLLECTIVE, UN SECURITY COUNCIL, `ALL ... POSTS`, `DIPL POSTS`, `MEMBER STATES`, `DEVELOPMENT
+  COMMUNITY`), or when the same PLAD followed by COLLECTIVE is seen too (`ASSOCIATION OF SOUTHEAST
+  ASIAN NATIONS` and `... NATIONS COLLECTIVE`). An RI is a collective when most of its sightings carry
+  a collective name and it never originated a cable. A collective name seen only without an RI
+  becomes a collective known by its PLAD alone.
+- **Posts.** Every other RI. Its name is the PLAD it owns with the most sightings (the FM line's
+  PLAD first when the RI originated cables); the other PLADs it owns are aliases. An RI that owns no
+  PLAD (every PLAD seen with it is seen more often elsewhere) keeps its most frequent PLAD as a name
+  but is listed first, so that the owners' later claims win (see `Topology`). Collectives likewise.
+- **Members.** For a cable that names exactly one collective, every FL2 relay RI that is a known
+  station, is not named on the cable's own lines, is not the originator and is not a collective,
+  is an inferred member; `evidence` counts such cables. This is a lower bound: a relay keeps only
+  its own branch of the distribution. Archive pseudo-relays (such as `RUEHWEB`) are never seen as
+  stations, so they are left out by that rule.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+import msgspec
+
+from router.model import Cable
+from topology.kinds import is_collective_name, kind_of
+from topology.model import Collective, Member, Post
+from topology.plad import normalize_plad
+from topology.topology import Topology
+
+
+class _Seen(msgspec.Struct):
+    """One cable, reduced to what membership inference needs."""
+
+    relays: tuple[str, ...]
+    origin: str | None
+    addressees: list[tuple[str | None, str]]
+
+
+class _Evidence:
+    """Counts gathered in one pass over the cables."""
+
+    def __init__(self) -> None:
+        self.pairs: Counter[tuple[str, str]] = Counter()
+        self.origin_pairs: Counter[tuple[str, str]] = Counter()
+        self.spellings: dict[str, Counter[str]] = defaultdict(Counter)
+        self.plain: Counter[str] = Counter()
+        self.stations: set[str] = set()
+        self.cables: list[_Seen] = []
+
+    def sighting(self, ri: str | None, name: str) -> str:
+        """Record one RI/PLAD sighting (RI may be None); returns the PLAD's key."""
+        key = normalize_plad(name)
+        if key:
+            self.spellings[key][" ".join(name.split())] += 1
+            if ri:
+                self.pairs[ri, key] += 1
+            else:
+                self.plain[key] += 1
+        return key
+
+    def add(self, cable: Cable) -> None:
+        origin = cable.origin_ri
+        if origin:
+            self.stations.add(origin)
+            if cable.from_:
+                key = self.sighting(origin, cable.from_)
+                if key:
+                    self.origin_pairs[origin, key] += 1
+        named: list[tuple[str | None, str]] = []
+        for addressee in (*cable.to, *cable.info, *cable.xmt):
+            if addressee.name or addressee.ri:
+                self.sighting(addressee.ri, addressee.name)
+                named.append((addressee.ri, addressee.name))
+        relays = cable.routing.relays if cable.routing is not None else ()
+        self.cables.append(_Seen(relays=relays, origin=origin, addressees=named))
+
+
+def learn_topology(cables: Iterable[Cable]) -> Topology:
+    """A topology from what the cables' headers show: posts, PLAD aliases, collectives and members."""
+    evidence = _Evidence()
+    for cable in cables:
+        evidence.add(cable)
+    skeleton = _skeleton(evidence)
+    members = _members(evidence, skeleton)
+    collectives = [
+        Collective(ri=c.ri, name=c.name, aliases=c.aliases, members=members.get(c.key, ()))
+        for c in skeleton.collectives.values()
+    ]
+    return Topology(skeleton.posts.values(), collectives)
+
+
+def _display(evidence: _Evidence, key: str) -> str:
+    """The most common spelling of a PLAD key (ties: the alphabetically first)."""
+    spellings = evidence.spellings[key]
+    return min(spellings, key=lambda s: (-spellings[s], s))
+
+
+def _skeleton(evidence: _Evidence) -> Topology:
+    """Posts and collectives without members."""
+    per_ri: dict[str, Counter[str]] = defaultdict(Counter)
+    for (ri, key), count in evidence.pairs.items():
+        per_ri[ri][key] += count
+    collective_keys = _collective_keys(evidence)
+    collective_ris = {
+        ri for ri, keys in per_ri.items() if _is_collective_ri(ri, keys, collective_keys, evidence)
+    }
+    owner = _owners(evidence)
+    owned: dict[str, list[str]] = defaultdict(list)
+    for key, ri in owner.items():
+        owned[ri].append(key)
+
+    def names_of(ri: str) -> tuple[list[str], bool]:
+        """The RI's PLADs (best first) and whether it owns them; else its most frequent PLAD."""
+        keys = sorted(owned.get(ri, ()), key=lambda k: (-evidence.origin_pairs[ri, k], -per_ri[ri][k], k))
+        if keys:
+            return [_display(evidence, k) for k in keys], True
+        top = min(per_ri[ri], key=lambda k: (-per_ri[ri][k], k))
+        return [_display(evidence, top)], False
+
+    posts: dict[bool, list[Post]] = {False: [], True: []}
+    collectives: dict[bool, list[Collective]] = {False: [], True: []}
+    for ri in sorted(per_ri):
+        names, owns = names_of(ri)
+        if ri in collective_ris:
+            collectives[owns].append(Collective(ri=ri, name=names[0], aliases=tuple(names[1:])))
+        else:
+            posts[owns].append(Post(ri=ri, name=names[0], aliases=tuple(names[1:]), kind=kind_of(names[0])))
+    for key in sorted(evidence.plain):
+        if key not in owner and key in collective_keys:
+            collectives[True].append(Collective(name=_display(evidence, key)))
+    return Topology([*posts[False], *posts[True]], [*collectives[False], *collectives[True]])
+
+
+def _collective_keys(evidence: _Evidence) -> set[str]:
+    """Every PLAD key seen that names a collective, by its own words or by a `... COLLECTIVE` twin."""
+    seen = set(evidence.spellings)
+    named = {key for key in seen if is_collective_name(key)}
+    return named | {key for key in seen if f"{key} COLLECTIVE" in named}
+
+
+def _is_collective_ri(ri: str, keys: Counter[str], collective_keys: set[str], evidence: _Evidence) -> bool:
+    """True when most sightings of an RI carry a collective name and it never originated a cable."""
+    if ri in evidence.stations:
+        return False
+    collective = sum(count for key, count in keys.items() if key in collective_keys)
+    return collective * 2 > sum(keys.values())
+
+
+def _owners(evidence: _Evidence) -> dict[str, str]:
+    """For every PLAD key seen with an RI, the RI it was seen with most often."""
+    best: dict[str, tuple[int, str]] = {}
+    for (ri, key), count in evidence.pairs.items():
+        known = best.get(key)
+        if known is None or count > known[0] or (count == known[0] and ri < known[1]):
+            best[key] = (count, ri)
+    return {key: ri for key, (_, ri) in best.items()}
+
+
+def _members(evidence: _Evidence, skeleton: Topology) -> dict[str, tuple[Member, ...]]:
+    """Inferred members per collective key, from FL2 relays of cables that name exactly one collective."""
+    stations = set(skeleton.posts)
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for seen in evidence.cables:
+        if not seen.relays:
+            continue
+        named_ris: set[str] = set()
+        named_collectives: set[str] = set()
+        for ri, name in seen.addressees:
+            if ri:
+                named_ris.add(ri)
+            found = skeleton.resolve_ri(ri) if ri else None
+            if found is None and name:
+                found = skeleton.resolve_name(name)
+            if isinstance(found, Collective):
+                named_collectives.add(found.key)
+            elif isinstance(found, Post):
+                named_ris.add(found.ri)
+        if len(named_collectives) != 1:
+            continue
+        (key,) = named_collectives
+        for relay in dict.fromkeys(seen.relays):
+            if relay in stations and relay not in named_ris and relay != seen.origin:
+                counts[key][relay] += 1
+    return {
+        key: tuple(
+            Member(ri=ri, source="inferred", evidence=n)
+            for ri, n in sorted(found.items(), key=lambda item: (-item[1], item[0]))
+        )
+        for key, found in counts.items()
+    }
