@@ -44,6 +44,7 @@ SCHEMA_VERSION = 1
 LEVEL_BY_RANK: dict[int, Precedence] = {level.rank: level for level in Precedence}
 
 _RANK: dict[str, int] = {level: level.rank for level in Precedence}
+_RANK_OR_NONE: dict[str | None, int | None] = {None: None, **_RANK}
 
 _SCHEMA = """
 CREATE TABLE runs (
@@ -255,23 +256,18 @@ def encode_addressees(cable: Cable) -> bytes:
         (_ADDRESSEE_KIND_INFO, cable.info),
         (_ADDRESSEE_KIND_XMT, cable.xmt),
     ):
-        rows.extend(_addressee_row(kind, addressee) for addressee in group)
+        if group:
+            rows.extend(_addressee_rows(kind, group))
     return _blob_encoder.encode(rows)
 
 
-def _addressee_row(kind: str, addressee: Addressee) -> AddresseeRow:
-    """One addressee as a plain tuple."""
-    return (
-        kind,
-        addressee.ri,
-        addressee.name,
-        _rank_or_none(addressee.precedence),
-        _rank_or_none(addressee.precedence_stated),
-        addressee.niact,
-        addressee.mcn,
-        addressee.zen,
-        addressee.office,
-    )
+def _addressee_rows(kind: str, group: tuple[Addressee, ...]) -> list[AddresseeRow]:
+    """Addressees as plain tuples (kind, ri, name, rank, stated rank, niact, mcn, zen, office)."""
+    rank = _RANK_OR_NONE
+    return [
+        (kind, a.ri, a.name, rank[a.precedence], rank[a.precedence_stated], a.niact, a.mcn, a.zen, a.office)
+        for a in group
+    ]
 
 
 def decode_addressees(blob: bytes | None) -> list[AddresseeRow]:
@@ -281,7 +277,7 @@ def decode_addressees(blob: bytes | None) -> list[AddresseeRow]:
 
 def _rank_or_none(level: Precedence | None) -> int | None:
     """A precedence's rank, or None."""
-    return level.rank if level is not None else None
+    return _RANK_OR_NONE[level]
 
 
 def _seconds(moment: datetime | None) -> float | None:
