@@ -16,11 +16,13 @@ What is learned (docs/topology.md, "Learning from the corpus"):
   PLAD first when the RI originated cables); the other PLADs it owns are aliases. An RI that owns no
   PLAD (every PLAD seen with it is seen more often elsewhere) keeps its most frequent PLAD as a name
   but is listed first, so that the owners' later claims win (see `Topology`). Collectives likewise.
-- **Members.** For a cable that names exactly one collective, every FL2 relay RI that is a known
-  station, is not named on the cable's own lines, is not the originator and is not a collective,
-  is an inferred member; `evidence` counts such cables. This is a lower bound: a relay keeps only
-  its own branch of the distribution. Archive pseudo-relays (such as `RUEHWEB`) are never seen as
-  stations, so they are left out by that rule.
+- **Members.** For an `XRO` copy (FL1 channel `XRO`: the archive copies whose FL2 shows the relay
+  branch) that names exactly one collective, every FL2 relay RI that is a known station (seen on an
+  addressee line or as a `DE` RI in the cables learned from), is not named on the cable's own lines
+  (as an RI, or as a plain PLAD resolving to it), is not the originator and is not a collective, is
+  an inferred member; `evidence` counts such cables. This is a lower bound: a relay keeps only its
+  own branch of the distribution. The known-station test keeps out archive pseudo-relays such as
+  `RUEHWEB` and service-desk RIs, which appear in FL2 but never as addressees.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ from topology.kinds import is_collective_name, kind_of
 from topology.model import Collective, Member, Post
 from topology.plad import normalize_plad
 from topology.topology import Topology
+
+#: FL1 channels whose FL2 relays show collective members (see the module docstring).
+RELAY_CHANNELS: frozenset[str] = frozenset({"XRO"})
 
 
 class _Seen(msgspec.Struct):
@@ -81,6 +86,8 @@ class _Evidence:
                 self.sighting(addressee.ri, addressee.name)
                 named.append((addressee.ri, addressee.name))
         relays = cable.routing.relays if cable.routing is not None else ()
+        if cable.transmission is None or cable.transmission.channel not in RELAY_CHANNELS:
+            relays = ()
         self.cables.append(_Seen(relays=relays, origin=origin, addressees=named))
 
 

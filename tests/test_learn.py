@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from router.learn import learn_topology
-from router.model import Addressee, Cable, Routing, Station
+from router.model import Addressee, Cable, Routing, Station, Transmission
 from topology.model import Collective, Member, Post, Unresolved
 
 
@@ -13,9 +13,11 @@ def cable(
     to: list[tuple[str | None, str]],
     info: list[tuple[str | None, str]] = (),  # type: ignore[assignment]
     relays: tuple[str, ...] = (),
+    channel: str = "XRO",
 ) -> Cable:
     """A decoded cable with just the header parts learning looks at."""
     return Cable(
+        transmission=Transmission(channel=channel, serial=1),
         station=Station(ri=origin) if origin else None,
         routing=Routing(precedence=None, relays=relays) if relays else None,
         from_=from_,
@@ -148,6 +150,14 @@ def test_members_come_from_relays_of_cables_naming_exactly_one_collective() -> N
         [("RUEHGG", "UN SECURITY COUNCIL COLLECTIVE"), ("RUEHFK", "AMCONSUL FUKUOKA")],
         relays=("RUEHTRO", "RUEHFK", "RUEHWEB", "RUEHKO"),
     )
+    archive = cable(
+        "RUEHKO",
+        "AMEMBASSY TOKYO",
+        [("RUEHC", "SECSTATE WASHDC")],
+        [("RUEHGG", "UN SECURITY COUNCIL COLLECTIVE")],
+        relays=("RUEHWEB",),
+        channel="XYZ",
+    )
     again = cable(
         "RUEHKO",
         "AMEMBASSY TOKYO",
@@ -162,7 +172,7 @@ def test_members_come_from_relays_of_cables_naming_exactly_one_collective() -> N
         [("RUEHGG", "UN SECURITY COUNCIL COLLECTIVE"), ("RUEHZL", "EUROPEAN POLITICAL COLLECTIVE")],
         relays=("RUEHSJ",),
     )
-    topology = learn_topology([known, one, again, two])
+    topology = learn_topology([known, one, archive, again, two])
     unsc = topology.collective("RUEHGG")
     assert unsc is not None
     assert unsc.members == (
