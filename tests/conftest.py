@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+#: The private mosquitto fixtures (`mosquitto`, `broker_info`).
+pytest_plugins = ["tests.broker"]
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 EXAMPLES = ROOT / "replay" / "examples"

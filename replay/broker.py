@@ -1,0 +1,360 @@
+"""The broker a run talks to: an existing one named by URL, or a private one started for the run.
+
+With no `--broker`, a run starts a private mosquitto on a free loopback port (persistence on, a
+generous queue per client) when the mosquitto binary can be found, else an in-process amqtt broker.
+amqtt does not hand over messages queued for an offline persistent session, so a run that needs
+that (`--offline`) is told so: see `BrokerInfo.keeps_offline_queues`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import msgspec
+
+#: Where mosquitto is looked for when it is not on PATH (Debian installs it in /usr/sbin).
+MOSQUITTO_FALLBACK_PATHS = (
+    "/usr/sbin/mosquitto",
+    "/usr/local/sbin/mosquitto",
+    "/opt/homebrew/sbin/mosquitto",
+)
+
+#: Messages mosquitto may hold for one client (offline or slow) before it drops QoS 1 traffic.
+MAX_QUEUED_MESSAGES = 10_000_000
+
+#: How long to wait for a started broker to accept connections.
+START_TIMEOUT_S = 10.0
+
+
+class BrokerError(Exception):
+    """A broker could not be started, reached or understood."""
+
+
+class BrokerInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a broker is and what it can do.
+
+    `keeps_offline_queues`: whether messages published to a persistent session while its client is
+    offline are handed over when it reconnects (mosquitto: yes; the amqtt fallback: no).
+    """
+
+    host: str
+    port: int
+    tls: bool = False
+    username: str | None = None
+    password: str | None = None
+    kind: str = "external"
+    keeps_offline_queues: bool = True
+
+    @property
+    def url(self) -> str:
+        """The broker as a URL, without the password."""
+        scheme = "mqtts" if self.tls else "mqtt"
+        user = f"{self.username}@" if self.username else ""
+        return f"{scheme}://{user}{self.host}:{self.port}"
+
+
+def parse_broker_url(url: str) -> BrokerInfo:
+    """`mqtt://[user:pass@]host[:port]` (default port 1883) or `mqtts://...` (TLS, default 8883).
+
+    Raises ValueError with a message fit for the user when the URL is not of that form.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("mqtt", "mqtts"):
+        raise ValueError(f"broker URL must start with mqtt:// or mqtts://, got {url!r}")
+    if not parts.hostname:
+        raise ValueError(f"broker URL has no host: {url!r}")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"broker URL must be scheme://[user:pass@]host[:port] only: {url!r}")
+    tls = parts.scheme == "mqtts"
+    try:
+        port = parts.port or (8883 if tls else 1883)
+    except ValueError as error:
+        raise ValueError(f"broker URL has a bad port: {url!r}") from error
+    return BrokerInfo(
+        host=parts.hostname,
+        port=port,
+        tls=tls,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+def find_mosquitto() -> str | None:
+    """The mosquitto binary: on PATH, else in the usual sbin directories; None when absent."""
+    found = shutil.which("mosquitto")
+    if found:
+        return found
+    for candidate in MOSQUITTO_FALLBACK_PATHS:
+        if os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port on `host` that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_listening(host: str, port: int, timeout: float = START_TIMEOUT_S) -> bool:
+    """Poll until a TCP connect to host:port succeeds; False after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.2):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def current_user() -> str:
+    """The name of the user running this process (mosquitto started as root would otherwise switch
+    to the `mosquitto` user and lose write access to its persistence directory)."""
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return "root" if os.geteuid() == 0 else "mosquitto"
+
+
+def mosquitto_config(
+    port: int, data_dir: Path, host: str = "127.0.0.1", *, autosave_changes: int | None = None
+) -> str:
+    """A mosquitto 2.x configuration: one loopback listener, anonymous, persistent, big queues.
+
+    The database is saved when mosquitto stops (SIGTERM) and once a minute; with `autosave_changes`
+    also after that many changes, so that a broker killed with SIGKILL keeps almost everything it
+    acknowledged (each save writes the whole database: slow with much traffic).
+    """
+    if autosave_changes is not None:
+        autosave = ["autosave_on_changes true", f"autosave_interval {autosave_changes}"]
+    else:
+        autosave = ["autosave_on_changes false", "autosave_interval 60"]
+    return "\n".join(
+        [
+            f"listener {port} {host}",
+            "allow_anonymous true",
+            "persistence true",
+            f"persistence_location {data_dir}/",
+            "persistence_file broker.db",
+            *autosave,
+            f"max_queued_messages {MAX_QUEUED_MESSAGES}",
+            "max_queued_bytes 0",
+            "max_inflight_messages 1000",
+            "max_inflight_bytes 0",
+            "persistent_client_expiration 1d",
+            f"user {current_user()}",
+            "log_dest stderr",
+            "log_type error",
+            "",
+        ]
+    )
+
+
+class MosquittoBroker:
+    """A private mosquitto on a loopback port, with persistence in its own directory.
+
+    `autosave_changes`: see `mosquitto_config`. `start()` launches it and waits until it listens;
+    `stop()` ends it (SIGTERM saves the database, `kill=True` sends SIGKILL); `restart()` starts it
+    again on the same port with the same data.
+    """
+
+    def __init__(
+        self,
+        binary: str | None = None,
+        *,
+        port: int | None = None,
+        data_dir: Path | None = None,
+        host: str = "127.0.0.1",
+        autosave_changes: int | None = None,
+    ) -> None:
+        found = binary or find_mosquitto()
+        if found is None:
+            raise BrokerError("mosquitto was not found on PATH or in /usr/sbin")
+        self.binary = found
+        self.host = host
+        self.port = port or free_port(host)
+        self.autosave_changes = autosave_changes
+        self._own_dir = data_dir is None
+        self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="cableroute-mosquitto-"))
+        self.config_path = self.data_dir / "mosquitto.conf"
+        self.log_path = self.data_dir / "mosquitto.log"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def info(self) -> BrokerInfo:
+        """How clients reach this broker."""
+        return BrokerInfo(host=self.host, port=self.port, kind="mosquitto", keeps_offline_queues=True)
+
+    @property
+    def running(self) -> bool:
+        """Whether the broker process is alive."""
+        return self._process is not None and self._process.poll() is None
+
+    def start(self) -> BrokerInfo:
+        """Write the configuration, launch mosquitto and wait until it accepts connections."""
+        if self.running:
+            return self.info
+        self.config_path.write_text(
+            mosquitto_config(self.port, self.data_dir, self.host, autosave_changes=self.autosave_changes)
+        )
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                [self.binary, "-c", str(self.config_path)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+        if not wait_until_listening(self.host, self.port):
+            self.stop(kill=True)
+            raise BrokerError(f"mosquitto did not start on {self.host}:{self.port}: {self.log_tail()}")
+        if not self.running:
+            raise BrokerError(f"mosquitto exited at start: {self.log_tail()}")
+        return self.info
+
+    def stop(self, *, kill: bool = False, timeout: float = 5.0) -> None:
+        """End the broker: SIGTERM (it saves its database first) or, with `kill`, SIGKILL."""
+        process = self._process
+        if process is None:
+            return
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._process = None
+
+    def restart(self, *, kill: bool = False) -> BrokerInfo:
+        """Stop and start again on the same port with the same persistence directory."""
+        self.stop(kill=kill)
+        return self.start()
+
+    def close(self) -> None:
+        """Stop the broker and remove its directory if this object created it."""
+        self.stop()
+        if self._own_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def log_tail(self, lines: int = 5) -> str:
+        """The last lines mosquitto wrote, for error messages."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return " | ".join(text.strip().splitlines()[-lines:])
+
+    def __enter__(self) -> MosquittoBroker:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AmqttBroker:
+    """An in-process amqtt broker on a loopback port, running its own event loop in a thread.
+
+    Good for online QoS 0/1 traffic; it does not hand over messages queued for an offline
+    persistent session, hence `keeps_offline_queues=False`.
+    """
+
+    def __init__(self, *, port: int | None = None, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.port = port or free_port(host)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._broker: object | None = None
+        self._started = threading.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def info(self) -> BrokerInfo:
+        """How clients reach this broker."""
+        return BrokerInfo(host=self.host, port=self.port, kind="amqtt", keeps_offline_queues=False)
+
+    def start(self) -> BrokerInfo:
+        """Start the broker thread and wait until it listens."""
+        if self._thread is not None:
+            return self.info
+        self._thread = threading.Thread(target=self._run, name="amqtt-broker", daemon=True)
+        self._thread.start()
+        self._started.wait(START_TIMEOUT_S)
+        if self._error is not None or not wait_until_listening(self.host, self.port):
+            raise BrokerError(f"amqtt did not start on {self.host}:{self.port}: {self._error}")
+        return self.info
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._start_broker())
+        except BaseException as error:  # reported to the starting thread
+            self._error = error
+            self._started.set()
+            loop.close()
+            return
+        self._started.set()
+        loop.run_forever()
+        loop.close()
+
+    async def _start_broker(self) -> None:
+        from amqtt.broker import Broker  # imported here: only the fallback needs it
+
+        for name in ("amqtt", "transitions"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        config = {
+            "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
+            "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
+        }
+        broker = Broker(config)
+        await broker.start()
+        self._broker = broker
+
+    def stop(self) -> None:
+        """Shut the broker down and end its thread."""
+        loop, thread, broker = self._loop, self._thread, self._broker
+        if loop is None or thread is None:
+            return
+        if broker is not None:
+            future = asyncio.run_coroutine_threadsafe(broker.shutdown(), loop)  # type: ignore[attr-defined]
+            with contextlib.suppress(Exception):
+                future.result(timeout=5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=5)
+        self._thread = None
+        self._loop = None
+        self._broker = None
+
+    def close(self) -> None:
+        """Same as `stop`."""
+        self.stop()
+
+
+@contextlib.contextmanager
+def embedded_broker(prefer: str = "mosquitto") -> Iterator[BrokerInfo]:
+    """A private broker for one run: mosquitto when found (unless `prefer="amqtt"`), else amqtt.
+
+    Yields where it listens and what it can do; stops it (and removes its data) on exit.
+    """
+    use_mosquitto = prefer != "amqtt" and find_mosquitto() is not None
+    broker: MosquittoBroker | AmqttBroker = MosquittoBroker() if use_mosquitto else AmqttBroker()
+    try:
+        yield broker.start()
+    finally:
+        broker.close()
