@@ -1,0 +1,182 @@
+"""QoS 1 publishing that loses nothing when the broker goes away and comes back.
+
+Every publish is kept until the broker acknowledges it (PUBACK). When the connection drops, the
+publisher reconnects with backoff and sends again, in the original order, everything not yet
+acknowledged. A message the broker had received but not yet acknowledged is then sent twice;
+receivers count such duplicates, they do not record them twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from replay.broker import BrokerInfo
+from replay.paho_asyncio import AsyncPahoConnection, ConnectionFailed, new_paho_client
+
+log = structlog.get_logger()
+
+#: Un-acknowledged messages allowed before `wait_for_room` makes the producer wait (below paho's
+#: 65,535 message ids).
+HIGH_WATER = 8_000
+
+#: Reconnection backoff: first delay and ceiling, seconds.
+RECONNECT_DELAYS = (0.05, 1.0)
+
+
+class Publisher:
+    """A QoS 1 publisher with its own acknowledgement ledger, resending after reconnects.
+
+    `publish()` never blocks: it sends at once when connected and otherwise keeps the message
+    for the next connection. Producers that can outrun the broker call `await wait_for_room()`.
+    """
+
+    def __init__(
+        self, broker: BrokerInfo, client_id: str = "cableroute-router", *, high_water: int = HIGH_WATER
+    ):
+        self.broker = broker
+        self.client_id = client_id
+        self.high_water = high_water
+        self._pending: dict[int, tuple[str, bytes]] = {}
+        self._mid_to_seq: dict[int, int] = {}
+        self._seq = 0
+        self._connection: AsyncPahoConnection | None = None
+        self._online = False
+        self._closing = False
+        self._supervisor: asyncio.Task[None] | None = None
+        self._room = asyncio.Event()
+        self._empty = asyncio.Event()
+        self._empty.set()
+        #: Messages handed to `publish`, acknowledged by the broker, and sent again after a reconnect.
+        self.published = 0
+        self.acknowledged = 0
+        self.resent = 0
+        #: Times the connection was re-established after a loss.
+        self.reconnects = 0
+        #: Called (without arguments) after each successful reconnect.
+        self.on_reconnect: list[Callable[[], None]] = []
+
+    @property
+    def pending(self) -> int:
+        """Messages published but not yet acknowledged by the broker."""
+        return len(self._pending)
+
+    @property
+    def online(self) -> bool:
+        """Whether the publisher is connected right now."""
+        return self._online
+
+    async def start(self, timeout: float = 10.0) -> None:
+        """Connect for the first time (retrying until `timeout`), then keep the connection up."""
+        await self._connect_with_retry(deadline=asyncio.get_running_loop().time() + timeout)
+        self._supervisor = asyncio.create_task(self._supervise(), name="publisher-supervisor")
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        """Send `payload` to `topic` at QoS 1, or keep it for the next connection."""
+        self._seq += 1
+        seq = self._seq
+        self._pending[seq] = (topic, payload)
+        self.published += 1
+        self._empty.clear()
+        if len(self._pending) >= self.high_water:
+            self._room.clear()
+        if self._online:
+            self._send(seq, topic, payload)
+
+    async def wait_for_room(self) -> None:
+        """Wait while more than `high_water` messages are unacknowledged."""
+        while len(self._pending) >= self.high_water:
+            self._room.clear()
+            await self._room.wait()
+
+    async def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every message is acknowledged; False if `timeout` passed first."""
+        try:
+            await asyncio.wait_for(self._empty.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def close(self, timeout: float = 5.0) -> None:
+        """Wait (up to `timeout`) for outstanding acknowledgements, then disconnect."""
+        if self._pending and self._online:
+            await self.flush(timeout)
+        self._closing = True
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+        if self._connection is not None:
+            await self._connection.close()
+        self._online = False
+
+    # internals -----------------------------------------------------------------------------
+
+    def _send(self, seq: int, topic: str, payload: bytes) -> None:
+        connection = self._connection
+        assert connection is not None
+        info = connection.client.publish(topic, payload, qos=1)
+        self._mid_to_seq[info.mid] = seq
+
+    def _on_publish(self, client: Any, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
+        seq = self._mid_to_seq.pop(mid, None)
+        if seq is None or self._pending.pop(seq, None) is None:
+            return
+        self.acknowledged += 1
+        if not self._pending:
+            self._empty.set()
+        if len(self._pending) < self.high_water // 2:
+            self._room.set()
+
+    async def _connect_once(self) -> None:
+        client = new_paho_client(self.broker, self.client_id, clean_session=True)
+        client.on_publish = self._on_publish
+        connection = AsyncPahoConnection(client, self.broker)
+        await connection.connect()
+        self._connection = connection
+        self._mid_to_seq = {}
+        self._online = True
+        connection.lost.add_done_callback(self._on_lost)
+
+    def _on_lost(self, _: asyncio.Future[None]) -> None:
+        self._online = False
+
+    async def _connect_with_retry(self, deadline: float | None = None) -> None:
+        loop = asyncio.get_running_loop()
+        delay = RECONNECT_DELAYS[0]
+        while True:
+            try:
+                await self._connect_once()
+                return
+            except ConnectionFailed as error:
+                if deadline is not None and loop.time() + delay > deadline:
+                    raise ConnectionFailed(
+                        f"cannot reach the broker at {self.broker.url}: {error}"
+                    ) from error
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RECONNECT_DELAYS[1])
+
+    async def _supervise(self) -> None:
+        """Reconnect whenever the connection is lost, then send again what is unacknowledged."""
+        while not self._closing:
+            connection = self._connection
+            assert connection is not None
+            await connection.lost
+            if self._closing:
+                return
+            log.warning("broker connection lost; reconnecting", broker=self.broker.url, pending=self.pending)
+            await self._connect_with_retry()
+            self.reconnects += 1
+            self._resend_pending()
+            log.warning("broker connection re-established", resent=len(self._pending))
+            for callback in self.on_reconnect:
+                callback()
+
+    def _resend_pending(self) -> None:
+        for seq, (topic, payload) in list(self._pending.items()):
+            self.resent += 1
+            self._send(seq, topic, payload)
