@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from topology.kinds import is_collective_name, kind_of
 from topology.plad import normalize_plad
@@ -100,3 +102,46 @@ def test_post_names_are_not_collectives(name: str) -> None:
 )
 def test_kind_of(name: str, kind: str) -> None:
     assert kind_of(name) == kind
+
+
+_WORDS = st.sampled_from(
+    [
+        "AMEMBASSY",
+        "EMBASSY",
+        "AMCONSU",
+        "US",
+        "MISSION",
+        "USMISSION",
+        "TO",
+        "SECSTATE",
+        "DEPT",
+        "OF",
+        "STATE",
+        "WASHINGTON",
+        "DC",
+        "WASH",
+        "CITY",
+        "NY",
+        "BE",
+        "QUINTO",
+        "HAGUE",
+        "THE",
+        "KIEV",
+        "TOKYO",
+        "A",
+        "//J-3//",
+        "U.S.",
+        "OSAKA-KOBE",
+        "DEPARTMENT",
+        "COLLECTIVE",
+        "ALL",
+        "POSTS",
+    ]
+)
+
+
+@given(st.lists(_WORDS, min_size=1, max_size=7).map(" ".join))
+def test_normalisation_is_idempotent(name: str) -> None:
+    key = normalize_plad(name)
+    assert normalize_plad(key) == key
+    assert key == key.upper().strip() and "  " not in key

@@ -149,9 +149,7 @@ def _post_place(key: str) -> str:
     """The place part of an embassy, consulate or mission PLAD, with region codes and typos folded."""
     office, _, place = key.partition(" ")
     words = place.split()
-    if len(words) >= 2 and len(words[-1]) == 2 and words[-1].isalpha():
-        words.pop()
-    if len(words) >= 2 and words[-1] == "CITY":
+    while len(words) >= 2 and ((len(words[-1]) == 2 and words[-1].isalpha()) or words[-1] == "CITY"):
         words.pop()
     place = " ".join(words)
     place = _PLACE_TYPOS.get(place, place)
