@@ -154,9 +154,7 @@ class Topology:
         topology._declared_cps = declared_cps
         topology._by_key = {**posts, **collectives}
         topology._names = {name: key for name, key in names.items() if key in topology._by_key}
-        topology._ranges = sorted(
-            (post.ri, post.ri_range_end, post.ri) for post in posts.values() if post.ri_range_end
-        )
+        topology._ranges = _range_index(posts.values())
         return topology
 
     def _adopt(self, other: Topology) -> None:
@@ -165,7 +163,7 @@ class Topology:
         self._declared_cps: float | None = other._declared_cps
         self._by_key: dict[str, Entry] = other._by_key
         self._names: dict[str, str] = other._names
-        self._ranges: list[tuple[str, str | None, str]] = other._ranges
+        self._ranges: dict[str, list[tuple[str, str]]] = other._ranges
 
     def __repr__(self) -> str:
         return f"Topology({len(self._posts)} posts, {len(self._collectives)} collectives)"
@@ -261,10 +259,31 @@ class Topology:
 
     def _post_in_range(self, ri: str) -> Post | None:
         """The post whose RI range holds `ri` (the innermost when ranges nest)."""
-        found: Post | None = None
-        for start, end, key in self._ranges:
-            if start > ri:
-                break
-            if end is not None and len(ri) == len(start) and ri <= end:
-                found = self._posts[key]
-        return found
+        if not self._ranges:
+            return None
+        innermost = ""
+        for bucket in (self._ranges.get(ri[:_RANGE_PREFIX], ()), self._ranges.get("", ())):
+            for start, end in bucket:
+                if start > ri:
+                    break
+                if len(ri) == len(start) and ri <= end and start > innermost:
+                    innermost = start
+        return self._posts[innermost] if innermost else None
+
+
+#: RI ranges are indexed by their first letters (start and end share them in every real book).
+_RANGE_PREFIX = 4
+
+
+def _range_index(posts: Iterable[Post]) -> dict[str, list[tuple[str, str]]]:
+    """RI ranges by common prefix (the "" bucket holds ranges whose ends differ there), sorted by start."""
+    index: dict[str, list[tuple[str, str]]] = {}
+    for post in posts:
+        end = post.ri_range_end
+        if end:
+            prefix = post.ri[:_RANGE_PREFIX]
+            bucket = prefix if end[:_RANGE_PREFIX] == prefix else ""
+            index.setdefault(bucket, []).append((post.ri, end))
+    for ranges in index.values():
+        ranges.sort()
+    return index
