@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from replay.cli import main
-from topology.files import read_topology
+from topology.files import parse_topology, read_topology
 from topology.model import Collective
 
 
@@ -207,3 +207,10 @@ def test_collective_resolution_from_a_line(capsys: pytest.CaptureFixture[str]) -
     resolved = json.loads(out)["resolved"]
     assert resolved["type"] == "collective" and resolved["ri"] == "RUEHGG"
     assert not isinstance(resolved, Collective)
+
+
+def test_learn_without_output_prints_toml(examples_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "topology", "learn", str(examples_dir))
+    assert code == 0
+    assert out.startswith("# cableroute topology: learned from 2 cables")
+    assert parse_topology(out).post("RUEHNH") is not None

@@ -24,7 +24,7 @@ from router.learn import learn_topology
 from router.model import Addressee, Cable
 from topology.books import read_books
 from topology.coverage import Coverage, coverage
-from topology.files import TopologyFileError, bundled_example, dump_topology, load_topology
+from topology.files import TopologyFileError, bundled_example, dump_topology, load_topology, write_topology
 from topology.model import Collective, Post
 from topology.topology import Topology
 
@@ -127,15 +127,13 @@ def _read(paths: Sequence[str]) -> tuple[list[Cable], int]:
     return cables, failed
 
 
-def _write(text: str, output: str) -> None:
+def _write(topology: Topology, comment: str, output: str) -> None:
+    """The topology as TOML on stdout (`-`) or in a file."""
     if output == "-":
-        sys.stdout.write(text)
+        sys.stdout.write(dump_topology(topology, comment))
         sys.stdout.flush()
-        return
-    path = Path(output)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
+    else:
+        write_topology(topology, Path(output), comment)
 
 
 def _given_topology(paths: Sequence[str]) -> Topology:
@@ -155,7 +153,7 @@ def run_learn(args: argparse.Namespace) -> int:
         f"{len(topology.posts)} posts, {len(topology.collectives)} collectives, {members} inferred members"
     )
     try:
-        _write(dump_topology(topology, comment), args.output)
+        _write(topology, comment, args.output)
     except OSError as error:
         return _fail(f"cannot write {args.output}: {error}")
     log.info(
@@ -186,7 +184,7 @@ def run_import(args: argparse.Namespace) -> int:
     topology = book.topology
     comment = f"cableroute topology: imported from {', '.join(args.files)} ({book.rows} rows)"
     try:
-        _write(dump_topology(topology, comment), args.output)
+        _write(topology, comment, args.output)
     except OSError as error:
         return _fail(f"cannot write {args.output}: {error}")
     print(
