@@ -16,9 +16,12 @@ SECTION_KEYWORDS: dict[str, str] = {"TO": "to", "INFO": "info", "XMT": "xmt"}
 
 _KEYWORD_RE = re.compile(r"(TO|INFO|XMT)(?:\s+|/|$)")
 _RI_RE = re.compile(r"(ZEN|R[A-Z0-9]{3,7})\s?/\s?")
-_MCN_RE = re.compile(r"\s(\d{4}(?:\s?-\s?\d{4})?)\s*$")
+#: The common addressee form: [ZEN/][RI/]PLAD [NIACT] [LEVEL] [MCN], single spaces, no office symbol.
+_PLAIN_ADDRESSEE_RE = re.compile(
+    r"(?:(ZEN)/)?(?:(R[A-Z0-9]{3,7})/)?(\S+(?: \S+)*?)(?: (NIACT) )?(?: ?(IMMEDIATE|PRIORITY|FLASH|ROUTINE))?"
+    r"(?: (\d{4}(?:-\d{4})?))? *"
+)
 _PAGE_DEBRIS_RE = re.compile(r"(?:(TO|INFO|XMT)\s+)?PAGE\s+\d+\s")
-_OFFICE_RE = re.compile(r"//+(.*?)(?://+|$)")
 
 _EXACT_WORDS: dict[str, Precedence] = {
     "FLASH": Precedence.FLASH,
@@ -90,34 +93,63 @@ def parse_addressee(text: str, number: int, default: Precedence | None) -> tuple
     """One addressee (without its section keyword) and, when its precedence word was a typo, that word.
 
     The effective precedence is the stated word when there is one, else `default` (see
-    `default_precedence`).
+    `default_precedence`). The common form is read with one regular expression; anything else (office
+    symbols, typos, odd spacing) by `_parse_words`.
     """
-    text = text.strip()
-    ri = None
-    zen = False
-    match = _RI_RE.match(text)
-    while match is not None:
-        if match.group(1) == "ZEN":
-            zen = True
-        else:
-            ri = match.group(1)
-        text = text[match.end() :]
-        match = _RI_RE.match(text) if ri is None else None
-    mcn = None
-    mcn_match = _MCN_RE.search(text)
-    if mcn_match is not None:
-        mcn = mcn_match.group(1).replace(" ", "")
-        text = text[: mcn_match.start()]
-    stated, word, niact, text = _take_precedence(text)
-    office = None
-    office_match = _OFFICE_RE.search(text)
-    if office_match is not None:
-        office = office_match.group(1).strip() or None
-        text = text[: office_match.start()]
-    typo = word if word is not None and word.split()[-1] not in _EXACT_WORDS else None
+    match = _PLAIN_ADDRESSEE_RE.fullmatch(text)
+    if match is None:
+        return _parse_words(text, number, default)
+    zen, ri, name, niact, word, mcn = match.groups()
+    if "//" in name:
+        return _parse_words(text, number, default)
+    if word is None:
+        last = name[name.rfind(" ") + 1 :]
+        if len(last) >= 5 and last[0] in "FIPR" and precedence_word(last) is not None:
+            return _parse_words(text, number, default)
+        stated = None
+    else:
+        stated = _EXACT_WORDS[word]
+        if niact:
+            word = f"NIACT {word}"
     addressee = Addressee(
         ri=ri,
-        name=" ".join(text.split()),
+        name=name,
+        precedence=stated if stated is not None else default,
+        precedence_stated=stated,
+        precedence_word=word,
+        niact=bool(niact),
+        mcn=mcn,
+        zen=zen is not None,
+        line=number,
+    )
+    return addressee, None
+
+
+def _parse_words(text: str, number: int, default: Precedence | None) -> tuple[Addressee, str | None]:
+    """An addressee read word by word, from both ends: `RI/` or `ZEN/` at the front; MCN, precedence
+    word and `NIACT` at the back; an office symbol `//...//` in what is left."""
+    words = text.split()
+    ri, zen = _take_routing(words)
+    mcn = words.pop() if len(words) > 1 and _is_mcn(words[-1]) else None
+    stated = precedence_word(words[-1]) if len(words) > 1 else None
+    word = None
+    niact = False
+    if stated is not None:
+        word = words.pop()
+        if len(words) > 1 and words[-1] == "NIACT":
+            words.pop()
+            niact = True
+            word = f"NIACT {word}"
+    name = " ".join(words)
+    office = None
+    cut = name.find("//")
+    if cut >= 0:
+        office = name[cut:].strip("/ ") or None
+        name = name[:cut].rstrip()
+    typo = word if word is not None and stated is not _EXACT_WORDS.get(word.rpartition(" ")[2]) else None
+    addressee = Addressee(
+        ri=ri,
+        name=name,
         office=office,
         precedence=stated if stated is not None else default,
         precedence_stated=stated,
@@ -130,18 +162,37 @@ def parse_addressee(text: str, number: int, default: Precedence | None) -> tuple
     return addressee, typo
 
 
-def _take_precedence(text: str) -> tuple[Precedence | None, str | None, bool, str]:
-    """Split a trailing precedence word (and NIACT) off an addressee: level, word, niact, the rest."""
-    head, _, last = text.rstrip().rpartition(" ")
-    if not head:
-        return None, None, False, text
-    level = precedence_word(last)
-    if level is None:
-        return None, None, False, text
-    before, _, previous = head.rstrip().rpartition(" ")
-    if previous == "NIACT":
-        return level, f"NIACT {last}", True, before
-    return level, last, False, head
+def _take_routing(words: list[str]) -> tuple[str | None, bool]:
+    """Remove a leading `RI/` and/or `ZEN/` from the words of an addressee: the RI and the ZEN flag."""
+    ri = None
+    zen = False
+    while words:
+        head, slash, tail = words[0].partition("/")
+        if not slash:
+            break
+        if head == "ZEN" and not zen:
+            zen = True
+        elif ri is None and _is_ri(head):
+            ri = head
+        else:
+            break
+        if tail:
+            words[0] = tail
+        else:
+            del words[0]
+    return ri, zen
+
+
+def _is_ri(word: str) -> bool:
+    """True for a routing indicator (`RUEHC`, `RHMFISS`): R then 3-7 capital letters or digits."""
+    return 4 <= len(word) <= 8 and word[0] == "R" and word.isalnum() and word.isupper()
+
+
+def _is_mcn(word: str) -> bool:
+    """True for an MCN (`9199`) or an MCN range (`2276-2279`)."""
+    if len(word) == 4:
+        return word.isdigit()
+    return len(word) == 9 and word[4] == "-" and word[:4].isdigit() and word[5:].isdigit()
 
 
 def default_precedence(section: str, action: Precedence | None, info: Precedence | None) -> Precedence | None:

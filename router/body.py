@@ -8,6 +8,7 @@ small one.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -15,7 +16,7 @@ from router.dtg import expand_year
 from router.model import Banner, Diagnostic
 
 #: How many characters of the body are read at most.
-MAX_BODY_CHARS = 6_000
+MAX_BODY_CHARS = 4_000
 
 _SPACED = {  # classification names: letters possibly spaced out, the first one sometimes lost
     "TOP SECRET": r"T ?O ?P +S ?E ?C ?R ?E ?T",
@@ -24,12 +25,18 @@ _SPACED = {  # classification names: letters possibly spaced out, the first one 
     "SECRET": r"(?:S ?)?E ?C ?R ?E ?T",
     "LIMITED OFFICIAL USE": r"L ?I ?M ?I ?T ?E ?D +O ?F ?F ?I ?C ?I ?A ?L +U ?S ?E",
 }
-_CLASS_PATTERN = (
-    "(?<![A-Z])(?:"
-    + "|".join(f"(?P<c{index}>{pattern})" for index, pattern in enumerate(_SPACED.values()))
-    + ")(?![A-Z])"
-)
-_CLASS_NAMES = tuple(_SPACED)
+_CLASS_PATTERN = "(?<![A-Z])(?:" + "|".join(_SPACED.values()) + ")(?![A-Z])"
+#: The classification a banner match names, by its first letter (which may be the second of the word).
+_CLASS_BY_LETTER = {
+    "T": "TOP SECRET",
+    "U": "UNCLASSIFIED",
+    "N": "UNCLASSIFIED",
+    "C": "CONFIDENTIAL",
+    "O": "CONFIDENTIAL",
+    "S": "SECRET",
+    "E": "SECRET",
+    "L": "LIMITED OFFICIAL USE",
+}
 
 #: The banner: classification, optional (caveat and) SECTION n OF m, origin, serial (MRN). Matched on the
 #: upper-cased line; words are separated by spaces only (a tab means a database export's column break).
@@ -40,22 +47,24 @@ BANNER_RE = re.compile(
 )
 #: A banner whose origin and serial went on to the next line (`C O N F I D E N T I A L SECTION 01 OF 02`).
 CUT_BANNER_RE = re.compile(rf"{_CLASS_PATTERN} *(?:SECTION *\d+ *OF *\d+)? *$", re.MULTILINE)
+#: How far into the body a banner cut over two lines is looked for.
+_CUT_BANNER_REACH = 1_500
 _ORIGIN_SERIAL_RE = re.compile(r"[A-Z][A-Z.'\- ]* \d{2,8}")
 _DECL_RE = re.compile(r"DECL(?:ASSIFY)?\s*:?\s*(?:ON\s+)?(\d{1,2})/(\d{1,2})/(\d{2,4})")
-_TAGS_RE = re.compile(r"(?:^[ \t]*|(?<=[^A-Z\n]))TAGS?(?:[ \t]*:[ \t]*|[ \t]+)([^\n]*)", re.MULTILINE)
+_TAGS_RE = re.compile(r"TAGS?(?:[ \t]*:[ \t]*|[ \t]+)([^\n]*)")
 _TAG_TOKEN_RE = re.compile(r"[A-Z][A-Z0-9_]+")
-_SUBJECT_RE = re.compile(r"^[ \t]*SUBJ(?:ECT)?[ \t]*:[ \t]*", re.MULTILINE)
-_REF_RE = re.compile(
-    r"(?:^[ \t]*REF(?:S|TEL|TELS)?\b[ \t]*:?|(?<=\s)REF(?:S|TEL|TELS)?[ \t]*:)[ \t]*", re.MULTILINE
-)
-_PARAGRAPH_LINE_RE = re.compile(r"^[ \t]*(?:-[ \t]*)?(?:¶[ \t]*)?1{1,2}[ \t]?\.[ \t]", re.MULTILINE)
+# Line-start patterns begin with a newline (the scanned text starts with one): much faster than `^`.
+_SUBJECT_RE = re.compile(r"\n[ \t]*SUBJ(?:ECT)?[ \t]*:[ \t]*", re.IGNORECASE)
+_REF_RE = re.compile(r"REF(?:S|TEL|TELS)?\b[ \t]*(:?)[ \t]*")
+_PARAGRAPH_LINE_RE = re.compile(r"\n[ \t\-\[]*(?:(?:¶|\$\\P)[ \t]*)?1{1,2}[ \t]?\.[\] \t(]")
+_PARAGRAPH_START_RE = re.compile(r"[ \t\-\[]*(?:¶[ \t]*)?1{1,2}[ \t]?\.[\] \t(]")
 _MARKDOWN_LINK_RE = re.compile(r"\[([^\]]*)\]\(#\)")
 _MARKDOWN_PARA_RE = re.compile(r"\$\\P(\d*)\$")
-_COMPACT_REF_RE = re.compile(r"\b(\d{2})([A-Z]{3,})(\d{1,6})\b")
-#: One reference in a REF text: after a delimiter or a label (`A.`, `B)`), an optional year, 1-3 origin
-#: words and a serial (`A. 08 BRASILIA 001652`, `STATE 117889`, `09 SAN SALVADOR 1101`).
-_REF_PART_RE = re.compile(
-    r"(?:^|[,;:(]|\b[A-Z][.)]|\bAND\b)\s*(?:\b(\d{4}|\d{2})\s+)?\b([A-Z]{2,}(?:\s[A-Z]{2,}){0,2})\s+(\d{1,6})\b"
+#: One reference in a REF text: a compact id (`08STATE117889`), or an optional year, 1-3 origin words
+#: and a serial (`08 BRASILIA 001652`, `STATE 117889`, `09 SAN SALVADOR 1101`).
+_REFERENCE_RE = re.compile(
+    r"(?<![A-Z0-9])(?:(\d\d)([A-Z]{3,})(\d{1,6})"
+    r"|(?:(\d{4}|\d{2}) +)?(?!AND )([A-Z]{2,}(?: [A-Z]{2,}){0,2}) +(\d{1,6}))(?!\d)"
 )
 #: Where a field glued to the subject begins (exports that lost their line breaks).
 _GLUED_FIELD_RE = re.compile(
@@ -91,8 +100,17 @@ _NOT_ORIGINS = frozenset(
         "STATE'S",
     }
 )
+#: How much text a SUBJECT or REF field may span.
+MAX_FIELD_CHARS = 1_500
+#: How much of a REF field is read for references.
+MAX_REFERENCE_CHARS = 600
 _STATION_ALIASES = {"SECSTATE": "STATE", "DEPT": "STATE"}
-_MONTHS = frozenset({"JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"})
+_MONTHS = frozenset(
+    {"JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"}
+    | {"JANUARY", "FEBRUARY", "MARCH", "APRIL", "JUNE", "JULY", "AUGUST", "SEPTEMBER", "SEPT"}
+    | {"OCTOBER", "NOVEMBER", "DECEMBER"}
+)
+_NOT_ORIGINS = _NOT_ORIGINS | _MONTHS
 
 
 @dataclass
@@ -125,17 +143,14 @@ def parse_banner(line: str, number: int) -> Banner | None:
 
 def _banner_from_match(match: re.Match[str], number: int) -> Banner | None:
     """A Banner from a BANNER_RE match on line `number`."""
-    groups = match.groupdict()
-    classification = next(name for index, name in enumerate(_CLASS_NAMES) if groups[f"c{index}"])
-    origin = " ".join(groups["origin"].split()).strip(" .-")
+    section, sections, origin, mrn = match.groups()
+    origin = " ".join(origin.split()).strip(" .-")
     if not origin:
         return None
-    section = groups["section"]
-    sections = groups["sections"]
     return Banner(
-        classification=classification,
+        classification=_CLASS_BY_LETTER[match.group()[0]],
         origin=origin,
-        mrn=groups["mrn"],
+        mrn=mrn,
         section=int(section) if section else None,
         sections=int(sections) if sections else None,
         line=number,
@@ -164,85 +179,131 @@ def parse_tags(text: str) -> tuple[str, ...]:
 
 def parse_references(text: str, year: int | None) -> list[str]:
     """Reference ids in a REF text: `STATE 117889` -> `08STATE117889` (cable year when none is given)."""
+    text = text[:MAX_REFERENCE_CHARS]
     found: list[str] = []
-    for match in _COMPACT_REF_RE.finditer(text):
-        found.append(f"{match.group(1)}{match.group(2)}{int(match.group(3))}")
-    for match in _REF_PART_RE.finditer(text):
-        ref_year, origin, serial = match.groups()
-        words = origin.split()
-        while words and (words[0] in _NOT_ORIGINS or words[0] in _MONTHS):
-            words.pop(0)
-        if not words or any(word in _NOT_ORIGINS or word in _MONTHS for word in words):
-            continue
-        if ref_year is not None:
-            yy = int(ref_year) % 100
-        elif year is not None:
-            yy = year % 100
+    for match in _REFERENCE_RE.finditer(text):
+        compact_year, compact_origin, compact_serial, ref_year, origin, serial = match.groups()
+        if compact_year is not None:
+            reference = f"{compact_year}{compact_origin}{int(compact_serial)}"
         else:
-            continue
-        station = "".join(words)
-        reference = f"{yy:02d}{_STATION_ALIASES.get(station, station)}{int(serial)}"
+            words = origin.split()
+            if not _NOT_ORIGINS.isdisjoint(words) or not _follows_delimiter(text, match.start()):
+                continue
+            if ref_year is not None:
+                yy = int(ref_year) % 100
+            elif year is not None:
+                yy = year % 100
+            else:
+                continue
+            station = "".join(words)
+            reference = f"{yy:02d}{_STATION_ALIASES.get(station, station)}{int(serial)}"
         if reference not in found:
             found.append(reference)
     return found
 
 
+def _follows_delimiter(text: str, start: int) -> bool:
+    """True when a reference starts the text or follows punctuation, a label (`A.`, `(B)`) or `AND`."""
+    before = text[max(0, start - 8) : start].rstrip()
+    if not before or before[-1] in ",;:(":
+        return True
+    if before[-1] in ".)" and len(before) >= 2 and before[-2].isalpha():
+        return len(before) == 2 or not before[-3].isalpha()
+    return before.endswith(" AND") or before == "AND"
+
+
 def scan_body(text: str, offset: int, first_line: int, year: int | None) -> BodyParts:
     """Read the top of the body, which starts at character `offset` of `text` on 1-based line `first_line`.
+
+    The text scanned starts with the newline before the body (or an added one), so that line-start
+    patterns can begin with a newline.
 
     `year` is the cable's (for references written without one). Fields are recognised case-insensitively
     (some exports are in lower case); the subject keeps its case.
     """
     parts = BodyParts()
-    chunk = clean_markdown(text[offset : offset + MAX_BODY_CHARS])
-    upper = chunk.upper()
-    if len(upper) != len(chunk):  # a few characters grow when upper-cased; keep offsets aligned
-        chunk = upper
-    subject = _SUBJECT_RE.search(upper)
-    paragraph = _PARAGRAPH_LINE_RE.search(upper, subject.end() if subject else 0)
-    end = paragraph.start() if paragraph else len(upper)
-    if subject is not None and subject.start() > end:
-        subject = None
-    top = upper[:end]
-    parts.banner = _find_banner(top, first_line)
+    chunk = text[offset - 1 : offset + MAX_BODY_CHARS] if offset else "\n" + text[:MAX_BODY_CHARS]
+    subject = _SUBJECT_RE.search(chunk)
+    paragraph = _PARAGRAPH_LINE_RE.search(chunk, subject.end() if subject else 0)
+    end = paragraph.start() if paragraph else len(chunk)
+    original = chunk[:end]
+    if ("#" in original and "](#)" in original) or ("$" in original and "$\\P" in original):
+        original = clean_markdown(original)
+        subject = _SUBJECT_RE.search(original)
+    top = original.upper()
+    if len(top) != len(original):  # a few characters grow when upper-cased; keep offsets aligned
+        original = top
+        subject = _SUBJECT_RE.search(top)
+    parts.banner = _find_banner(top, first_line - 1)
     parts.sipdis = "SIPDIS" in top
     if "DECL" in top:
         parts.declassify = parse_declassify(top)
-    tags = _TAGS_RE.search(top)
+    tags = _first_valid(_TAGS_RE, top, _tags_position)
     if tags is not None:
         parts.tags = parse_tags(tags.group(1))
     if subject is not None:
-        text = _continued(chunk, subject.end(), end)
-        glued = _GLUED_FIELD_RE.search(text.upper())
-        parts.subject = text[: glued.start()].rstrip() if glued else text
-    reference = _REF_RE.search(top)
+        field = _continued(original, subject.end())
+        glued = _GLUED_FIELD_RE.search(field.upper())
+        parts.subject = field[: glued.start()].rstrip() if glued else field
+    reference = _first_valid(_REF_RE, top, _reference_position)
     if reference is not None:
-        text = _continued(upper, reference.end(), end)
-        glued = _GLUED_FIELD_RE.search(text)
-        parts.references = parse_references(text[: glued.start()] if glued else text, year)
+        field = _continued(top, reference.end())
+        glued = _GLUED_FIELD_RE.search(field)
+        parts.references = parse_references(field[: glued.start()] if glued else field, year)
     return parts
+
+
+def _first_valid(
+    pattern: re.Pattern[str], text: str, valid: Callable[[str, re.Match[str]], bool]
+) -> re.Match[str] | None:
+    """The first match of `pattern` in `text` that `valid` accepts."""
+    for match in pattern.finditer(text):
+        if valid(text, match):
+            return match
+    return None
+
+
+def _tags_position(text: str, match: re.Match[str]) -> bool:
+    """TAGS starts a word (at a line start, or glued after other fields in a flattened export)."""
+    start = match.start()
+    return start == 0 or not text[start - 1].isalpha()
+
+
+def _reference_position(text: str, match: re.Match[str]) -> bool:
+    """REF opens a line, or follows a space with a colon (`... SUBJECT TEXT REF: STATE 1234`)."""
+    start = match.start()
+    line_start = text.rfind("\n", 0, start) + 1
+    if not text[line_start:start].strip():
+        return True
+    return bool(match.group(1)) and text[start - 1].isspace()
 
 
 def _find_banner(top: str, first_line: int) -> Banner | None:
     """The first banner in the top of the body, also when it was cut after its classification."""
+    first = top.lstrip()
+    line_end = first.find("\n")
+    match = BANNER_RE.match(first, 0, line_end if line_end >= 0 else len(first))
+    if match is not None:  # the usual case: the banner is the body's first line
+        return _banner_from_match(match, first_line + top.count("\n", 0, len(top) - len(first)))
     full = BANNER_RE.search(top)
-    cut = CUT_BANNER_RE.search(top, 0, full.start() if full else len(top))
+    limit = full.start() if full else min(len(top), _CUT_BANNER_REACH)
+    cut = CUT_BANNER_RE.search(top, 0, limit)
     while cut is not None:
         after = top.find("\n", cut.end())
         following = top[after + 1 :].lstrip().split("\n", 1)[0].strip() if after >= 0 else ""
         if _ORIGIN_SERIAL_RE.fullmatch(following):
             line = first_line + top.count("\n", 0, cut.start())
             return parse_banner(f"{top[cut.start() : cut.end()].strip()} {following}", line)
-        cut = CUT_BANNER_RE.search(top, cut.end(), full.start() if full else len(top))
+        cut = CUT_BANNER_RE.search(top, cut.end(), limit)
     if full is None:
         return None
     return _banner_from_match(full, first_line + top.count("\n", 0, full.start()))
 
 
-def _continued(text: str, start: int, end: int) -> str:
+def _continued(text: str, start: int) -> str:
     """A field's text from `start`, continued over following lines until a blank line or the next field."""
     pieces: list[str] = []
-    for number, line in enumerate(text[start:end].split("\n")):
+    for number, line in enumerate(text[start : start + MAX_FIELD_CHARS].split("\n")):
         line = line.strip()
         if number and (not line or _starts_field(line)):
             break
@@ -256,5 +317,5 @@ def _starts_field(line: str) -> bool:
     line = line.upper()
     return (
         line.startswith(("REF", "SUBJ", "TAGS", "CLASSIFIED", "E.O.", "EO ", "(U)", "(C)", "(S)"))
-        or _PARAGRAPH_LINE_RE.match(line) is not None
+        or _PARAGRAPH_START_RE.match(line) is not None
     )

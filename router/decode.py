@@ -9,7 +9,7 @@ from router.reference_id import derive_reference_id
 from router.wrappers import MAX_WRAPPER_LINES, TelegramStart, locate_telegram
 
 #: Characters split into lines at first; the window grows only when a header runs past it.
-FIRST_WINDOW = 8_192
+FIRST_WINDOW = 2_048
 #: Lines the header walk may look past its last line (blank lines inside an addressee list).
 _LOOKAHEAD = MAX_BLANK_RUN + 1
 
@@ -28,7 +28,7 @@ def decode(text: str, source: str | None = None) -> Cable:
 
 def _decode(text: str, source: str | None) -> Cable:
     """Decode with a window of lines that grows until the header and the top of the body fit in it."""
-    if not text.strip():
+    if not text or text.isspace():
         empty = Diagnostic(0, "empty", "error", "the input is empty")
         return Cable(source=source, size=len(text), diagnostics=(empty,))
     window = FIRST_WINDOW

@@ -76,16 +76,25 @@ def julian_datetime(day_of_year: int, hour: int, minute: int, near: datetime | N
     """
     if near is None or not 1 <= day_of_year <= 366 or hour > 24 or minute > 59:
         return None
-    best: datetime | None = None
-    for year in (near.year - 1, near.year, near.year + 1):
-        if day_of_year == 366 and not _is_leap(year):
-            continue
-        moment = datetime(year, 1, 1, tzinfo=UTC) + timedelta(
-            days=day_of_year - 1, hours=hour, minutes=minute
-        )
-        if best is None or abs(moment - near) < abs(best - near):
-            best = moment
+    moment = _day_of_year(near.year, day_of_year, hour, minute)
+    if moment is not None and abs(moment - near) <= _HALF_YEAR:
+        return moment
+    best = moment
+    for year in (near.year - 1, near.year + 1):
+        candidate = _day_of_year(year, day_of_year, hour, minute)
+        if candidate is not None and (best is None or abs(candidate - near) < abs(best - near)):
+            best = candidate
     return best
+
+
+_HALF_YEAR = timedelta(days=183)
+
+
+def _day_of_year(year: int, day_of_year: int, hour: int, minute: int) -> datetime | None:
+    """Day `day_of_year` of `year` at hour:minute UTC (None for day 366 of a common year)."""
+    if day_of_year == 366 and not _is_leap(year):
+        return None
+    return datetime(year, 1, 1, tzinfo=UTC) + timedelta(days=day_of_year - 1, hours=hour, minutes=minute)
 
 
 def _is_leap(year: int) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from router.dtg import julian_datetime, parse_dtg
+from router.dtg import dtg_datetime, julian_datetime
 from router.model import Diagnostic, PrecedencePair, Routing, Security, Station, Transmission
 from router.precedence import Precedence
 
@@ -23,8 +23,10 @@ RI_LINE_RE = re.compile(r"R[A-Z0-9]{3,7}(?:\s+R[A-Z0-9]{3,7})*\s*$")
 FL3_RE = re.compile(r"DE\s+([A-Z0-9]{4,8})\s*#\s*(\d{1,6})(?:/(\d{1,3}))?(?:\s+(\d{3})(\d\d)(\d\d))?")
 #: FL4: security prosign, the repeated classification letter (4-5 letters, release code), the rest.
 FL4_RE = re.compile(r"(ZNR|ZNY)\s+([A-Z]{3,6})(.*)$")
-#: FL5: action (and info) precedence prosigns, then the DTG.
-FL5_RE = re.compile(r"([ZOPR])(?:\s+([ZOPR]))?\s+\d{6}\s?[A-IK-Z]\s+[A-Za-z]{3}\s+\d{2,4}\b")
+#: FL5: action (and info) precedence prosigns, then the DTG (day, hour, minute, zone, month, year).
+FL5_RE = re.compile(
+    r"([ZOPR])(?:\s+([ZOPR]))?\s+(\d\d)(\d\d)(\d\d)\s?([A-IK-Z])\s+([A-Za-z]{3})\s+(\d{4}|\d{2})(?!\d)"
+)
 #: FL6: `FM` and the originator's plain-language address.
 FL6_RE = re.compile(r"FM\s+(.+?)\s*$")
 #: Operating signals (`ZZH`, `ZDK`, `ZFF4` ...) in FL4/FL5.
@@ -40,6 +42,7 @@ CLASSIFICATION_LETTERS: dict[str, str] = {
     "T": "TOP SECRET",
 }
 
+_PROSIGNS = {letter: Precedence.from_prosign(letter) for letter in "ZOPR"}
 _DOUBLED = {
     "ZZ": Precedence.FLASH,
     "OO": Precedence.IMMEDIATE,
@@ -55,7 +58,7 @@ def parse_fl1(line: str, number: int, notes: Diagnostics) -> Transmission | None
     match = FL1_RE.search(line)
     if match is None:
         return None
-    caption = line[: match.start()].strip()
+    caption = line[: match.start()].strip() if match.start() else ""
     if caption:
         notes.append(
             Diagnostic(number, "caption-glued", "info", f"caption glued before FL1 skipped: {caption[:60]!r}")
@@ -106,12 +109,15 @@ def parse_fl4(line: str, number: int, notes: Diagnostics) -> Security | None:
         letters = ""
     classification, release = _classification(letters, number, notes)
     note = None
-    note_match = _NOTE_RE.search(rest)
+    note_match = _NOTE_RE.search(rest) if "(" in rest else None
     if note_match is not None:
         note = note_match.group(1).strip()
         rest = rest[: note_match.start()] + " " + rest[note_match.end() :]
     signals: list[str] = []
     for token in rest.split():
+        if len(token) == 3 and token[0] == "Z":
+            signals.append(token)
+            continue
         glued = SIGNAL_RE.findall(token)
         if glued and "".join(glued) == token:
             signals.extend(glued)
@@ -149,21 +155,18 @@ def match_fl5(line: str) -> re.Match[str] | None:
 
 
 def parse_fl5(
-    line: str, number: int, notes: Diagnostics
+    match: re.Match[str], number: int, notes: Diagnostics
 ) -> tuple[PrecedencePair, datetime | None, tuple[str, ...]]:
-    """FL5 (`O R 040734Z DEC 08 ZDK`) as precedence pair, DTG (UTC) and trailing signals."""
-    match = FL5_RE.match(line)
-    if match is None:
-        return PrecedencePair(), None, ()
-    action = Precedence.from_prosign(match.group(1))
-    info = Precedence.from_prosign(match.group(2)) if match.group(2) else None
-    moment, dtg_match = parse_dtg(line)
+    """FL5 (`O R 040734Z DEC 08 ZDK`, as matched by `match_fl5`) as precedence pair, DTG and signals."""
+    action_letter, info_letter, day, hour, minute, zone, month, year = match.groups()
+    action = _PROSIGNS[action_letter]
+    info = _PROSIGNS[info_letter] if info_letter else None
+    moment = dtg_datetime(int(day), int(hour), int(minute), zone, month, int(year))
     if moment is None:
-        notes.append(
-            Diagnostic(number, "dtg-invalid", "error", f"FL5 date-time group invalid: {line.strip()!r}")
-        )
-    rest = line[dtg_match.end() :] if dtg_match is not None else ""
-    signals = tuple(token.strip("/") for token in rest.split() if token.strip("/"))
+        line = match.string
+        notes.append(Diagnostic(number, "dtg-invalid", "error", f"FL5 date-time group invalid: {line!r}"))
+    rest = match.string[match.end() :]
+    signals = tuple(token.strip("/") for token in rest.split() if token.strip("/")) if rest else ()
     return PrecedencePair(action=action, info=info), moment, signals
 
 

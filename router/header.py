@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from router.addressees import (
-    default_precedence,
     is_page_debris,
     looks_like_addressee,
     parse_addressee,
@@ -139,8 +138,9 @@ def _format_line(line: str, number: int, stage: int, parts: HeaderParts) -> int 
         if security is not None:
             parts.security = security
             return _FL4
-    if match_fl5(line) is not None:
-        parts.precedence, parts.dtg, parts.dtg_signals = parse_fl5(line, number, parts.notes)
+    fl5 = match_fl5(line)
+    if fl5 is not None:
+        parts.precedence, parts.dtg, parts.dtg_signals = parse_fl5(fl5, number, parts.notes)
         return _FL5
     if head == "F" and line.startswith("FM "):
         parts.from_ = parse_fl6(line)
@@ -172,45 +172,43 @@ def _next_addressee_line(lines: Sequence[str], index: int) -> int | None:
 
 def _addressee_line(line: str, number: int, parts: HeaderParts) -> bool:
     """Decode one FL7-FL9 line into `parts`; False when the line is not part of the header."""
-    section = parts.section
-    if is_page_debris(line):
-        keyword, _ = split_keyword(line)
+    if line[:1] in "TIX":
+        keyword, rest = split_keyword(line)
+    else:
+        keyword, rest = None, line
+    if line.find("PAGE", 0, 12) >= 0 and is_page_debris(line):
         if keyword is not None:
             parts.section = keyword
         parts.notes.append(
             Diagnostic(number, "page-debris", "info", f"page-break line skipped: {line[:60]!r}")
         )
         return True
-    keyword, rest = split_keyword(line)
-    if keyword is None and BANNER_START_RE.match(line) and "/" not in line:
-        return False
     if keyword is not None:
-        section = keyword
         parts.section = keyword
-    elif section is None:
-        parts.notes.append(
-            Diagnostic(
-                number, "addressee-no-section", "warning", "addressee line before any TO/INFO: taken as TO"
-            )
-        )
-        section = "to"
-        parts.section = section
-    if not rest.strip():
+    elif "/" not in line and BANNER_START_RE.match(line):
+        return False
+    elif parts.section is None:
+        note = "addressee line before any TO/INFO: taken as TO"
+        parts.notes.append(Diagnostic(number, "addressee-no-section", "warning", note))
+        parts.section = "to"
+    if not rest or rest.isspace():
         return True
+    section = parts.section
     action, info = parts.precedence.action, parts.precedence.info
-    addressee, typo = parse_addressee(rest, number, default_precedence(section, action, info))
+    addressee, typo = parse_addressee(
+        rest, number, info if section == "info" and info is not None else action
+    )
     if typo is not None:
-        parts.notes.append(
-            Diagnostic(
-                number,
-                "precedence-typo",
-                "info",
-                f"precedence word {typo!r} read as {addressee.precedence_stated}",
-            )
-        )
+        note = f"precedence word {typo!r} read as {addressee.precedence_stated}"
+        parts.notes.append(Diagnostic(number, "precedence-typo", "info", note))
     if not addressee.name:
         parts.notes.append(
             Diagnostic(number, "addressee-empty", "warning", f"addressee without a name: {line!r}")
         )
-    getattr(parts, section).append(addressee)
+    if section == "info":
+        parts.info.append(addressee)
+    elif section == "to":
+        parts.to.append(addressee)
+    else:
+        parts.xmt.append(addressee)
     return True
