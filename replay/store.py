@@ -38,7 +38,7 @@ from router.precedence import Precedence
 _log = structlog.get_logger()
 
 #: Bumped whenever the schema changes; stored in `PRAGMA user_version`.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: Precedence rank → level, for reading rank columns back.
 LEVEL_BY_RANK: dict[int, Precedence] = {level.rank: level for level in Precedence}
@@ -87,7 +87,8 @@ CREATE TABLE cables (
     channel_serial INTEGER,
     size INTEGER,
     errors INTEGER,
-    addressees BLOB
+    addressees BLOB,
+    derived INTEGER
 );
 CREATE UNIQUE INDEX cables_by_id ON cables(run_id, cable_id);
 CREATE TABLE deliveries (
@@ -183,6 +184,11 @@ CREATE TABLE missing (
 ) WITHOUT ROWID;
 """
 
+#: Statements that take a store from schema version N (the key) to N + 1.
+_MIGRATIONS: dict[int, list[str]] = {
+    1: ["ALTER TABLE cables ADD COLUMN derived INTEGER"],
+}
+
 _RECEIPT_SQL = """
 INSERT INTO receipts (run_id, cable, post, role, precedence, niact, channel_serial,
     scheduled_sim, enqueued_sim, transmitted_sim, received_sim)
@@ -200,15 +206,15 @@ _CABLE_SQL = """
 INSERT INTO cables (id, run_id, cable_id, source, origin_ri, ssn, section, year, dtg, filed, time,
     precedence, fl2_precedence, fl5_action, fl5_info, fl4_classification,
     banner_classification, banner_origin, banner_mrn, banner_section, channel, channel_serial,
-    size, errors, addressees)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    size, errors, addressees, derived)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
 _FILL_PLACEHOLDER_SQL = """
 UPDATE cables SET recorded = 1, source = ?, origin_ri = ?, ssn = ?, section = ?, year = ?, dtg = ?,
     filed = ?, time = ?, precedence = ?, fl2_precedence = ?, fl5_action = ?, fl5_info = ?,
     fl4_classification = ?, banner_classification = ?, banner_origin = ?, banner_mrn = ?,
-    banner_section = ?, channel = ?, channel_serial = ?, size = ?, errors = ?, addressees = ?
+    banner_section = ?, channel = ?, channel_serial = ?, size = ?, errors = ?, addressees = ?, derived = ?
 WHERE id = ?
 """
 
@@ -322,6 +328,7 @@ def _cable_columns(cable: Cable) -> tuple[Any, ...]:
         cable.size,
         sum(1 for d in cable.diagnostics if d.severity == "error"),
         encode_addressees(cable),
+        cable.id is not None,
     )
 
 
@@ -346,12 +353,12 @@ class AuditStore:
         if create:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.connection = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
-        self._configure()
-        self._ensure_schema()
         self._run_ids: dict[str, int] = {}
         self._post_keys: dict[str, int] = {}
         self._cable_keys: dict[int, dict[str, int]] = {}
         self._placeholders: set[int] = set()
+        self._configure()
+        self._ensure_schema()
 
     # -- connection and schema -------------------------------------------------------------------
 
@@ -365,24 +372,29 @@ class AuditStore:
         execute("PRAGMA temp_store=MEMORY")
 
     def _ensure_schema(self) -> None:
-        """Create the schema in an empty file; refuse a file written by a newer version."""
-        version = self.connection.execute("PRAGMA user_version").fetchone()[0]
+        """Create the schema in an empty file, upgrade an older one, refuse one from a newer version."""
+        version = self._user_version()
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path} has store schema {version}; this cableroute reads up to {SCHEMA_VERSION}"
             )
         if version == SCHEMA_VERSION:
             return
-        tables = self.connection.execute("SELECT count(*) FROM sqlite_master WHERE type='table'").fetchone()[
-            0
-        ]
-        if tables and version == 0:
-            raise StoreError(f"{self.path} is an SQLite file but not a cableroute audit store")
         with self._transaction():
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    self.connection.execute(statement)
+            version = self._user_version()  # another connection may have created it meanwhile
+            if version == 0:
+                if self.connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                    raise StoreError(f"{self.path} is an SQLite file but not a cableroute audit store")
+                statements = [statement for statement in _SCHEMA.split(";") if statement.strip()]
+            else:
+                statements = [sql for step in range(version, SCHEMA_VERSION) for sql in _MIGRATIONS[step]]
+            for statement in statements:
+                self.connection.execute(statement)
             self.connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def _user_version(self) -> int:
+        """The schema version stored in the file (0: none)."""
+        return self.connection.execute("PRAGMA user_version").fetchone()[0]
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

@@ -280,6 +280,20 @@ def test_refuses_foreign_and_newer_files(tmp_path: Path) -> None:
         AuditStore(newer)
 
 
+def test_an_older_store_is_upgraded_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "audit.sqlite"
+    with AuditStore(path) as store:
+        run = store.start_run("old", "replay", {})
+        store.record_cables(run, [make_cable("08TOKYO1")])
+        store.connection.execute("ALTER TABLE cables DROP COLUMN derived")
+        store.connection.execute("PRAGMA user_version=1")
+    with AuditStore(path) as store:
+        assert count(store, "PRAGMA user_version") == SCHEMA_VERSION
+        assert count(store, "SELECT count(*) FROM cables WHERE derived IS NULL") == 1
+        store.record_cables("old", [make_cable("08TOKYO2")])
+        assert count(store, "SELECT derived FROM cables WHERE cable_id = '08TOKYO2'") == 1
+
+
 def test_default_db_path_is_under_the_user_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     path = default_db_path()
