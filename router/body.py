@@ -137,7 +137,7 @@ def clean_markdown(line: str) -> str:
 
 def parse_banner(line: str, number: int) -> Banner | None:
     """The banner in a line (`C O N F I D E N T I A L SECTION 01 OF 02 TOKYO 003310`), if there is one."""
-    match = BANNER_RE.search(line)
+    match = BANNER_RE.search(line.upper())
     return _banner_from_match(match, number) if match is not None else None
 
 
