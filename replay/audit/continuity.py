@@ -1,0 +1,185 @@
+"""Serial-number continuity: station serials, MCNs and channel serials, and the numbers missing from each.
+
+Every series is reduced to *segments* of numbers that should be consecutive; a segment's missing
+numbers are those between its lowest and highest number that never occur. Reordering inside a segment
+is not a gap. What starts a new segment (and so is never a gap):
+
+- station serials (FL3): one segment per originating station and year;
+- MCNs: one series per originating station and addressee, taken in filing order; a new segment when
+  the year changes (yearly reset) or when the number falls by half the range or more (wraparound past
+  9999); `0000` is not part of any series;
+- channel serials: one segment per circuit (post), from 1 to the highest serial the post received.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import pairwise
+
+import msgspec
+
+from replay.audit.facts import CableFacts
+
+#: MCNs are four digits: the series wraps from 9999 back to 0001.
+MCN_MODULUS = 10_000
+
+#: A fall of at least this much from one MCN to the next is a wraparound, not a reorder.
+MCN_WRAP_FALL = MCN_MODULUS // 2
+
+_MCN_RE = re.compile(r"^(\d{1,4})(?:-(\d{1,4}))?$")
+
+
+class Gap(msgspec.Struct, frozen=True, kw_only=True):
+    """The missing numbers of one series (`ranges` inclusive, in order)."""
+
+    series: dict[str, str | int]
+    first: int
+    last: int
+    seen: int
+    missing: int
+    ranges: list[tuple[int, int]]
+
+
+def missing_ranges(numbers: Iterable[int]) -> tuple[int, int, int, list[tuple[int, int]]]:
+    """For the numbers of one segment: (lowest, highest, distinct count, missing ranges)."""
+    ordered = sorted(set(numbers))
+    ranges = [(a + 1, b - 1) for a, b in pairwise(ordered) if b > a + 1]
+    return ordered[0], ordered[-1], len(ordered), ranges
+
+
+def _gap(series: dict[str, str | int], numbers: Iterable[int]) -> Gap | None:
+    """The gap record of a segment, or None when it has no missing numbers."""
+    first, last, seen, ranges = missing_ranges(numbers)
+    if not ranges:
+        return None
+    missing = sum(b - a + 1 for a, b in ranges)
+    return Gap(series=series, first=first, last=last, seen=seen, missing=missing, ranges=ranges)
+
+
+def station_serial(facts: CableFacts) -> int | None:
+    """The cable's station serial: the banner MRN when it agrees with FL3 (it is the full number,
+    FL3 keeps it modulo 10,000), else the FL3 SSN."""
+    if facts.ssn is None:
+        return None
+    if facts.banner_mrn and facts.banner_mrn.isdigit():
+        full = int(facts.banner_mrn)
+        if full % MCN_MODULUS == facts.ssn % MCN_MODULUS:
+            return full
+    return facts.ssn
+
+
+def ssn_gaps(cables: Iterable[CableFacts]) -> list[Gap]:
+    """Station-serial gaps per originating station (FL3 RI) and year: cables absent from the run."""
+    series: dict[tuple[str, int], list[int]] = {}
+    for facts in cables:
+        serial = station_serial(facts)
+        if serial is None or facts.origin is None or facts.year is None:
+            continue
+        series.setdefault((facts.origin, facts.year), []).append(serial)
+    gaps = (_gap({"origin": origin, "year": year}, numbers) for (origin, year), numbers in series.items())
+    return sorted(
+        (g for g in gaps if g is not None), key=lambda g: (str(g.series["origin"]), g.series["year"])
+    )
+
+
+def mcn_numbers(mcn: str | None) -> list[int]:
+    """The numbers an MCN field stands for: `0042` → [42]; `2276-2279` → [2276 … 2279];
+    `9998-0001` wraps → [9998, 9999, 0, 1]; anything else → []."""
+    if not mcn:
+        return []
+    match = _MCN_RE.match(mcn.strip())
+    if match is None:
+        return []
+    first = int(match.group(1))
+    if match.group(2) is None:
+        return [first]
+    last = int(match.group(2))
+    count = (last - first) % MCN_MODULUS + 1
+    return [(first + i) % MCN_MODULUS for i in range(count)]
+
+
+def mcn_segments(entries: Sequence[tuple[int | None, str | None]]) -> list[list[int]]:
+    """Split one series, given as (year, MCN field) in filing order, into segments of numbers that
+    should be consecutive: `0000` dropped, a new segment at a year change or a wraparound."""
+    segments: list[list[int]] = []
+    current: list[int] = []
+    year_of_current: int | None = None
+    for year, mcn in entries:
+        for number in mcn_numbers(mcn):
+            if number == 0:
+                continue
+            wrapped = bool(current) and current[-1] - number >= MCN_WRAP_FALL
+            if current and (year != year_of_current or wrapped):
+                segments.append(current)
+                current = []
+            if not current:
+                year_of_current = year
+            current.append(number)
+    if current:
+        segments.append(current)
+    return segments
+
+
+def mcn_series(
+    cables: Iterable[CableFacts],
+) -> dict[tuple[str, str], list[tuple[float, str, int | None, str]]]:
+    """Every MCN series: (origin RI, addressee RI or PLAD) → [(time, cable id, year, MCN)], unsorted."""
+    series: dict[tuple[str, str], list[tuple[float, str, int | None, str]]] = {}
+    for facts in cables:
+        if facts.origin is None:
+            continue
+        moment = facts.time if facts.time is not None else float("inf")
+        for addressee in facts.addressees:
+            mcn = addressee[6]
+            if not mcn or addressee[0] == "xmt":
+                continue
+            key = (facts.origin, addressee[1] or addressee[2])
+            series.setdefault(key, []).append((moment, facts.id, facts.year, mcn))
+    return series
+
+
+def mcn_gaps(cables: Iterable[CableFacts]) -> list[Gap]:
+    """MCN gaps per originating station and addressee, with the primer's non-gap rules."""
+    gaps: list[Gap] = []
+    for (origin, addressee), entries in sorted(mcn_series(cables).items()):
+        entries.sort(key=lambda e: (e[0], e[1]))
+        for segment in mcn_segments([(year, mcn) for _, _, year, mcn in entries]):
+            found = _gap({"origin": origin, "addressee": addressee}, segment)
+            if found is not None:
+                gaps.append(found)
+    return gaps
+
+
+def channel_gaps(serials_by_post: Mapping[str, Iterable[int]]) -> list[Gap]:
+    """Channel-serial gaps per circuit as its post saw them: the numbers from 1 up to the highest
+    serial received that never arrived."""
+    gaps = []
+    for post, serials in sorted(serials_by_post.items()):
+        ordered = sorted({n for n in serials if n is not None and n > 0})
+        if not ordered:
+            continue
+        ranges: list[tuple[int, int]] = []
+        previous = 0
+        for number in ordered:
+            if number > previous + 1:
+                ranges.append((previous + 1, number - 1))
+            previous = number
+        if ranges:
+            missing = sum(b - a + 1 for a, b in ranges)
+            gaps.append(
+                Gap(
+                    series={"post": post},
+                    first=1,
+                    last=ordered[-1],
+                    seen=len(ordered),
+                    missing=missing,
+                    ranges=ranges,
+                )
+            )
+    return gaps
+
+
+def total_missing(gaps: Iterable[Gap]) -> int:
+    """The missing numbers of several series together."""
+    return sum(gap.missing for gap in gaps)

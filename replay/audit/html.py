@@ -1,0 +1,364 @@
+"""The audit report as one self-contained HTML page: inline CSS, inline SVG charts, no network.
+
+Charts: latency by precedence (p50, p95, max on a logarithmic time axis) against the speed-of-service
+objective, and receipts over simulated time by precedence. Then a per-post table and the findings.
+A small inline script makes tables sortable and marks `<body data-rendered="ok">` once it has run,
+so a headless browser can tell the page rendered without script errors.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from html import escape
+from typing import Any
+
+from replay.audit.report import AuditReport
+from topology.topology import Topology
+
+#: Rows of long lists shown on the page (the JSON report has them all).
+LIST_LIMIT = 500
+
+_COLOURS = {"FLASH": "#c0392b", "IMMEDIATE": "#e67e22", "PRIORITY": "#2980b9", "ROUTINE": "#7f8c8d"}
+
+_CSS = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:1100px;
+ color:#222;padding:0 1em}
+h1{font-size:1.5em;margin-bottom:.2em}h2{margin-top:1.8em;border-bottom:1px solid #ddd;padding-bottom:.2em}
+.sub{color:#666}table{border-collapse:collapse;margin:.6em 0;font-size:13px}
+th,td{border:1px solid #ddd;padding:3px 8px;text-align:left}th{background:#f4f4f4;cursor:pointer}
+td.n{text-align:right;font-variant-numeric:tabular-nums}.bad{color:#b00;font-weight:600}.ok{color:#080}
+.cards{display:flex;flex-wrap:wrap;gap:.6em}.card{border:1px solid #ddd;border-radius:6px;padding:.5em .9em}
+.card b{display:block;font-size:1.4em}svg text{font-size:11px;fill:#333}.note{color:#666;font-size:12px}
+"""
+
+_SCRIPT = """
+(function () {
+  function cellValue(row, i) {
+    var text = row.cells[i] ? row.cells[i].textContent.trim() : "";
+    var number = parseFloat(text.replace(/,/g, ""));
+    return isNaN(number) || !/^[-+]?[0-9.,]+%?$/.test(text) ? text.toLowerCase() : number;
+  }
+  function sortBy(table, i) {
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    var ascending = table.getAttribute("data-sorted") !== String(i);
+    rows.sort(function (a, b) {
+      var x = cellValue(a, i), y = cellValue(b, i);
+      return (x < y ? -1 : x > y ? 1 : 0) * (ascending ? 1 : -1);
+    });
+    rows.forEach(function (row) { body.appendChild(row); });
+    table.setAttribute("data-sorted", ascending ? String(i) : "");
+  }
+  document.querySelectorAll("table.sortable").forEach(function (table) {
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, i) {
+      th.addEventListener("click", function () { sortBy(table, i); });
+    });
+  });
+  document.body.setAttribute("data-rendered", "ok");
+})();
+"""
+
+_ERROR_HOOK = (
+    "window.addEventListener('error',function(e){document.documentElement.setAttribute("
+    "'data-script-error',String(e.message))});"
+)
+
+
+def _time(seconds: float | None) -> str:
+    """Unix seconds as `YYYY-MM-DD HH:MM:SSZ`."""
+    if seconds is None:
+        return ""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _duration(seconds: float | None) -> str:
+    """A short duration for charts and tables."""
+    if seconds is None:
+        return ""
+    value = abs(seconds)
+    sign = "-" if seconds < 0 else ""
+    if value < 60:
+        return f"{sign}{value:.1f}s"
+    if value < 3600:
+        return f"{sign}{value / 60:.1f}m"
+    if value < 86_400:
+        return f"{sign}{value / 3600:.1f}h"
+    return f"{sign}{value / 86_400:.1f}d"
+
+
+def _table(headers: list[str], rows: list[list[Any]], numeric: set[int] | None = None) -> str:
+    """A sortable HTML table; every cell escaped."""
+    numeric = numeric or set()
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="n">{escape(str(c))}</td>' if i in numeric else f"<td>{escape(str(c))}</td>"
+            for i, c in enumerate(row)
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return f'<table class="sortable"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _limited(rows: list[Any]) -> tuple[list[Any], str]:
+    """At most `LIST_LIMIT` rows, and a note when some were left out."""
+    if len(rows) <= LIST_LIMIT:
+        return rows, ""
+    return rows[
+        :LIST_LIMIT
+    ], f'<p class="note">First {LIST_LIMIT} of {len(rows)}; the JSON report lists all.</p>'
+
+
+def latency_chart(report: AuditReport) -> str:
+    """SVG: per level, p50/p95/max bars on a log axis and the objective as a dashed line."""
+    levels = list(report.precedence.latency.items())
+    top = max(
+        [stats.max_s or 0.0 for _, stats in levels]
+        + [float(stats.objective_s) for _, stats in levels]
+        + [60.0]
+    )
+    low, high = 1.0, top * 1.5
+    left, width, row_h = 90, 760, 46
+    height = 30 + row_h * len(levels) + 30
+
+    def x(seconds: float) -> float:
+        value = min(max(seconds, low), high)
+        return left + width * (math.log10(value) - math.log10(low)) / (math.log10(high) - math.log10(low))
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 20}" height="{height}" role="img">'
+    ]
+    for tick in (1, 10, 60, 600, 1800, 3600, 3 * 3600, 6 * 3600, 86_400, 7 * 86_400):
+        if tick <= high:
+            parts.append(
+                f'<line x1="{x(tick):.1f}" y1="20" x2="{x(tick):.1f}" y2="{height - 25}" stroke="#eee"/>'
+                f'<text x="{x(tick):.1f}" y="{height - 10}" text-anchor="middle">{_duration(tick)}</text>'
+            )
+    for i, (level, stats) in enumerate(levels):
+        y = 30 + i * row_h
+        colour = _COLOURS.get(level, "#555")
+        parts.append(f'<text x="{left - 8}" y="{y + 16}" text-anchor="end">{escape(level)}</text>')
+        if stats.n:
+            for j, (label, value) in enumerate(
+                (("p50", stats.p50_s), ("p95", stats.p95_s), ("max", stats.max_s))
+            ):
+                if value is None:
+                    continue
+                opacity = (1.0, 0.65, 0.35)[j]
+                parts.append(
+                    f'<rect x="{left}" y="{y + j * 9}" width="{max(x(value) - left, 1):.1f}" height="8" '
+                    f'fill="{colour}" fill-opacity="{opacity}">'
+                    f"<title>{label} {_duration(value)}</title></rect>"
+                )
+            met = f"{stats.met_ratio:.1%} met" if stats.met_ratio is not None else ""
+            parts.append(
+                f'<text x="{left + width + 15}" y="{y + 16}" text-anchor="end">n={stats.n} {met}</text>'
+            )
+        else:
+            parts.append(f'<text x="{left + 4}" y="{y + 16}">no receipts</text>')
+        ox = x(float(stats.objective_s))
+        parts.append(
+            f'<line x1="{ox:.1f}" y1="{y - 4}" x2="{ox:.1f}" y2="{y + 30}" '
+            'stroke="#000" stroke-dasharray="4 3">'
+            f"<title>objective {_duration(stats.objective_s)}</title></line>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def timeline_chart(report: AuditReport) -> str:
+    """SVG: receipts per slice of simulated time, stacked by precedence."""
+    timeline = report.timeline or {}
+    counts: dict[str, list[int]] = timeline.get("counts") or {}
+    if not counts or timeline.get("start") is None:
+        return '<p class="note">No receipts in this run.</p>'
+    buckets = len(next(iter(counts.values())))
+    totals = [sum(series[i] for series in counts.values()) for i in range(buckets)]
+    peak = max(totals) or 1
+    left, width, height, bottom = 50, 800, 220, 30
+    bar = width / buckets
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 10}" height="{height + bottom}">'
+    ]
+    parts.append(f'<text x="{left - 6}" y="14" text-anchor="end">{peak}</text>')
+    parts.append(f'<text x="{left - 6}" y="{height}" text-anchor="end">0</text>')
+    for i in range(buckets):
+        base = float(height)
+        for level in ("ROUTINE", "PRIORITY", "IMMEDIATE", "FLASH"):
+            n = counts.get(level, [0] * buckets)[i]
+            if not n:
+                continue
+            h = (height - 10) * n / peak
+            base -= h
+            parts.append(
+                f'<rect x="{left + i * bar:.1f}" y="{base:.1f}" '
+                f'width="{max(bar - 1, 1):.1f}" height="{h:.1f}" '
+                f'fill="{_COLOURS[level]}"><title>{level} {n}</title></rect>'
+            )
+    start, width_s = timeline["start"], timeline["width_s"]
+    parts.append(f'<text x="{left}" y="{height + 18}">{escape(_time(start))}</text>')
+    parts.append(
+        f'<text x="{left + width}" y="{height + 18}" text-anchor="end">'
+        f"{escape(_time(start + width_s * buckets))}</text>"
+    )
+    parts.append("</svg>")
+    legend = " ".join(f'<span style="color:{colour}">■</span> {level}' for level, colour in _COLOURS.items())
+    return "".join(parts) + f'<p class="note">{legend}</p>'
+
+
+def _cards(report: AuditReport) -> str:
+    """The finding counts as cards, red when non-zero."""
+    cards = []
+    for kind, n in report.findings.items():
+        style = "bad" if n else "ok"
+        cards.append(f'<div class="card"><b class="{style}">{n}</b>{escape(kind)}</div>')
+    return '<div class="cards">' + "".join(cards) + "</div>"
+
+
+def _post_table(report: AuditReport, topology: Topology | None) -> str:
+    """One row per post: planned and received by level, missing, duplicates, unexpected, inversions."""
+    rows = []
+    for ri, totals in report.distribution.by_post.items():
+        post = topology.post(ri) if topology is not None else None
+        rows.append(
+            [
+                ri,
+                post.name if post is not None else "",
+                sum(totals.planned.values()),
+                sum(totals.received.values()),
+                totals.missing,
+                totals.duplicates,
+                totals.unexpected,
+                report.precedence.inversions_by_post.get(ri, 0),
+                *(f"{totals.received[level]}/{totals.planned[level]}" for level in totals.planned),
+            ]
+        )
+    headers = ["post", "name", "planned", "received", "missing", "dup", "unexpected", "inversions"]
+    headers += [f"{level} recv/plan" for level in ("FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE")]
+    shown, note = _limited(rows)
+    return _table(headers, shown, numeric={2, 3, 4, 5, 6, 7}) + note
+
+
+def _findings(report: AuditReport) -> str:
+    """The finding lists."""
+    dist, prec, cont = report.distribution, report.precedence, report.continuity
+    parts = []
+    missing = [[m["id"], m["post"], m["precedence"], m["role"], m["reason"]] for m in dist.missing_list]
+    shown, note = _limited(missing)
+    parts.append(f"<h3>Missing deliveries ({dist.missing})</h3>")
+    parts.append(
+        _table(["cable", "post", "precedence", "role", "reason"], shown) + note if missing else "<p>None.</p>"
+    )
+    flagged = [
+        [c.id, " ".join(c.missing), " ".join(c.unexpected), " ".join(c.duplicated)]
+        for c in dist.cables_with_findings
+        if c.unexpected or c.duplicated
+    ]
+    parts.append(f"<h3>Unexpected ({dist.unexpected}) and duplicated ({dist.duplicates} extra copies)</h3>")
+    shown, note = _limited(flagged)
+    parts.append(
+        _table(["cable", "missing at", "unexpected at", "duplicated at"], shown) + note
+        if flagged
+        else "<p>None.</p>"
+    )
+    inversions = [
+        [
+            i.post,
+            str(i.id),
+            i.precedence.value,
+            _time(i.started),
+            str(i.waiting_id),
+            i.waiting_precedence.value,
+        ]
+        for i in prec.inversion_list
+    ]
+    parts.append(f"<h3>Precedence inversions ({prec.inversions})</h3>")
+    shown, note = _limited(inversions)
+    parts.append(
+        _table(["post", "cable", "precedence", "started", "while waiting", "its precedence"], shown) + note
+        if inversions
+        else "<p>None.</p>"
+    )
+    for title, gaps, key in (
+        ("Station-serial gaps", cont.ssn_series, cont.ssn_gaps),
+        ("MCN gaps", cont.mcn_series, cont.mcn_gaps),
+        ("Channel-serial gaps", cont.channel_series, cont.channel_gaps),
+    ):
+        parts.append(f"<h3>{title} ({key} missing numbers in {len(gaps)} series)</h3>")
+        rows = [
+            [
+                " ".join(f"{k}={v}" for k, v in g.series.items()),
+                g.first,
+                g.last,
+                g.seen,
+                g.missing,
+                ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in g.ranges[:8])
+                + (" …" if len(g.ranges) > 8 else ""),
+            ]
+            for g in sorted(gaps, key=lambda g: -g.missing)
+        ]
+        shown, note = _limited(rows)
+        parts.append(
+            _table(
+                ["series", "first", "last", "seen", "missing", "missing numbers"], shown, numeric={1, 2, 3, 4}
+            )
+            + note
+            if rows
+            else "<p>None.</p>"
+        )
+    consistency = [[f.kind, f.id, f.detail] for f in report.consistency_findings]
+    parts.append(f"<h3>Header consistency ({len(consistency)})</h3>")
+    shown, note = _limited(consistency)
+    parts.append(_table(["kind", "cable", "detail"], shown) + note if consistency else "<p>None.</p>")
+    return "".join(parts)
+
+
+def render_html(report: AuditReport, topology: Topology | None = None) -> str:
+    """The whole page."""
+    dist, prec = report.distribution, report.precedence
+    latency_rows = [
+        [
+            level,
+            s.n,
+            _duration(s.p50_s),
+            _duration(s.p95_s),
+            _duration(s.max_s),
+            _duration(s.objective_s),
+            f"{s.met_ratio:.1%}" if s.met_ratio is not None else "",
+        ]
+        for level, s in prec.latency.items()
+    ]
+    body = [
+        f"<h1>Audit of run {escape(report.run)}</h1>",
+        f'<p class="sub">{escape(report.mode)}, {escape(report.status)} — {dist.cables} cables, '
+        f"{dist.planned} planned deliveries, {dist.received} received, {dist.missing} missing, "
+        f"{dist.other_means} by other means (ZEN), {dist.unresolved} unresolved addressees</p>",
+        "<h2>Findings</h2>",
+        _cards(report),
+        "<h2>Latency by precedence</h2>",
+        '<p class="note">Bars: p50, p95 and maximum latency from filing to receipt '
+        "(simulated time, log scale); "
+        "dashed line: the speed-of-service objective.</p>",
+        latency_chart(report),
+        _table(
+            ["precedence", "received", "p50", "p95", "max", "objective", "met"], latency_rows, numeric={1}
+        ),
+        f"<p>NIACT: {prec.niact.planned} planned, {prec.niact.received} received, "
+        f"{prec.niact.missing} missing, "
+        f"{prec.niact.late} later than the IMMEDIATE objective.</p>",
+        "<h2>Deliveries over simulated time</h2>",
+        timeline_chart(report),
+        "<h2>Posts</h2>",
+        _post_table(report, topology),
+        "<h2>Details</h2>",
+        _findings(report),
+    ]
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="en"><head><meta charset="utf-8"><title>Audit of {escape(report.run)}</title>'
+        f"<script>{_ERROR_HOOK}</script><style>{_CSS}</style></head>"
+        f"<body>{''.join(body)}<script>{_SCRIPT}</script></body></html>\n"
+    )

@@ -1,0 +1,273 @@
+"""Reading what the audit needs from the store: aggregates where SQL is cheaper, plain rows otherwise.
+
+Large tables are never held whole: deliveries and receipts are counted in SQL, transmissions are
+streamed one circuit at a time, and only findings (missing, unexpected, duplicated) become rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
+
+import msgspec
+
+from replay.audit.distribution import DuplicateRow, MissingRow, OtherMeansRow, UnexpectedRow, UnresolvedRow
+from replay.audit.facts import CableFacts
+from replay.audit.precedence import Transmission, starts_from_receipts
+from replay.store import LEVEL_BY_RANK, AuditStore, decode_addressees
+from router.precedence import Precedence
+
+#: Reason shown for an unreceived delivery of a run still going on, or one `close_missing` never saw.
+PENDING_RUNNING = "not received yet (the run is still going)"
+PENDING_FINISHED = "not received"
+
+
+class RunHeader(msgspec.Struct, kw_only=True):
+    """The run being audited."""
+
+    name: str
+    mode: str
+    status: str
+    options: dict[str, Any]
+
+
+def run_header(store: AuditStore, run: str) -> RunHeader:
+    """The run's name, mode, status and options."""
+    info = next(r for r in store.runs() if r.name == run)
+    return RunHeader(name=info.name, mode=info.mode, status=info.status, options=info.options)
+
+
+def cable_facts(store: AuditStore, run: str) -> Iterator[CableFacts]:
+    """The facts of every recorded cable of the run, in recording order."""
+    cursor = store.connection.execute(
+        """
+        SELECT cable_id, origin_ri, ssn, year, dtg, filed, fl2_precedence, fl5_action, fl5_info,
+               fl4_classification, banner_classification, banner_origin, banner_mrn, addressees,
+               coalesce(derived, 1)
+        FROM cables WHERE run_id = ? AND recorded = 1 ORDER BY id
+        """,
+        (store.run_id(run),),
+    )
+    for row in cursor:
+        yield CableFacts(*row[:13], addressees=tuple(decode_addressees(row[13])), derived=bool(row[14]))
+
+
+def count_cables(store: AuditStore, run: str) -> int:
+    """Recorded cables of the run."""
+    sql = "SELECT count(*) FROM cables WHERE run_id = ? AND recorded = 1"
+    return store.connection.execute(sql, (store.run_id(run),)).fetchone()[0]
+
+
+def _post_names(store: AuditStore) -> dict[int, str]:
+    """Post key → RI."""
+    return dict(store.connection.execute("SELECT id, ri FROM posts"))
+
+
+def planned_counts(store: AuditStore, run: str) -> dict[tuple[str, int], int]:
+    """Planned deliveries per (post, rank)."""
+    names = _post_names(store)
+    rows = store.connection.execute(
+        "SELECT post, precedence, count(*) FROM deliveries WHERE run_id = ? GROUP BY post, precedence",
+        (store.run_id(run),),
+    )
+    return {(names[post], rank): n for post, rank, n in rows}
+
+
+def received_counts(store: AuditStore, run: str) -> dict[tuple[str, int], int]:
+    """Planned deliveries that have a receipt, per (post, planned rank)."""
+    names = _post_names(store)
+    rows = store.connection.execute(
+        """
+        SELECT d.post, d.precedence, count(*)
+        FROM deliveries AS d
+        JOIN receipts AS r ON r.run_id = d.run_id AND r.cable = d.cable AND r.post = d.post
+        WHERE d.run_id = ?
+        GROUP BY d.post, d.precedence
+        """,
+        (store.run_id(run),),
+    )
+    return {(names[post], rank): n for post, rank, n in rows}
+
+
+def missing_rows(store: AuditStore, run: str, status: str) -> list[MissingRow]:
+    """Planned deliveries without a receipt, with the recorded reason (or the drop's, or a pending note)."""
+    pending = PENDING_RUNNING if status == "running" else PENDING_FINISHED
+    rows = store.connection.execute(
+        """
+        SELECT c.cable_id, p.ri, d.precedence, d.role, d.niact, coalesce(m.reason, x.reason, ?)
+        FROM deliveries AS d
+        JOIN cables AS c ON c.id = d.cable
+        JOIN posts AS p ON p.id = d.post
+        LEFT JOIN receipts AS r ON r.run_id = d.run_id AND r.cable = d.cable AND r.post = d.post
+        LEFT JOIN missing AS m ON m.run_id = d.run_id AND m.cable = d.cable AND m.post = d.post
+        LEFT JOIN drops AS x ON x.run_id = d.run_id AND x.cable = d.cable AND x.post = d.post
+        WHERE d.run_id = ? AND r.cable IS NULL
+        ORDER BY d.cable, p.ri
+        """,
+        (pending, store.run_id(run)),
+    )
+    return [MissingRow(*row) for row in rows]
+
+
+def unexpected_rows(store: AuditStore, run: str) -> list[UnexpectedRow]:
+    """Receipts without a planned delivery."""
+    rows = store.connection.execute(
+        """
+        SELECT c.cable_id, p.ri, r.precedence, r.duplicates
+        FROM receipts AS r
+        JOIN cables AS c ON c.id = r.cable
+        JOIN posts AS p ON p.id = r.post
+        WHERE r.run_id = ? AND NOT EXISTS (
+            SELECT 1 FROM deliveries AS d WHERE d.run_id = r.run_id AND d.cable = r.cable AND d.post = r.post
+        )
+        ORDER BY r.cable, p.ri
+        """,
+        (store.run_id(run),),
+    )
+    return [UnexpectedRow(*row) for row in rows]
+
+
+def duplicate_rows(store: AuditStore, run: str) -> list[DuplicateRow]:
+    """Receipts that arrived more than once."""
+    rows = store.connection.execute(
+        """
+        SELECT c.cable_id, p.ri, r.duplicates
+        FROM receipts AS r JOIN cables AS c ON c.id = r.cable JOIN posts AS p ON p.id = r.post
+        WHERE r.run_id = ? AND r.duplicates > 0
+        ORDER BY r.cable, p.ri
+        """,
+        (store.run_id(run),),
+    )
+    return [DuplicateRow(*row) for row in rows]
+
+
+def other_means_rows(store: AuditStore, run: str) -> list[OtherMeansRow]:
+    """`ZEN` addressees of the run's cables."""
+    rows = store.connection.execute(
+        "SELECT c.cable_id, o.name, o.ri, o.role, o.post "
+        "FROM other_means AS o JOIN cables AS c ON c.id = o.cable WHERE o.run_id = ? ORDER BY o.rowid",
+        (store.run_id(run),),
+    )
+    return [OtherMeansRow(*row) for row in rows]
+
+
+def unresolved_rows(store: AuditStore, run: str) -> list[UnresolvedRow]:
+    """Unresolved addressees of the run's cables."""
+    rows = store.connection.execute(
+        "SELECT c.cable_id, u.name, u.ri, u.role, u.reason "
+        "FROM unresolved AS u JOIN cables AS c ON c.id = u.cable WHERE u.run_id = ? ORDER BY u.rowid",
+        (store.run_id(run),),
+    )
+    return [UnresolvedRow(*row) for row in rows]
+
+
+def latencies(store: AuditStore, run: str, *, niact: bool = False) -> dict[Precedence, list[float]]:
+    """Receipt latencies (received minus filing, else minus scheduled) per level; NIACT ones only
+    when `niact`."""
+    run_id = store.run_id(run)
+    found: dict[Precedence, list[float]] = {}
+    extra = " AND r.niact" if niact else ""
+    for level in Precedence:
+        cursor = store.connection.execute(
+            f"""
+            SELECT r.received_sim - coalesce(c.time, r.scheduled_sim)
+            FROM receipts AS r JOIN cables AS c ON c.id = r.cable
+            WHERE r.run_id = ? AND r.precedence = ? AND r.received_sim IS NOT NULL{extra}
+            """,
+            (run_id, level.rank),
+        )
+        values = [row[0] for row in cursor if row[0] is not None]
+        if values:
+            found[level] = values
+    return found
+
+
+def niact_planned(store: AuditStore, run: str) -> int:
+    """Planned NIACT deliveries."""
+    sql = "SELECT count(*) FROM deliveries WHERE run_id = ? AND niact"
+    return store.connection.execute(sql, (store.run_id(run),)).fetchone()[0]
+
+
+def has_transmissions(store: AuditStore, run: str) -> bool:
+    """True when the run recorded its transmissions (`sent`)."""
+    row = store.connection.execute("SELECT 1 FROM sent WHERE run_id = ? LIMIT 1", (store.run_id(run),))
+    return row.fetchone() is not None
+
+
+def circuits(store: AuditStore, run: str) -> Iterator[tuple[str, list[Transmission]]]:
+    """Each circuit's transmissions `(rank, enqueued, started, cable key)`, one post at a time: from
+    `sent` when recorded, else rebuilt from the receipts."""
+    run_id = store.run_id(run)
+    names = _post_names(store)
+    if has_transmissions(store, run):
+        cursor = store.connection.execute(
+            "SELECT post, precedence, enqueued_at, started_at, cable FROM sent WHERE run_id = ?", (run_id,)
+        )
+        for post, rows in groupby(cursor, key=itemgetter(0)):
+            yield names[post], [Transmission(rank, e, s, cable) for _, rank, e, s, cable in rows]
+        return
+    cursor = store.connection.execute(
+        "SELECT post, precedence, enqueued_sim, transmitted_sim, cable FROM receipts WHERE run_id = ? "
+        "AND enqueued_sim IS NOT NULL AND transmitted_sim IS NOT NULL ORDER BY post",
+        (run_id,),
+    )
+    for post, rows in groupby(cursor, key=itemgetter(0)):
+        yield names[post], starts_from_receipts((rank, e, t, cable) for _, rank, e, t, cable in rows)
+
+
+def cable_ids(store: AuditStore, keys: set[int]) -> dict[int, str]:
+    """Cable key → cable id for some keys."""
+    found: dict[int, str] = {}
+    listed = sorted(keys)
+    for start in range(0, len(listed), 500):
+        chunk = listed[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        found.update(
+            store.connection.execute(f"SELECT id, cable_id FROM cables WHERE id IN ({marks})", chunk)
+        )
+    return found
+
+
+def channel_serials(store: AuditStore, run: str) -> dict[str, list[int]]:
+    """The channel serials each post received, for the posts whose serials do not run 1…n unbroken."""
+    run_id = store.run_id(run)
+    names = _post_names(store)
+    suspects = [
+        post
+        for post, highest, distinct in store.connection.execute(
+            "SELECT post, max(channel_serial), count(DISTINCT channel_serial) FROM receipts "
+            "WHERE run_id = ? AND channel_serial > 0 GROUP BY post",
+            (run_id,),
+        )
+        if highest != distinct
+    ]
+    found: dict[str, list[int]] = {}
+    for post in suspects:
+        rows = store.connection.execute(
+            "SELECT channel_serial FROM receipts WHERE run_id = ? AND post = ? AND channel_serial > 0",
+            (run_id, post),
+        )
+        found[names[post]] = [row[0] for row in rows]
+    return found
+
+
+def timeline(store: AuditStore, run: str, buckets: int = 60) -> dict[str, Any]:
+    """Receipts over simulated time: `buckets` equal slices from the first to the last receipt, with
+    counts per level (for the HTML chart)."""
+    run_id = store.run_id(run)
+    first, last = store.connection.execute(
+        "SELECT min(received_sim), max(received_sim) FROM receipts WHERE run_id = ?", (run_id,)
+    ).fetchone()
+    if first is None:
+        return {"start": None, "width_s": None, "counts": {}}
+    width = max((last - first) / buckets, 1e-9)
+    counts = {level.value: [0] * buckets for level in Precedence}
+    for bucket, rank, n in store.connection.execute(
+        "SELECT min(CAST((received_sim - ?) / ? AS INTEGER), ?), precedence, count(*) FROM receipts "
+        "WHERE run_id = ? AND received_sim IS NOT NULL GROUP BY 1, 2",
+        (first, width, buckets - 1, run_id),
+    ):
+        counts[LEVEL_BY_RANK[rank].value][bucket] += n
+    return {"start": first, "width_s": width, "counts": counts}

@@ -1,0 +1,192 @@
+"""Whether precedence held: inversions on each circuit, latency per level against the speed-of-service
+objectives, and NIACT deliveries.
+
+**Inversion.** On one post's circuit, a transmission *m* is inverted when, at the moment *m* started
+(its last, successful start), some message *h* of higher precedence was already waiting for that
+circuit: *h* was enqueued strictly before *m* started and started strictly after. Each inverted
+transmission counts once, however many messages it overtook. A circuit that follows the rules never
+inverts: preemption and "let it finish" decisions happen after *m* started, and during an outage
+nothing starts. Transmissions are the recorded `sent` rows; a run without them is audited from its
+receipts, taking each start to be the later of the message's enqueue time and the completion of the
+transmission before it on the same circuit.
+
+**Latency** is simulated seconds from filing (FL3, else the DTG) to receipt. Percentiles are
+nearest-rank; `met_ratio` is the share of received deliveries within the objective, and the ones over
+it are the `sos` findings.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
+
+import msgspec
+
+from router.precedence import SPEED_OF_SERVICE_S, Precedence
+
+_LEVELS_HIGH_FIRST = sorted(Precedence, key=lambda level: -level.rank)
+
+
+class Transmission(NamedTuple):
+    """One message on a circuit: its rank, when it was enqueued and when it (last) started."""
+
+    rank: int
+    enqueued: float
+    started: float
+    cable: str | int
+
+
+class Inversion(msgspec.Struct, frozen=True, kw_only=True):
+    """A transmission that started while higher-precedence traffic was waiting on its circuit."""
+
+    post: str
+    id: str | int
+    precedence: Precedence
+    started: float
+    waiting_id: str | int
+    waiting_precedence: Precedence
+    waiting_since: float
+
+
+class LatencyStats(msgspec.Struct, kw_only=True):
+    """Latency of one precedence level (seconds); None where there were no receipts."""
+
+    n: int
+    p50_s: float | None
+    p95_s: float | None
+    max_s: float | None
+    objective_s: int
+    met_ratio: float | None
+    late: int
+
+
+class NiactStats(msgspec.Struct, kw_only=True):
+    """NIACT IMMEDIATE deliveries: planned, received, missing, and received later than the IMMEDIATE
+    objective."""
+
+    planned: int
+    received: int
+    missing: int
+    late: int
+
+
+_LEVEL_BY_RANK = {level.rank: level for level in Precedence}
+
+
+def circuit_inversions(post: str, transmissions: Iterable[Transmission]) -> list[Inversion]:
+    """The inverted transmissions of one circuit, in order of their start.
+
+    One pass from the last start backwards, keeping for each rank the earliest enqueue time among
+    the transmissions that start later: `m` is inverted when a higher rank's earliest enqueue time is
+    before `m`'s start. Plain `(rank, enqueued, started, cable)` tuples are accepted too.
+    """
+    ordered = sorted(transmissions, key=_started)
+    # For each rank: the earliest enqueue time (and its message) among transmissions starting later.
+    earliest: dict[int, tuple[float, str | int]] = {}
+    found: list[Inversion] = []
+    i = len(ordered)
+    while i > 0:
+        j = i - 1
+        while j > 0 and ordered[j - 1][2] == ordered[i - 1][2]:
+            j -= 1
+        group = ordered[j:i]
+        for m in group:
+            if m[0] < 3 and earliest:
+                inversion = _waiting_above(post, m, earliest)
+                if inversion is not None:
+                    found.append(inversion)
+        for rank, enqueued, _, cable in group:
+            best = earliest.get(rank)
+            if best is None or enqueued < best[0]:
+                earliest[rank] = (enqueued, cable)
+        i = j
+    found.reverse()
+    return found
+
+
+def _started(transmission: Transmission) -> float:
+    """Sort key: the start time."""
+    return transmission[2]
+
+
+def _waiting_above(
+    post: str, m: Transmission, earliest: Mapping[int, tuple[float, str | int]]
+) -> Inversion | None:
+    """The inversion of `m` against the highest waiting level, if any message above it was waiting."""
+    for rank in (3, 2, 1):
+        if rank <= m.rank:
+            return None
+        waiting = earliest.get(rank)
+        if waiting is not None and waiting[0] < m.started:
+            return Inversion(
+                post=post,
+                id=m.cable,
+                precedence=_LEVEL_BY_RANK[m.rank],
+                started=m.started,
+                waiting_id=waiting[1],
+                waiting_precedence=_LEVEL_BY_RANK[rank],
+                waiting_since=waiting[0],
+            )
+    return None
+
+
+def inversions(transmissions_by_post: Mapping[str, Iterable[Transmission]]) -> list[Inversion]:
+    """Inversions on every circuit, by post then start."""
+    found: list[Inversion] = []
+    for post in sorted(transmissions_by_post):
+        found.extend(circuit_inversions(post, transmissions_by_post[post]))
+    return found
+
+
+def starts_from_receipts(
+    receipts: Iterable[tuple[int, float, float, str | int]],
+) -> list[Transmission]:
+    """Transmissions of one circuit rebuilt from its receipts `(rank, enqueued, transmitted, cable)`:
+    each start is the later of its enqueue time and the previous completion on the circuit."""
+    rebuilt = []
+    previous_end = -math.inf
+    for rank, enqueued, transmitted, cable in sorted(receipts, key=lambda r: r[2]):
+        rebuilt.append(Transmission(rank, enqueued, max(enqueued, previous_end), cable))
+        previous_end = transmitted
+    return rebuilt
+
+
+def nearest_rank(ordered: Sequence[float], percent: float) -> float | None:
+    """The nearest-rank percentile of sorted values, or None for no values."""
+    if not ordered:
+        return None
+    index = max(0, math.ceil(percent / 100 * len(ordered)) - 1)
+    return ordered[index]
+
+
+def latency_stats(latencies: Mapping[Precedence, Sequence[float]]) -> dict[str, LatencyStats]:
+    """p50, p95, max and the share within the objective, for each of the four levels (FLASH first)."""
+    stats: dict[str, LatencyStats] = {}
+    for level in _LEVELS_HIGH_FIRST:
+        values = sorted(latencies.get(level, ()))
+        objective = SPEED_OF_SERVICE_S[level]
+        late = len(values) - _count_at_most(values, objective)
+        stats[level.value] = LatencyStats(
+            n=len(values),
+            p50_s=nearest_rank(values, 50),
+            p95_s=nearest_rank(values, 95),
+            max_s=values[-1] if values else None,
+            objective_s=objective,
+            met_ratio=(len(values) - late) / len(values) if values else None,
+            late=late,
+        )
+    return stats
+
+
+def _count_at_most(ordered: Sequence[float], limit: float) -> int:
+    """How many sorted values are ≤ limit."""
+    return bisect_right(ordered, limit)
+
+
+def niact_stats(planned: int, received_latencies: Sequence[float], missing: int) -> NiactStats:
+    """NIACT counts; late = received later than the IMMEDIATE objective."""
+    objective = SPEED_OF_SERVICE_S[Precedence.IMMEDIATE]
+    late = sum(1 for value in received_latencies if value > objective)
+    return NiactStats(planned=planned, received=len(received_latencies), missing=missing, late=late)

@@ -1,0 +1,194 @@
+"""The audit report of one run: the JSON contract of `cableroute audit --json`, and its finding counts.
+
+Contract (more fields are added, none renamed):
+`{run, distribution: {cables, planned, received, missing, duplicates, unexpected, other_means,
+unresolved, missing_by_post: {RI: n}}, precedence: {inversions, inversions_by_post: {RI: n},
+latency: {LEVEL: {n, p50_s, p95_s, max_s, objective_s, met_ratio}}, niact}, continuity: {ssn_gaps,
+mcn_gaps, channel_gaps}, consistency: {KIND: n}}`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from replay.audit import load
+from replay.audit.consistency import KINDS as CONSISTENCY_KINDS
+from replay.audit.consistency import Finding, consistency_findings, count_by_kind
+from replay.audit.continuity import Gap, channel_gaps, mcn_gaps, ssn_gaps, total_missing
+from replay.audit.distribution import Distribution, distribution
+from replay.audit.facts import CableFacts
+from replay.audit.precedence import (
+    Inversion,
+    LatencyStats,
+    NiactStats,
+    circuit_inversions,
+    latency_stats,
+    niact_stats,
+)
+from replay.store import AuditStore
+
+#: At most this many inversions are listed one by one (all are counted).
+INVERSIONS_LISTED = 1000
+
+#: Every finding kind `--fail-on` accepts, in report order.
+FINDING_KINDS: tuple[str, ...] = (
+    "missing",
+    "unexpected",
+    "duplicates",
+    "unresolved",
+    "inversions",
+    "sos",
+    "niact",
+    "ssn_gaps",
+    "mcn_gaps",
+    "channel_gaps",
+    *CONSISTENCY_KINDS,
+)
+
+
+class PrecedenceSection(msgspec.Struct, kw_only=True):
+    """Inversions, latency per level, speed-of-service misses and NIACT deliveries."""
+
+    inversions: int
+    inversions_by_post: dict[str, int]
+    latency: dict[str, LatencyStats]
+    niact: NiactStats
+    sos: int
+    inversions_from: str
+    inversion_list: list[Inversion]
+
+
+class ContinuitySection(msgspec.Struct, kw_only=True):
+    """Missing numbers of each serial kind, and the series they are missing from."""
+
+    ssn_gaps: int
+    mcn_gaps: int
+    channel_gaps: int
+    ssn_series: list[Gap]
+    mcn_series: list[Gap]
+    channel_series: list[Gap]
+
+
+class AuditReport(msgspec.Struct, kw_only=True):
+    """Everything `cableroute audit` found about one run."""
+
+    run: str
+    mode: str
+    status: str
+    distribution: Distribution
+    precedence: PrecedenceSection
+    continuity: ContinuitySection
+    consistency: dict[str, int]
+    consistency_findings: list[Finding]
+    findings: dict[str, int]
+    timeline: dict[str, Any] | None = None
+
+
+def build_report(store: AuditStore, run: str, *, with_timeline: bool = False) -> AuditReport:
+    """Audit one run of the store."""
+    header = load.run_header(store, run)
+    dist = distribution(
+        load.count_cables(store, run),
+        load.planned_counts(store, run),
+        load.received_counts(store, run),
+        load.missing_rows(store, run, header.status),
+        load.unexpected_rows(store, run),
+        load.duplicate_rows(store, run),
+        load.other_means_rows(store, run),
+        load.unresolved_rows(store, run),
+    )
+    precedence = precedence_section(store, run, dist)
+    facts = list(load.cable_facts(store, run))
+    continuity = continuity_section(facts, load.channel_serials(store, run))
+    inconsistencies = consistency_findings(facts)
+    consistency = count_by_kind(inconsistencies)
+    report = AuditReport(
+        run=header.name,
+        mode=header.mode,
+        status=header.status,
+        distribution=dist,
+        precedence=precedence,
+        continuity=continuity,
+        consistency=consistency,
+        consistency_findings=inconsistencies,
+        findings={},
+        timeline=load.timeline(store, run) if with_timeline else None,
+    )
+    report.findings = finding_counts(report)
+    return report
+
+
+def continuity_section(facts: list[CableFacts], serials_by_post: dict[str, list[int]]) -> ContinuitySection:
+    """Station-serial, MCN and channel-serial gaps."""
+    ssn, mcn, channel = ssn_gaps(facts), mcn_gaps(facts), channel_gaps(serials_by_post)
+    return ContinuitySection(
+        ssn_gaps=total_missing(ssn),
+        mcn_gaps=total_missing(mcn),
+        channel_gaps=total_missing(channel),
+        ssn_series=ssn,
+        mcn_series=mcn,
+        channel_series=channel,
+    )
+
+
+def precedence_section(store: AuditStore, run: str, dist: Distribution) -> PrecedenceSection:
+    """Inversions per circuit, latency per level, NIACT."""
+    by_post: dict[str, int] = {}
+    listed: list[Inversion] = []
+    for post, transmissions in load.circuits(store, run):
+        found = circuit_inversions(post, transmissions)
+        if found:
+            by_post[post] = len(found)
+            listed.extend(found[: max(0, INVERSIONS_LISTED - len(listed))])
+    listed = _with_cable_ids(store, listed)
+    latency = latency_stats(load.latencies(store, run))
+    niact_latencies = [
+        value for values in load.latencies(store, run, niact=True).values() for value in values
+    ]
+    niact_missing = sum(1 for row in dist.missing_list if row["niact"])
+    return PrecedenceSection(
+        inversions=sum(by_post.values()),
+        inversions_by_post=dict(sorted(by_post.items())),
+        latency=latency,
+        niact=niact_stats(load.niact_planned(store, run), niact_latencies, niact_missing),
+        sos=sum(stats.late for stats in latency.values()),
+        inversions_from="sent" if load.has_transmissions(store, run) else "receipts",
+        inversion_list=listed,
+    )
+
+
+def _with_cable_ids(store: AuditStore, inversions: list[Inversion]) -> list[Inversion]:
+    """Inversions whose cables are named by store keys, named by cable ids instead."""
+    keys = {key for i in inversions for key in (i.id, i.waiting_id) if isinstance(key, int)}
+    names = load.cable_ids(store, keys)
+
+    def named(key: str | int) -> str | int:
+        return names.get(key, key) if isinstance(key, int) else key
+
+    return [msgspec.structs.replace(i, id=named(i.id), waiting_id=named(i.waiting_id)) for i in inversions]
+
+
+def finding_counts(report: AuditReport) -> dict[str, int]:
+    """How many findings of each kind the report holds (zero for none), for `--fail-on`."""
+    dist, precedence, continuity = report.distribution, report.precedence, report.continuity
+    counts = {
+        "missing": dist.missing,
+        "unexpected": dist.unexpected,
+        "duplicates": dist.duplicates,
+        "unresolved": dist.unresolved,
+        "inversions": precedence.inversions,
+        "sos": precedence.sos,
+        "niact": precedence.niact.missing + precedence.niact.late,
+        "ssn_gaps": continuity.ssn_gaps,
+        "mcn_gaps": continuity.mcn_gaps,
+        "channel_gaps": continuity.channel_gaps,
+    }
+    counts.update(report.consistency)
+    return counts
+
+
+def report_to_json(report: AuditReport) -> bytes:
+    """The report as one line of JSON."""
+    return msgspec.json.encode(report)

@@ -1,0 +1,141 @@
+"""`cableroute audit [--run NAME] [--db FILE] [--json] [--html FILE] [--fail-on KINDS]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from replay.audit.html import render_html
+from replay.audit.report import FINDING_KINDS, AuditReport, build_report, report_to_json
+from replay.cli.queries import duration
+from replay.cli.store_options import add_store_options, fail, names_topology, open_store
+from replay.store import StoreError
+from replay.tables import print_table
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `audit` command."""
+    parser = subparsers.add_parser(
+        "audit",
+        help="audit a run: missing, duplicates, precedence, serial gaps, header consistency",
+        description=(
+            "Audit a recorded run: planned against received deliveries, precedence inversions and latency "
+            "against the speed-of-service objectives, station-serial / MCN / channel-serial gaps, and header "
+            "consistency. Exit status 1 when --fail-on names a kind that was found."
+        ),
+    )
+    add_store_options(parser, topology=True)
+    parser.add_argument("--json", action="store_true", help="the report as one JSON object")
+    parser.add_argument("--html", type=Path, metavar="FILE", help="also write a self-contained HTML report")
+    parser.add_argument(
+        "--fail-on",
+        metavar="KINDS",
+        help="comma-separated finding kinds that make the exit status 1, or 'all': "
+        + ", ".join(FINDING_KINDS),
+    )
+    parser.set_defaults(handler=run)
+
+
+def parse_kinds(text: str | None) -> list[str]:
+    """The kinds named by `--fail-on` (`all` for every kind); ValueError for an unknown one."""
+    if not text:
+        return []
+    kinds = [word.strip().lower().replace("-", "_") for word in text.split(",") if word.strip()]
+    if "all" in kinds:
+        return list(FINDING_KINDS)
+    unknown = [kind for kind in kinds if kind not in FINDING_KINDS]
+    if unknown:
+        raise ValueError(f"unknown finding kind(s) {', '.join(unknown)}; known: {', '.join(FINDING_KINDS)}")
+    return kinds
+
+
+def run(args: argparse.Namespace) -> int:
+    """Audit a run; print it; write the HTML page; apply `--fail-on`."""
+    try:
+        fail_on = parse_kinds(args.fail_on)
+    except ValueError as error:
+        print(f"cableroute audit: {error}", file=sys.stderr)
+        return 2
+    try:
+        with open_store(args) as store:
+            name = store.resolve_run(args.run)
+            report = build_report(store, name, with_timeline=args.html is not None)
+    except StoreError as error:
+        return fail("audit", str(error))
+    if args.html is not None:
+        try:
+            topology = names_topology(args)
+            args.html.write_text(render_html(report, topology), encoding="utf-8")
+        except (OSError, ValueError) as error:
+            return fail("audit", f"cannot write {args.html}: {error}")
+    if args.json:
+        sys.stdout.write(report_to_json(report).decode() + "\n")
+    else:
+        print_report(report)
+    triggered = {kind: report.findings[kind] for kind in fail_on if report.findings.get(kind)}
+    if triggered:
+        listed = ", ".join(f"{kind} {n}" for kind, n in triggered.items())
+        print(f"cableroute audit: findings present: {listed}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def print_report(report: AuditReport) -> None:
+    """The human form of the report."""
+    dist, prec, cont = report.distribution, report.precedence, report.continuity
+    print(f"Audit of run {report.run} ({report.mode}, {report.status})")
+    print()
+    print(
+        f"Distribution: {dist.cables} cables, {dist.planned} planned deliveries, {dist.received} received, "
+        f"{dist.missing} missing, {dist.duplicates} duplicates, {dist.unexpected} unexpected; "
+        f"{dist.other_means} delivered by other means (ZEN), {dist.unresolved} unresolved addressees"
+    )
+    if dist.missing_by_post:
+        print_table(
+            ("post", "missing"), sorted(dist.missing_by_post.items(), key=lambda kv: (-kv[1], kv[0]))[:20]
+        )
+    for reason, n in dist.missing_by_reason.items():
+        print(f"  {n} missing: {reason}")
+    print()
+    print(
+        f"Precedence: {prec.inversions} inversions (from {prec.inversions_from}), {prec.sos} deliveries over "
+        f"the speed-of-service objective; NIACT {prec.niact.planned} planned, "
+        f"{prec.niact.received} received, "
+        f"{prec.niact.missing} missing, {prec.niact.late} late"
+    )
+    print_table(
+        ("precedence", "received", "p50", "p95", "max", "objective", "met"),
+        [
+            (
+                level,
+                stats.n,
+                duration(stats.p50_s),
+                duration(stats.p95_s),
+                duration(stats.max_s),
+                duration(float(stats.objective_s)),
+                f"{stats.met_ratio:.1%}" if stats.met_ratio is not None else "",
+            )
+            for level, stats in prec.latency.items()
+        ],
+    )
+    if prec.inversions_by_post:
+        print_table(
+            ("post", "inversions"),
+            sorted(prec.inversions_by_post.items(), key=lambda kv: (-kv[1], kv[0]))[:20],
+        )
+    print()
+    print(
+        f"Continuity: {cont.ssn_gaps} station serials missing in {len(cont.ssn_series)} series, "
+        f"{cont.mcn_gaps} MCNs missing in {len(cont.mcn_series)} series, "
+        f"{cont.channel_gaps} channel serials missing on {len(cont.channel_series)} circuits"
+    )
+    print()
+    print("Consistency: " + ", ".join(f"{kind} {n}" for kind, n in report.consistency.items()))
+    for finding in report.consistency_findings[:20]:
+        print(f"  {finding.kind}  {finding.id}  {finding.detail}")
+    if len(report.consistency_findings) > 20:
+        print(f"  … {len(report.consistency_findings) - 20} more (see --json or --html)")
+    print()
+    present = [f"{kind} {n}" for kind, n in report.findings.items() if n]
+    print("Findings: " + (", ".join(present) if present else "none"))
