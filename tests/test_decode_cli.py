@@ -1,0 +1,123 @@
+"""`cableroute decode`: summaries, JSON lines, exit codes, and bad files without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from replay.cli import main
+from tests.decode_samples import cable
+
+CONTRACT = {
+    "id",
+    "source",
+    "header_lines",
+    "transmission",
+    "routing",
+    "station",
+    "security",
+    "precedence",
+    "dtg",
+    "dtg_signals",
+    "from",
+    "to",
+    "info",
+    "xmt",
+    "banner",
+    "sipdis",
+    "declassify",
+    "tags",
+    "subject",
+    "references",
+    "diagnostics",
+}
+CABLEROUTE = [sys.executable, "-c", "import sys; from replay.cli import main; sys.exit(main())"]
+ADDRESSEE = {"ri", "name", "office", "precedence", "precedence_stated", "niact", "mcn", "zen"}
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["decode", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_json_lines_follow_the_contract(capsys: pytest.CaptureFixture[str], examples_dir: Path) -> None:
+    code, out, _ = run(capsys, str(examples_dir), "--json")
+    assert code == 0
+    objects = [json.loads(line) for line in out.splitlines()]
+    assert [o["id"] for o in objects] == ["08TOKYO3100", "08TOKYO3310"]
+    tokyo = objects[1]
+    assert tokyo.keys() >= CONTRACT
+    assert tokyo["to"][0].keys() >= ADDRESSEE
+    assert tokyo["dtg"] == "2008-12-04T07:34:00Z"
+    assert tokyo["station"] == {"ri": "RUEHKO", "ssn": 3310, "section": None, "filed": "2008-12-04T07:34:00Z"}
+    assert tokyo["precedence"] == {"action": "IMMEDIATE", "info": None}
+    assert tokyo["to"][0]["precedence"] == "IMMEDIATE" and tokyo["from"] == "AMEMBASSY TOKYO"
+    assert tokyo["transmission"] == {"channel": "XRO", "serial": 8162}
+    assert tokyo["routing"] == {"precedence": "IMMEDIATE", "relays": ["RUEHTRO"]}
+
+
+def test_human_summary(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "oslo.txt"
+    path.write_text(cable(), encoding="utf-8")
+    code, out, err = run(capsys, str(path))
+    assert code == 0
+    assert out.startswith(f"07OSLO457  {path}\n")
+    assert "PRIORITY  2007-06-13 13:20Z  CONFIDENTIAL  FM AMEMBASSY OSLO" in out
+    assert "TO   RUEHC/SECSTATE WASHDC (PRIORITY 4711)" in out
+    assert "1 cables decoded, 0 inputs unreadable" in err
+
+
+def test_unreadable_input_exits_1_and_the_others_are_decoded(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    good = tmp_path / "good.txt"
+    good.write_text(cable(), encoding="utf-8")
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(bytes(range(256)))
+    code, out, err = run(capsys, str(tmp_path / "missing.txt"), str(binary), str(good), "--json")
+    assert code == 1
+    assert [json.loads(line)["id"] for line in out.splitlines()] == ["07OSLO457"]
+    assert "cannot read" in err and "missing.txt: no such file" in err and "binary" in err
+
+
+def test_diagnostics_are_listed_in_the_summary(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "note.txt"
+    path.write_text("nothing to see here\n", encoding="utf-8")
+    code, out, _ = run(capsys, str(path))
+    assert code == 0
+    assert "error: line 1: no-header" in out
+
+
+def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as raised:
+        main(["decode"])
+    assert raised.value.code == 2
+    assert "PATH" in capsys.readouterr().err
+
+
+def test_bad_files_end_cleanly_in_a_subprocess(tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "binary.txt").write_bytes(b"\x00\xff\x00")
+    (tmp_path / "cp1252.txt").write_bytes(cable().replace("OSLO", "BOGOT\xc1").encode("cp1252"))
+    (tmp_path / "truncated.txt").write_text("VZCZCXRO4471\nPP RUEHAB\nDE RUEHOS #04", encoding="utf-8")
+    command = [*CABLEROUTE, "decode", str(tmp_path), "--json"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    decoded = {Path(o["source"]).name: o for o in map(json.loads, result.stdout.splitlines())}
+    assert sorted(decoded) == ["cp1252.txt", "empty.txt", "truncated.txt"]
+    assert decoded["cp1252.txt"]["from"] == "AMEMBASSY BOGOTÁ"
+    assert [d["code"] for d in decoded["empty.txt"]["diagnostics"]] == ["empty"]
+    assert decoded["truncated.txt"]["transmission"] == {"channel": "XRO", "serial": 4471}
+
+
+def test_stdin_in_a_subprocess() -> None:
+    command = [*CABLEROUTE, "decode", "-", "--json"]
+    result = subprocess.run(command, input=cable(), capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["id"] == "07OSLO457"

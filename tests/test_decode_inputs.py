@@ -1,0 +1,109 @@
+"""Reading cable inputs: files, directories, stdin, Cablegate CSV; unreadable inputs are reported."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from pathlib import Path
+
+import pytest
+
+from replay.corpus import CableText, ReadError, decode_bytes, iter_sources, read_cables
+from tests.decode_samples import HEADER, cable
+
+
+def test_file_and_directory(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(cable(), encoding="utf-8")
+    nested = tmp_path / "sub"
+    nested.mkdir()
+    (nested / "b.txt").write_text(cable(), encoding="utf-8")
+    (nested / "ignored.md").write_text("not a cable", encoding="utf-8")
+    items = list(iter_sources([str(tmp_path / "a.txt"), str(tmp_path)]))
+    assert all(isinstance(item, CableText) for item in items)
+    assert [Path(item.source).name for item in items] == ["a.txt", "a.txt", "b.txt"]
+
+
+def test_missing_file_binary_file_and_empty_directory(tmp_path: Path) -> None:
+    (tmp_path / "binary.txt").write_bytes(b"VZCZC\x00\x01\x02")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    items = list(iter_sources([str(tmp_path / "nope.txt"), str(tmp_path / "binary.txt"), str(empty)]))
+    assert [type(item) for item in items] == [ReadError, ReadError, ReadError]
+    assert [item.message for item in items if isinstance(item, ReadError)] == [
+        "no such file",
+        "binary file (contains NUL bytes)",
+        "no *.txt files in directory",
+    ]
+
+
+def test_undecodable_bytes_fall_back_to_cp1252() -> None:
+    assert decode_bytes("AMEMBASSY BOGOTÁ ’".encode("cp1252")) == "AMEMBASSY BOGOTÁ ’"
+    assert decode_bytes("¶1. (C)".encode()) == "¶1. (C)"
+    assert decode_bytes(b"\xef\xbb\xbfVZCZC") == "VZCZC"
+    assert decode_bytes(b"\x81\x8d\x8f\x90\x9d") == "\x81\x8d\x8f\x90\x9d"
+    assert decode_bytes(b"a\x00b") is None
+
+
+def test_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(cable().encode())))
+    cables, errors = read_cables(["-"])
+    assert not errors and [c.source for c in cables] == ["-"] and cables[0].id == "07OSLO457"
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+
+
+def test_cablegate_csv_rows(tmp_path: Path) -> None:
+    header = "\n".join(HEADER)
+    body = "\n".join(
+        ["C O N F I D E N T I A L SECTION 01 OF 02 OSLO 000457", "", "SUBJECT: X", "x" * 200_000]
+    )
+    path = tmp_path / "cables.csv"
+    write_csv(
+        path,
+        [
+            ["1", "6/13/2007 13:20", "07OSLO457", "Embassy Oslo", "CONFIDENTIAL", "", header, body],
+            [
+                "2",
+                "6/13/2007 13:20",
+                "07OSLO458",
+                "Embassy Oslo",
+                "UNCLASSIFIED",
+                "",
+                "",
+                "UNCLAS OSLO 000458",
+            ],
+            ["3", "too", "few"],
+        ],
+    )
+    items = list(iter_sources([str(path)]))
+    assert isinstance(items[0], CableText) and isinstance(items[1], CableText)
+    assert isinstance(items[2], ReadError) and items[2].source.endswith(":3")
+    cables, errors = read_cables([str(path)])
+    assert cables[0].id == "07OSLO457" and cables[0].header_lines == len(HEADER)
+    assert cables[0].source == f"{path}:1"
+    assert len(errors) == 1
+
+
+def test_cablegate_csv_with_a_header_row_and_cp1252(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    rows = [
+        ["id", "date", "reference", "origin", "classification", "references", "header", "body"],
+        ["1", "d", "r", "o", "c", "", "\n".join(HEADER), "CONFIDENTIAL OSLO 000457\n\nSUBJECT: BOGOTÁ"],
+    ]
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    path.write_bytes(buffer.getvalue().encode("cp1252"))
+    cables, errors = read_cables([str(path)])
+    assert not errors and len(cables) == 1
+    assert cables[0].subject == "BOGOTÁ"
+
+
+def test_binary_csv_is_a_read_error(tmp_path: Path) -> None:
+    path = tmp_path / "broken.csv"
+    path.write_bytes(b"1,2\x00,3\n")
+    items = list(iter_sources([str(path)]))
+    assert [type(item) for item in items] == [ReadError]
