@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench mosquitto
+.PHONY: demo test lint bench system-packages
 
 $(BIN)/cableroute: pyproject.toml
 	python3 -m venv $(VENV)
@@ -14,11 +14,14 @@ $(BIN)/cableroute: pyproject.toml
 demo: $(BIN)/cableroute
 	$(BIN)/cableroute decode replay/examples
 
-mosquitto:
-	@command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || \
-	  ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q mosquitto mosquitto-clients)
+# Debian packages the tests use: mosquitto (broker tests) and chromium (the audit's HTML report check).
+system-packages:
+	@missing=""; \
+	  { command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ]; } || missing="$$missing mosquitto mosquitto-clients"; \
+	  command -v chromium >/dev/null || missing="$$missing chromium"; \
+	  [ -z "$$missing" ] || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q $$missing)
 
-test: $(BIN)/cableroute mosquitto
+test: $(BIN)/cableroute system-packages
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q

@@ -21,6 +21,19 @@ LIST_LIMIT = 500
 
 _COLOURS = {"FLASH": "#c0392b", "IMMEDIATE": "#e67e22", "PRIORITY": "#2980b9", "ROUTINE": "#7f8c8d"}
 
+_TICKS = (
+    (1, "1s"),
+    (10, "10s"),
+    (60, "1m"),
+    (600, "10m"),
+    (1800, "30m"),
+    (3600, "1h"),
+    (3 * 3600, "3h"),
+    (6 * 3600, "6h"),
+    (86_400, "1d"),
+    (7 * 86_400, "1w"),
+)
+
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:1100px;
  color:#222;padding:0 1em}
@@ -121,7 +134,7 @@ def latency_chart(report: AuditReport) -> str:
         + [60.0]
     )
     low, high = 1.0, top * 1.5
-    left, width, row_h = 90, 760, 46
+    left, width, row_h, margin = 90, 700, 46, 150
     height = 30 + row_h * len(levels) + 30
 
     def x(seconds: float) -> float:
@@ -129,13 +142,14 @@ def latency_chart(report: AuditReport) -> str:
         return left + width * (math.log10(value) - math.log10(low)) / (math.log10(high) - math.log10(low))
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 20}" height="{height}" role="img">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + margin}" '
+        f'height="{height}" role="img">'
     ]
-    for tick in (1, 10, 60, 600, 1800, 3600, 3 * 3600, 6 * 3600, 86_400, 7 * 86_400):
+    for tick, label in _TICKS:
         if tick <= high:
             parts.append(
                 f'<line x1="{x(tick):.1f}" y1="20" x2="{x(tick):.1f}" y2="{height - 25}" stroke="#eee"/>'
-                f'<text x="{x(tick):.1f}" y="{height - 10}" text-anchor="middle">{_duration(tick)}</text>'
+                f'<text x="{x(tick):.1f}" y="{height - 10}" text-anchor="middle">{label}</text>'
             )
     for i, (level, stats) in enumerate(levels):
         y = 30 + i * row_h
@@ -154,9 +168,7 @@ def latency_chart(report: AuditReport) -> str:
                     f"<title>{label} {_duration(value)}</title></rect>"
                 )
             met = f"{stats.met_ratio:.1%} met" if stats.met_ratio is not None else ""
-            parts.append(
-                f'<text x="{left + width + 15}" y="{y + 16}" text-anchor="end">n={stats.n} {met}</text>'
-            )
+            parts.append(f'<text x="{left + width + 10}" y="{y + 16}">n={stats.n} {met}</text>')
         else:
             parts.append(f'<text x="{left + 4}" y="{y + 16}">no receipts</text>')
         ox = x(float(stats.objective_s))
@@ -206,6 +218,9 @@ def timeline_chart(report: AuditReport) -> str:
     )
     parts.append("</svg>")
     legend = " ".join(f'<span style="color:{colour}">■</span> {level}' for level, colour in _COLOURS.items())
+    outside = timeline.get("outside") or 0
+    if outside:
+        legend += f" — {outside} receipts with outlying times are outside the range shown"
     return "".join(parts) + f'<p class="note">{legend}</p>'
 
 

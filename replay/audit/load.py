@@ -253,21 +253,32 @@ def channel_serials(store: AuditStore, run: str) -> dict[str, list[int]]:
     return found
 
 
-def timeline(store: AuditStore, run: str, buckets: int = 60) -> dict[str, Any]:
-    """Receipts over simulated time: `buckets` equal slices from the first to the last receipt, with
-    counts per level (for the HTML chart)."""
+def timeline(store: AuditStore, run: str, buckets: int = 60, trim: float = 0.005) -> dict[str, Any]:
+    """Receipts over simulated time, for the HTML chart: `buckets` equal slices with counts per level.
+
+    The range runs from the `trim` to the `1 - trim` quantile of receipt times, so that a few cables
+    with absurd dates do not squash the rest; receipts outside it are counted in `outside`.
+    """
     run_id = store.run_id(run)
-    first, last = store.connection.execute(
-        "SELECT min(received_sim), max(received_sim) FROM receipts WHERE run_id = ?", (run_id,)
-    ).fetchone()
-    if first is None:
-        return {"start": None, "width_s": None, "counts": {}}
+    execute = store.connection.execute
+    total = execute(
+        "SELECT count(*) FROM receipts WHERE run_id = ? AND received_sim IS NOT NULL", (run_id,)
+    ).fetchone()[0]
+    if not total:
+        return {"start": None, "width_s": None, "counts": {}, "outside": 0}
+    quantile_sql = (
+        "SELECT received_sim FROM receipts WHERE run_id = ? AND received_sim IS NOT NULL "
+        "ORDER BY received_sim LIMIT 1 OFFSET ?"
+    )
+    first = execute(quantile_sql, (run_id, int(total * trim))).fetchone()[0]
+    last = execute(quantile_sql, (run_id, min(total - 1, int(total * (1 - trim))))).fetchone()[0]
     width = max((last - first) / buckets, 1e-9)
     counts = {level.value: [0] * buckets for level in Precedence}
-    for bucket, rank, n in store.connection.execute(
-        "SELECT min(CAST((received_sim - ?) / ? AS INTEGER), ?), precedence, count(*) FROM receipts "
-        "WHERE run_id = ? AND received_sim IS NOT NULL GROUP BY 1, 2",
-        (first, width, buckets - 1, run_id),
+    for bucket, rank, n in execute(
+        "SELECT CAST((received_sim - ?) / ? AS INTEGER), precedence, count(*) FROM receipts "
+        "WHERE run_id = ? AND received_sim >= ? AND received_sim <= ? GROUP BY 1, 2",
+        (first, width, run_id, first, last),
     ):
-        counts[LEVEL_BY_RANK[rank].value][bucket] += n
-    return {"start": first, "width_s": width, "counts": counts}
+        counts[LEVEL_BY_RANK[rank].value][min(bucket, buckets - 1)] += n
+    shown = sum(sum(series) for series in counts.values())
+    return {"start": first, "width_s": width, "counts": counts, "outside": total - shown}
