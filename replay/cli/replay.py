@@ -1,0 +1,268 @@
+"""`cableroute replay [PATH...]`: replay cables through a real MQTT broker and record who got what.
+
+With no PATH, the bundled example cables. With no `--broker`, a private broker is started for the
+run (mosquitto when installed, else the in-process amqtt broker) and stopped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from aiomqtt import MqttError
+
+from replay.broker import BrokerError, BrokerInfo, embedded_broker, parse_broker_url
+from replay.corpus import iter_sources
+from replay.paho_asyncio import ConnectionFailed
+from replay.progress import replay_progress
+from replay.queries import who_got
+from replay.replayer import Replayer, ReplayOptions, ReplaySummary, options_record
+from replay.store import AuditStore, StoreError, StoreWriter, default_db_path
+from replay.topology_source import topology_for
+from router.circuit import merge_windows
+from router.faults import parse_fraction, parse_window
+from router.model import Cable
+from topology.files import TopologyFileError
+from topology.topology import Topology
+
+#: The bundled example cables, replayed when no PATH is given.
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+#: Up to this many cables, the summary lists who received each one.
+LIST_RECEIVERS_UP_TO = 5
+
+
+class UsageError(ValueError):
+    """A command-line value that cannot be used."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `replay` command."""
+    parser = subparsers.add_parser(
+        "replay",
+        help="replay cables through an MQTT broker, every post a subscriber, and record receipts",
+        description=(
+            "Decode, order and plan the cables, then replay them through an MQTT broker: every post is "
+            "its own MQTT client with a persistent session; each transmission its circuit completes is "
+            "published to it at QoS 1 when its (paced) time comes. Receipts, plans and missing deliveries "
+            "go to the audit store. Times accept ISO 8601 (2008-12-04T07:00Z) or Unix seconds. "
+            "Exit status: 0 ok, 1 when an input, the topology or the broker failed, 2 on usage errors."
+        ),
+    )
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help="cable file, directory, '-' or .csv (default: the examples)"
+    )
+    parser.add_argument("--db", type=Path, metavar="FILE", help="audit store (default: user data dir)")
+    parser.add_argument("--run", metavar="NAME", help="name of the run (default: generated)")
+    parser.add_argument(
+        "--topology",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="topology TOML (repeatable, later wins); default: bundled example + what the corpus shows",
+    )
+    parser.add_argument(
+        "--broker",
+        metavar="URL",
+        help="use this broker: mqtt://[user:pass@]host:port or mqtts://... (default: a private one)",
+    )
+    pace = parser.add_mutually_exclusive_group()
+    pace.add_argument(
+        "--speed",
+        type=float,
+        metavar="X",
+        help="simulated seconds per wall-clock second (default: top speed)",
+    )
+    pace.add_argument("--top-speed", action="store_true", help="no pacing: as fast as the broker goes")
+    parser.add_argument(
+        "--max-gap",
+        type=float,
+        metavar="S",
+        help="shorten idle stretches of simulated time longer than S seconds to S",
+    )
+    parser.add_argument(
+        "--offline",
+        action="append",
+        default=[],
+        metavar="RI[@START-END]",
+        help="the post is disconnected in the window (gets its queued messages at its end), "
+        "or for the whole run without one (repeatable)",
+    )
+    parser.add_argument(
+        "--lossy",
+        action="append",
+        default=[],
+        metavar="RI:FRACTION",
+        help="the post drops this share of its messages without a receipt (seeded; repeatable)",
+    )
+    parser.add_argument("--fifo", action="store_true", help="circuits ignore precedence (arrival order)")
+    parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed for --lossy (default 0)")
+    parser.add_argument(
+        "--remote",
+        action="store_true",
+        help="only publish the cables to cables/in for a running `cableroute serve` (needs --broker)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="how long to wait at the end for outstanding receipts (default 30)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the summary as one JSON line")
+    parser.set_defaults(handler=run)
+
+
+def build_options(args: argparse.Namespace) -> ReplayOptions:
+    """The replay options from the command line; raises UsageError with a clear message."""
+    if args.speed is not None and not args.speed > 0:
+        raise UsageError("--speed must be positive")
+    if args.max_gap is not None and args.max_gap < 0:
+        raise UsageError("--max-gap must not be negative")
+    if args.timeout < 0:
+        raise UsageError("--timeout must not be negative")
+    options = ReplayOptions(
+        speed=None if args.top_speed else args.speed,
+        max_gap=args.max_gap,
+        fifo=args.fifo,
+        seed=args.seed,
+        timeout=args.timeout,
+    )
+    try:
+        for text in args.lossy:
+            ri, fraction = parse_fraction(text)
+            options.lossy[ri] = fraction
+        windows: dict[str, list[tuple[float, float]] | None] = {}
+        for text in args.offline:
+            ri, window = parse_window(text, required=False)
+            if window is None:
+                windows[ri] = None
+            elif windows.get(ri, []) is not None:
+                windows.setdefault(ri, []).append(window)  # type: ignore[union-attr]
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    options.offline = {ri: None if spans is None else merge_windows(spans) for ri, spans in windows.items()}
+    return options
+
+
+def run(args: argparse.Namespace) -> int:
+    """Replay the inputs and print a summary."""
+    try:
+        options = build_options(args)
+        broker = parse_broker_url(args.broker) if args.broker else None
+    except (UsageError, ValueError) as error:
+        return _fail(str(error), 2)
+    paths = args.paths or [str(EXAMPLES)]
+    if args.remote:
+        if broker is None:
+            return _fail("--remote needs --broker: the broker `cableroute serve` listens on", 2)
+        from replay.cli.services import submit_remotely
+
+        return submit_remotely(broker, paths, args.run)
+    if broker is not None:
+        return _replay(args, paths, options, broker)
+    try:
+        with embedded_broker() as embedded:
+            if not embedded.keeps_offline_queues and any(w is not None for w in options.offline.values()):
+                print(
+                    "cableroute replay: warning: mosquitto is not installed, so the run uses the "
+                    "in-process amqtt broker, which does not hand over messages queued while a post is "
+                    "offline; deliveries inside --offline windows will end up missing. Install mosquitto "
+                    "(make mosquitto) or pass --broker for a faithful --offline.",
+                    file=sys.stderr,
+                )
+            return _replay(args, paths, options, embedded)
+    except BrokerError as error:
+        return _fail(f"cannot start a private broker: {error}", 1)
+
+
+def _replay(args: argparse.Namespace, paths: list[str], options: ReplayOptions, broker: BrokerInfo) -> int:
+    db = args.db or default_db_path()
+    try:
+        store = AuditStore(db)
+    except (OSError, StoreError) as error:
+        return _fail(f"cannot open {db}: {error}", 1)
+    with store:
+        name = store.start_run(args.run, "replay", options_record(options, paths, broker))
+        writer = StoreWriter(store)
+        replayer = Replayer(writer, name, broker, options)
+        status, code = "ok", 0
+        try:
+            with replay_progress() as report:
+                replayer.progress = report
+                asyncio.run(replayer.run(iter_sources(paths), _topology_factory(args.topology)))
+        except (OSError, TopologyFileError, ConnectionFailed, MqttError) as error:
+            status, code = "failed", _fail(str(error), 1)
+        except KeyboardInterrupt:
+            status, code = "interrupted", 130
+        finally:
+            writer.close()
+        summary = replayer.summary
+        summary.status = status if status != "ok" else summary.status
+        store.finish_run(name, summary.status, msgspec.to_builtins(summary))
+        if code == 1:
+            return code
+        _print_summary(store, summary, replayer.cable_ids, as_json=args.json)
+    for error in replayer.read_errors:
+        print(f"cableroute replay: cannot read {error.source}: {error.message}", file=sys.stderr)
+    if code:
+        return code
+    return 1 if summary.read_errors else 0
+
+
+def _topology_factory(paths: list[Path]) -> Callable[[Iterable[Cable]], Topology]:
+    def factory(cables: Iterable[Cable]) -> Topology:
+        return topology_for(paths, cables)
+
+    return factory
+
+
+def _print_summary(store: AuditStore, summary: ReplaySummary, cable_ids: list[str], *, as_json: bool) -> None:
+    """The summary on standard output: one JSON line, or a few lines and who received each cable."""
+    receivers = _receivers(store, summary, cable_ids) if len(cable_ids) <= LIST_RECEIVERS_UP_TO else {}
+    if as_json:
+        record: dict[str, Any] = msgspec.to_builtins(summary)
+        if receivers:
+            record["receivers"] = receivers
+        sys.stdout.write(msgspec.json.encode(record).decode() + "\n")
+        return
+    lines = [
+        f"run {summary.run} ({summary.status}) through {summary.broker}",
+        f"cables: {summary.cables} ({summary.read_errors} unreadable inputs, "
+        f"{summary.duplicate_ids} duplicate ids skipped)",
+        f"deliveries: {summary.planned} planned to {summary.posts} posts, {summary.received} received, "
+        f"{summary.dropped} dropped, {summary.missing} missing ({summary.duplicates} duplicates counted)",
+    ]
+    if summary.other_means or summary.unresolved:
+        lines.append(
+            f"addressees: {summary.other_means} by other means (ZEN), {summary.unresolved} unresolved"
+        )
+    if summary.replay_s > 0:
+        lines.append(
+            f"{summary.replay_s:.2f} s through the broker, {summary.deliveries_per_s:,.0f} deliveries/s"
+        )
+    for cable_id, posts in receivers.items():
+        lines.append(f"{cable_id} received by {len(posts)}: {' '.join(posts)}")
+    print("\n".join(lines))
+
+
+def _receivers(store: AuditStore, summary: ReplaySummary, cable_ids: list[str]) -> dict[str, list[str]]:
+    """Cable id -> posts that received it."""
+    return {
+        cable_id: [entry.post for entry in who_got(store, summary.run, cable_id).received]
+        for cable_id in cable_ids
+    }
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"cableroute replay: {message}", file=sys.stderr)
+    return code
+
+
+__all__ = ["build_options", "register", "run"]

@@ -1,0 +1,552 @@
+"""The broker replay: a corpus through a real MQTT broker, every post its own subscriber.
+
+1. Read and decode the inputs (a cable id seen before is skipped), record the cables.
+2. Build the topology, order the cables (filing time, DTG, precedence, position), plan each one and
+   record the plans. Start one `PostClient` per planned post and the publisher.
+3. Walk simulated time: inject each cable into the network at its time, and publish every
+   transmission the circuits complete to its post's topic when its paced wall-clock time comes.
+   `--offline` windows disconnect a post (after it has everything sent to it before the window)
+   and reconnect it to its persistent session when the window ends.
+4. Wait until every published delivery is received or dropped (or the timeout), then record drops
+   and every planned delivery without a receipt as missing.
+
+If the broker goes away, the publisher reconnects and sends again what it had not had acknowledged;
+once the posts are back, every delivery published but not yet received is sent again, so nothing
+the broker lost with its memory is lost for the run. Posts count what arrives twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+import msgspec
+import structlog
+
+from replay.broker import BrokerInfo
+from replay.corpus import CableText, ReadError
+from replay.pacing import Pacer
+from replay.posts import PostGroup, ReceiptRecorder
+from replay.publisher import Publisher
+from replay.store import StoreWriter
+from replay.topics import is_valid_ri, post_topic
+from replay.wire import Transmission, encode
+from router.circuit import merge_windows
+from router.decode import decode
+from router.deliveries import Plan, Sent
+from router.model import Cable
+from router.network import Network
+from router.order import replay_key
+from router.plan import cable_id_of, plan
+from topology.topology import Topology
+
+log = structlog.get_logger()
+
+Window = tuple[float, float]
+TopologyFactory = Callable[[Iterable[Cable]], Topology]
+
+#: Reason recorded for deliveries that never reached a post that stayed offline.
+OFFLINE_REASON = "not received (post offline)"
+#: Reason recorded for other deliveries without a receipt when the run ends.
+TIMEOUT_REASON = "not received before the end of the run"
+#: Reason recorded when the run was interrupted.
+INTERRUPTED_REASON = "not received (run interrupted)"
+
+#: Messages published between two looks at the event loop and the flow window.
+PUBLISH_CHUNK = 500
+#: Deliveries allowed in flight to online posts (published, not yet received) before publishing waits.
+FLOW_WINDOW = 20_000
+#: Cables and plans recorded per store call.
+RECORD_CHUNK = 2_000
+
+
+class ReplayOptions(msgspec.Struct, kw_only=True):
+    """How a replay runs. Times are Unix seconds; `speed=None` is top speed.
+
+    `offline[post]` is a list of windows, or None for a post that stays disconnected.
+    """
+
+    speed: float | None = None
+    max_gap: float | None = None
+    fifo: bool = False
+    seed: int = 0
+    lossy: dict[str, float] = {}
+    offline: dict[str, list[Window] | None] = {}
+    default_cps: float | None = None
+    link_cps: dict[str, float] = {}
+    timeout: float = 30.0
+    record_sent: bool = True
+
+
+class ReplaySummary(msgspec.Struct, kw_only=True):
+    """What a replay did (also stored as the run's summary)."""
+
+    run: str
+    broker: str = ""
+    status: str = "running"
+    cables: int = 0
+    read_errors: int = 0
+    duplicate_ids: int = 0
+    untimed: int = 0
+    posts: int = 0
+    planned: int = 0
+    published: int = 0
+    received: int = 0
+    duplicates: int = 0
+    dropped: int = 0
+    missing: int = 0
+    other_means: int = 0
+    unresolved: int = 0
+    exempted: int = 0
+    interrupted: int = 0
+    unusable_posts: list[str] = []
+    resent: int = 0
+    reconnects: int = 0
+    foreign: int = 0
+    first_time: float | None = None
+    last_time: float | None = None
+    wall_s: float = 0.0
+    replay_s: float = 0.0
+    deliveries_per_s: float = 0.0
+
+
+class ReplayProgress(msgspec.Struct, kw_only=True):
+    """A progress report: cables injected so far (of all), deliveries published and received."""
+
+    cables: int
+    cables_total: int
+    published: int
+    received: int
+
+
+class DeliveryLedger:
+    """Deliveries published and not yet received or dropped, per post."""
+
+    def __init__(self) -> None:
+        self.outstanding: dict[tuple[str, str], Sent] = {}
+        self.per_post: Counter[str] = Counter()
+        #: Posts disconnected on purpose right now (their deliveries wait in the broker).
+        self.offline: set[str] = set()
+        self.published = 0
+        self.handled = 0
+
+    def sent(self, sent: Sent) -> None:
+        """A delivery was published for the first time."""
+        key = (sent.cable_id, sent.post)
+        if key not in self.outstanding:
+            self.outstanding[key] = sent
+            self.per_post[sent.post] += 1
+            self.published += 1
+
+    def done(self, cable_id: str, post: str) -> None:
+        """A delivery was received or dropped (called once per delivery)."""
+        if self.outstanding.pop((cable_id, post), None) is not None:
+            self.per_post[post] -= 1
+            self.handled += 1
+
+    def in_flight(self) -> int:
+        """Outstanding deliveries to posts that are online."""
+        waiting = sum(self.per_post[post] for post in self.offline)
+        return len(self.outstanding) - waiting
+
+
+async def poll_until(condition: Callable[[], bool], timeout: float) -> bool:
+    """Poll `condition` until it holds (True) or `timeout` seconds pass (False)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    delay = 0.001
+    while not condition():
+        if loop.time() >= deadline:
+            return False
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.02)
+    return True
+
+
+class _Corpus:
+    """The decoded cables in replay order, with their texts."""
+
+    def __init__(self) -> None:
+        self.cables: list[Cable] = []
+        self.keys: list[tuple[int, float, float, int, int]] = []
+        self.texts: dict[str, str] = {}
+
+    def ordered(self) -> list[Cable]:
+        cables, keys = self.cables, self.keys
+        return [cables[index] for index in sorted(range(len(cables)), key=keys.__getitem__)]
+
+
+class Replayer:
+    """One replay of a corpus through a broker, recorded through a `StoreWriter`.
+
+    Call `await run(items, topology_factory)` once; `summary` holds the figures (also after an
+    interruption, when `summary.status` is "interrupted").
+    """
+
+    def __init__(
+        self,
+        writer: StoreWriter,
+        run: str,
+        broker: BrokerInfo,
+        options: ReplayOptions | None = None,
+        progress: Callable[[ReplayProgress], None] | None = None,
+    ) -> None:
+        self.writer = writer
+        self.run_name = run
+        self.broker = broker
+        self.options = options or ReplayOptions()
+        self.progress = progress or (lambda report: None)
+        self.summary = ReplaySummary(run=run, broker=broker.url)
+        self.read_errors: list[ReadError] = []
+        self.ledger = DeliveryLedger()
+        self.pacer = Pacer(self.options.speed, self.options.max_gap)
+        self._recorder = ReceiptRecorder(
+            run, writer, lossy=self.options.lossy, seed=self.options.seed, on_handled=self.ledger.done
+        )
+        self._corpus = _Corpus()
+        self._cable_ids: list[str] = []
+        self._texts: dict[str, str] = {}
+        self._injected_wall: dict[str, float] = {}
+        self._topics: dict[str, str] = {}
+        self._sent_batch: list[Sent] = []
+        self._faults: list[tuple[float, bool, str]] = []
+        self._posts: PostGroup | None = None
+        self._publisher: Publisher | None = None
+        self._network: Network | None = None
+        self._injected = 0
+        self._total = 0
+        self._last_report = 0.0
+        self._started_publishing: float | None = None
+
+    @property
+    def cable_ids(self) -> list[str]:
+        """The ids of the cables replayed, in replay order (known once the run has read them)."""
+        return self._cable_ids
+
+    # -- reading and planning ----------------------------------------------------------------------
+
+    def _read(self, items: Iterable[CableText | ReadError]) -> Iterator[Cable]:
+        """Decode every input, skip ids seen before, record the cables; yield each decoded cable."""
+        corpus = self._corpus
+        batch: list[Cable] = []
+        for item in items:
+            if isinstance(item, ReadError):
+                self.summary.read_errors += 1
+                self.read_errors.append(item)
+                log.warning("cannot read input", source=item.source, reason=item.message)
+                continue
+            cable = decode(item.text, item.source)
+            cable_id = cable_id_of(cable)
+            if cable_id in corpus.texts:
+                self.summary.duplicate_ids += 1
+                log.warning("cable id seen before; later copy skipped", id=cable_id, source=item.source)
+                continue
+            corpus.texts[cable_id] = item.text
+            corpus.keys.append(replay_key(cable, len(corpus.cables)))
+            corpus.cables.append(cable)
+            batch.append(cable)
+            if len(batch) >= RECORD_CHUNK:
+                self.writer.submit("record_cables", self.run_name, batch)
+                batch = []
+            yield cable
+        if batch:
+            self.writer.submit("record_cables", self.run_name, batch)
+
+    def _plan(self, cables: Sequence[Cable], topology: Topology) -> list[Plan]:
+        """Plan every cable (in replay order) and record the plans."""
+        plans = [plan(cable, topology) for cable in cables]
+        summary = self.summary
+        for start in range(0, len(plans), RECORD_CHUNK):
+            self.writer.submit("record_plans", self.run_name, plans[start : start + RECORD_CHUNK])
+        for result in plans:
+            summary.planned += len(result.deliveries)
+            summary.other_means += len(result.other_means)
+            summary.unresolved += len(result.unresolved)
+            summary.exempted += len(result.exempted)
+        return plans
+
+    def _posts_of(self, plans: Iterable[Plan]) -> list[str]:
+        """Every post some plan delivers to and that can have a topic (others end up missing)."""
+        posts = {delivery.post for result in plans for delivery in result.deliveries}
+        unusable = sorted(post for post in posts if not is_valid_ri(post))
+        if unusable:
+            log.warning(
+                "posts without a usable routing indicator; their deliveries will be missing", posts=unusable
+            )
+        self.summary.unusable_posts = unusable
+        usable = sorted(posts - set(unusable))
+        self._topics = {post: post_topic(post) for post in usable}
+        return usable
+
+    def _fault_schedule(self, posts: Iterable[str]) -> list[tuple[float, bool, str]]:
+        """(time, up?, post) for the start and end of every offline window, latest first (a stack).
+
+        At equal times a post goes down before it comes up, and both happen before transmissions
+        completing at that time are published.
+        """
+        known = set(posts)
+        events: list[tuple[float, bool, str]] = []
+        for post, windows in self.options.offline.items():
+            if post not in known or windows is None:
+                continue
+            for start, end in merge_windows(windows):
+                events.append((start, False, post))
+                events.append((end, True, post))
+        events.sort(reverse=True)
+        return events
+
+    # -- the run ---------------------------------------------------------------------------------
+
+    async def run(
+        self, items: Iterable[CableText | ReadError], topology_factory: TopologyFactory
+    ) -> ReplaySummary:
+        """Read, plan, replay through the broker and record; returns the summary."""
+        started = time.perf_counter()
+        summary = self.summary
+        cables = self._read(items)
+        topology = topology_factory(cables)
+        for _ in cables:  # whatever the factory did not consume
+            pass
+        ordered = self._corpus.ordered()
+        self._texts = self._corpus.texts
+        self._cable_ids = [cable_id_of(cable) for cable in ordered]
+        summary.cables = len(ordered)
+        self._total = len(ordered)
+        plans = self._plan(ordered, topology)
+        posts = self._posts_of(plans)
+        summary.posts = len(posts)
+        self._faults = self._fault_schedule(posts)
+        options = self.options
+        self._network = Network(
+            topology, fifo=options.fifo, link_cps=options.link_cps, default_cps=options.default_cps
+        )
+        self._posts = PostGroup(posts, self.broker, self._recorder)
+        self._publisher = Publisher(self.broker)
+        self._publisher.on_reconnect.append(self._after_reconnect)
+        never_online = [
+            post for post, windows in options.offline.items() if windows is None and post in self._posts
+        ]
+        reason = TIMEOUT_REASON
+        try:
+            await self._posts.start(offline=never_online)
+            self.ledger.offline.update(never_online)
+            await self._publisher.start()
+            self._started_publishing = time.perf_counter()
+            await self._replay(ordered, plans)
+            await self._wait_for_receipts()
+            summary.status = "ok"
+        except asyncio.CancelledError:
+            summary.status = "interrupted"
+            reason = INTERRUPTED_REASON
+            raise
+        finally:
+            await self._finish(reason, started)
+        return summary
+
+    async def _replay(self, ordered: Sequence[Cable], plans: Sequence[Plan]) -> None:
+        """Inject every cable at its time and publish what the circuits complete, paced."""
+        network = self._network
+        assert network is not None
+        summary = self.summary
+        for cable, result in zip(ordered, plans, strict=True):
+            key = replay_key(cable, 0)
+            if key[0] == 0:
+                at = key[1]
+                if summary.first_time is None:
+                    summary.first_time = at
+            else:
+                summary.untimed += 1
+                at = network.now if math.isfinite(network.now) else (summary.first_time or 0.0)
+            await self._run_until(at)
+            self.pacer.note(at)
+            self._injected_wall[result.cable_id] = time.time()
+            network.inject(result, cable.size, at)
+            self._injected += 1
+        await self._run_until(math.inf)
+        if math.isfinite(network.now):
+            summary.last_time = network.now
+        self._report(force=True)
+
+    async def _run_until(self, limit: float) -> None:
+        """Handle every offline-window edge and completed transmission up to `limit`, in time order."""
+        network = self._network
+        assert network is not None
+        faults = self._faults
+        pacer = self.pacer
+        while True:
+            upcoming = network.next_event()
+            fault_at = faults[-1][0] if faults else None
+            if fault_at is not None and fault_at <= limit and (upcoming is None or fault_at <= upcoming):
+                await pacer.wait_until(fault_at)
+                await self._apply_faults(fault_at)
+                continue
+            if upcoming is None or upcoming > limit:
+                return
+            await pacer.wait_until(upcoming)
+            horizon = min(limit, pacer.now())
+            if fault_at is not None and fault_at <= horizon:
+                horizon = math.nextafter(fault_at, -math.inf)
+            await self._publish(network.advance(max(horizon, upcoming)))
+
+    async def _apply_faults(self, at: float) -> None:
+        """Take posts offline or bring them back, for every window edge at `at`."""
+        faults = self._faults
+        posts = self._posts
+        assert posts is not None
+        while faults and faults[-1][0] == at:
+            _, up, post = faults.pop()
+            if up:
+                self._recorder.online_since[post] = at
+                self.ledger.offline.discard(post)
+                await posts[post].go_online()
+            else:
+                await poll_until(lambda post=post: self.ledger.per_post[post] == 0, self.options.timeout)
+                await posts[post].go_offline()
+                self.ledger.offline.add(post)
+
+    async def _publish(self, sent: list[Sent]) -> None:
+        """Publish completed transmissions to their posts and keep track of them."""
+        if not sent:
+            return
+        note = self.pacer.note
+        summary = self.summary
+        for s in sent:
+            note(s.transmitted_at)
+            if s.interruptions:
+                summary.interrupted += 1
+        await self._send(sent, track=True)
+        summary.published = self.ledger.published
+        if self.options.record_sent:
+            self._sent_batch.extend(sent)
+            if len(self._sent_batch) >= RECORD_CHUNK * 5:
+                self.writer.submit("record_sent", self.run_name, self._sent_batch)
+                self._sent_batch = []
+
+    async def _send(self, sent: Sequence[Sent], *, track: bool) -> None:
+        """Publish transmissions a chunk at a time, keeping within the flow window; with `track`,
+        enter them in the ledger (not when sending again)."""
+        publisher = self._publisher
+        assert publisher is not None
+        topics = self._topics
+        texts = self._texts
+        injected = self._injected_wall
+        ledger = self.ledger
+        run = self.run_name
+        speed = self.options.speed or 0.0
+        for start in range(0, len(sent), PUBLISH_CHUNK):
+            now = time.time()
+            for s in sent[start : start + PUBLISH_CHUNK]:
+                topic = topics.get(s.post)
+                if topic is None:
+                    continue
+                scheduled_wall = injected.get(s.cable_id, now)
+                message = Transmission(
+                    run,
+                    s.cable_id,
+                    s.post,
+                    s.role,
+                    s.precedence,
+                    s.niact,
+                    s.channel_serial,
+                    s.scheduled_at,
+                    s.enqueued_at,
+                    s.transmitted_at,
+                    scheduled_wall,
+                    scheduled_wall,
+                    now,
+                    speed,
+                    texts.get(s.cable_id, ""),
+                )
+                publisher.publish(topic, encode(message))
+                if track:
+                    ledger.sent(s)
+            await self._breathe()
+
+    async def _breathe(self) -> None:
+        """Let the event loop move messages; wait while too much is unacknowledged or in flight."""
+        publisher = self._publisher
+        assert publisher is not None
+        await asyncio.sleep(0)
+        if publisher.pending >= publisher.high_water:
+            await publisher.wait_for_room()
+        ledger = self.ledger
+        if ledger.in_flight() > FLOW_WINDOW:
+            await poll_until(lambda: ledger.in_flight() <= FLOW_WINDOW // 2, self.options.timeout)
+        self._report()
+
+    async def _wait_for_receipts(self) -> None:
+        """Wait until every delivery to an online post is received or dropped, or the timeout."""
+        ledger = self.ledger
+        if not await poll_until(lambda: ledger.in_flight() == 0, self.options.timeout):
+            log.warning("timed out waiting for receipts", outstanding=ledger.in_flight())
+
+    def _after_reconnect(self) -> None:
+        """The broker came back: once the posts are back too, send again what is not received."""
+        asyncio.get_running_loop().create_task(self._resend_outstanding())
+
+    async def _resend_outstanding(self) -> None:
+        posts = self._posts
+        publisher = self._publisher
+        assert posts is not None and publisher is not None
+        expected = [post for post in posts.posts.values() if post.ri not in self.ledger.offline]
+        await poll_until(lambda: all(post.online for post in expected), self.options.timeout)
+        again = list(self.ledger.outstanding.values())
+        log.warning("broker restarted; sending again what was not received", deliveries=len(again))
+        await self._send(again, track=False)
+        self.summary.resent += len(again)
+
+    async def _finish(self, reason: str, started: float) -> None:
+        """Stop the clients and record drops and missing deliveries, whatever happened."""
+        summary = self.summary
+        recorder = self._recorder
+        if self._posts is not None:
+            await self._posts.stop()
+        if self._publisher is not None:
+            await self._publisher.close(timeout=1.0)
+            summary.resent += self._publisher.resent
+            summary.reconnects = self._publisher.reconnects
+        if self._started_publishing is not None:
+            summary.replay_s = time.perf_counter() - self._started_publishing
+        writer = self.writer
+        if self._sent_batch:
+            writer.submit("record_sent", self.run_name, self._sent_batch)
+            self._sent_batch = []
+        if recorder.drops:
+            writer.submit("record_drops", self.run_name, list(recorder.drops))
+        missing_posts = {post for _, post in self.ledger.outstanding}
+        if reason == TIMEOUT_REASON and missing_posts and missing_posts <= self.ledger.offline:
+            reason = OFFLINE_REASON
+        future = writer.submit("close_missing", self.run_name, reason)
+        with contextlib.suppress(Exception):
+            summary.missing = await asyncio.wrap_future(future)
+        summary.received = recorder.received
+        summary.duplicates = recorder.duplicates
+        summary.dropped = len(recorder.drops)
+        summary.foreign = recorder.foreign
+        summary.published = self.ledger.published
+        summary.wall_s = time.perf_counter() - started
+        if summary.replay_s > 0:
+            summary.deliveries_per_s = summary.received / summary.replay_s
+
+    def _report(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._last_report >= 0.2:
+            self._last_report = now
+            self.progress(
+                ReplayProgress(
+                    cables=self._injected,
+                    cables_total=self._total,
+                    published=self.ledger.published,
+                    received=self._recorder.received,
+                )
+            )
+
+
+def options_record(options: ReplayOptions, paths: Sequence[str], broker: BrokerInfo) -> dict[str, Any]:
+    """The run's options as stored with it (plain JSON types; no password)."""
+    return {"inputs": list(paths), "broker": broker.url, **msgspec.to_builtins(options)}
