@@ -14,7 +14,7 @@ from router.precedence import Precedence
 #: The section keywords that open FL7, FL8 and FL9.
 SECTION_KEYWORDS: dict[str, str] = {"TO": "to", "INFO": "info", "XMT": "xmt"}
 
-_KEYWORD_RE = re.compile(r"(TO|INFO|XMT)(?:\s+|/|$)")
+_KEYWORD_STARTS = {"TO": "TO", "IN": "INFO", "XM": "XMT"}
 _RI_RE = re.compile(r"(ZEN|R[A-Z0-9]{3,7})\s?/\s?")
 #: The common addressee form: [ZEN/][RI/]PLAD [NIACT] [LEVEL] [MCN], single spaces, no office symbol.
 _PLAIN_ADDRESSEE_RE = re.compile(
@@ -70,12 +70,15 @@ def _edit_distance(a: str, b: str) -> int:
 
 def split_keyword(line: str) -> tuple[str | None, str]:
     """The section keyword opening a line (`to`, `info`, `xmt`) and the rest of the line."""
-    if line[:1] not in "TIX":
+    word = _KEYWORD_STARTS.get(line[:2])
+    if word is None or not line.startswith(word):
         return None, line
-    match = _KEYWORD_RE.match(line)
-    if match is None:
-        return None, line
-    return SECTION_KEYWORDS[match.group(1)], line[match.end() :]
+    size = len(word)
+    if len(line) == size:
+        return SECTION_KEYWORDS[word], ""
+    if line[size] in " \t" or (line[size] == "/" and word == "XMT"):
+        return SECTION_KEYWORDS[word], line[size + 1 :].lstrip()
+    return None, line
 
 
 def is_page_debris(line: str) -> bool:

@@ -25,7 +25,8 @@ _SPACED = {  # classification names: letters possibly spaced out, the first one 
     "SECRET": r"(?:S ?)?E ?C ?R ?E ?T",
     "LIMITED OFFICIAL USE": r"L ?I ?M ?I ?T ?E ?D +O ?F ?F ?I ?C ?I ?A ?L +U ?S ?E",
 }
-_CLASS_PATTERN = "(?<![A-Z])(?:" + "|".join(_SPACED.values()) + ")(?![A-Z])"
+_CLASS_WORDS = "(?P<cls>" + "|".join(_SPACED.values()) + ")(?![A-Z])"
+_CLASS_PATTERN = "(?<![A-Z])" + _CLASS_WORDS
 #: The classification a banner match names, by its first letter (which may be the second of the word).
 _CLASS_BY_LETTER = {
     "T": "TOP SECRET",
@@ -40,13 +41,16 @@ _CLASS_BY_LETTER = {
 
 #: The banner: classification, optional (caveat and) SECTION n OF m, origin, serial (MRN). Matched on the
 #: upper-cased line; words are separated by spaces only (a tab means a database export's column break).
-BANNER_RE = re.compile(
-    rf"{_CLASS_PATTERN} *(?:(?:E ?F ?T ?O +)?SECTION *(?P<section>\d+) *OF *(?P<sections>\d+) +)?"
+_BANNER_REST = (
+    r" *(?:(?:E ?F ?T ?O +)?SECTION *(?P<section>\d+) *OF *(?P<sections>\d+) +)?"
     r"(?:\d\d +)?(?P<origin>(?!SECTION)(?:E F T O +)?[A-Z][A-Z.'\-]+(?: {1,8}[A-Z][A-Z.'\-]*)*?)"
     r" +(?P<mrn>\d{2,8})(?!\d|Z\b)"
 )
+BANNER_RE = re.compile(_CLASS_PATTERN + _BANNER_REST)
+#: The same at the start of a line (the text searched starts with a newline): a much faster search.
+_LINE_BANNER_RE = re.compile(r"\n[ \t]*" + _CLASS_WORDS + _BANNER_REST)
 #: A banner whose origin and serial went on to the next line (`C O N F I D E N T I A L SECTION 01 OF 02`).
-CUT_BANNER_RE = re.compile(rf"{_CLASS_PATTERN} *(?:SECTION *\d+ *OF *\d+)? *$", re.MULTILINE)
+CUT_BANNER_RE = re.compile(r"\n[ \t]*" + _CLASS_WORDS + r" *(?:SECTION *\d+ *OF *\d+)? *$", re.MULTILINE)
 #: How far into the body a banner cut over two lines is looked for.
 _CUT_BANNER_REACH = 1_500
 _ORIGIN_SERIAL_RE = re.compile(r"[A-Z][A-Z.'\- ]* \d{2,8}")
@@ -143,12 +147,12 @@ def parse_banner(line: str, number: int) -> Banner | None:
 
 def _banner_from_match(match: re.Match[str], number: int) -> Banner | None:
     """A Banner from a BANNER_RE match on line `number`."""
-    section, sections, origin, mrn = match.groups()
+    classification, section, sections, origin, mrn = match.groups()
     origin = " ".join(origin.split()).strip(" .-")
     if not origin:
         return None
     return Banner(
-        classification=_CLASS_BY_LETTER[match.group()[0]],
+        classification=_CLASS_BY_LETTER[classification[0]],
         origin=origin,
         mrn=mrn,
         section=int(section) if section else None,
@@ -243,14 +247,21 @@ def scan_body(text: str, offset: int, first_line: int, year: int | None) -> Body
         parts.tags = parse_tags(tags.group(1))
     if subject is not None:
         field = _continued(original, subject.end())
-        glued = _GLUED_FIELD_RE.search(field.upper())
+        glued = _glued_field(field.upper())
         parts.subject = field[: glued.start()].rstrip() if glued else field
     reference = _first_valid(_REF_RE, top, _reference_position)
     if reference is not None:
         field = _continued(top, reference.end())
-        glued = _GLUED_FIELD_RE.search(field)
+        glued = _glued_field(field)
         parts.references = parse_references(field[: glued.start()] if glued else field, year)
     return parts
+
+
+def _glued_field(text: str) -> re.Match[str] | None:
+    """Where a field glued onto another one begins in (upper-cased) `text`, if anywhere."""
+    if "REF" in text or "CLASSIFIED" in text or "E.O." in text:
+        return _GLUED_FIELD_RE.search(text)
+    return None
 
 
 def _first_valid(
@@ -280,24 +291,26 @@ def _reference_position(text: str, match: re.Match[str]) -> bool:
 
 def _find_banner(top: str, first_line: int) -> Banner | None:
     """The first banner in the top of the body, also when it was cut after its classification."""
-    first = top.lstrip()
-    line_end = first.find("\n")
-    match = BANNER_RE.match(first, 0, line_end if line_end >= 0 else len(first))
+    start = 0
+    while start < len(top) and top[start] in " \t\r\n":
+        start += 1
+    line_end = top.find("\n", start)
+    match = BANNER_RE.match(top, start, line_end if line_end >= 0 else len(top))
     if match is not None:  # the usual case: the banner is the body's first line
-        return _banner_from_match(match, first_line + top.count("\n", 0, len(top) - len(first)))
-    full = BANNER_RE.search(top)
+        return _banner_from_match(match, first_line + top.count("\n", 0, start))
+    full = _LINE_BANNER_RE.search(top) or BANNER_RE.search(top)
     limit = full.start() if full else min(len(top), _CUT_BANNER_REACH)
     cut = CUT_BANNER_RE.search(top, 0, limit)
     while cut is not None:
         after = top.find("\n", cut.end())
         following = top[after + 1 :].lstrip().split("\n", 1)[0].strip() if after >= 0 else ""
         if _ORIGIN_SERIAL_RE.fullmatch(following):
-            line = first_line + top.count("\n", 0, cut.start())
+            line = first_line + top.count("\n", 0, cut.start() + 1)
             return parse_banner(f"{top[cut.start() : cut.end()].strip()} {following}", line)
         cut = CUT_BANNER_RE.search(top, cut.end(), limit)
     if full is None:
         return None
-    return _banner_from_match(full, first_line + top.count("\n", 0, full.start()))
+    return _banner_from_match(full, first_line + top.count("\n", 0, full.start("cls")))
 
 
 def _continued(text: str, start: int) -> str:

@@ -27,8 +27,6 @@ FL4_RE = re.compile(r"(ZNR|ZNY)\s+([A-Z]{3,6})(.*)$")
 FL5_RE = re.compile(
     r"([ZOPR])(?:\s+([ZOPR]))?\s+(\d\d)(\d\d)(\d\d)\s?([A-IK-Z])\s+([A-Za-z]{3})\s+(\d{4}|\d{2})(?!\d)"
 )
-#: FL6: `FM` and the originator's plain-language address.
-FL6_RE = re.compile(r"FM\s+(.+?)\s*$")
 #: Operating signals (`ZZH`, `ZDK`, `ZFF4` ...) in FL4/FL5.
 SIGNAL_RE = re.compile(r"Z[A-Z]{2}\d?")
 _NOTE_RE = re.compile(r"\(([^)]*)\)?")
@@ -68,11 +66,10 @@ def parse_fl1(line: str, number: int, notes: Diagnostics) -> Transmission | None
 
 def parse_fl2(line: str) -> Routing | None:
     """FL2 (`OO RUEHTRO RUEHC`) as routing precedence and relays."""
-    match = FL2_RE.match(line)
-    if match is None:
+    precedence = _DOUBLED.get(line[:2])
+    if precedence is None or not (len(line) == 2 or line[2].isspace()):
         return None
-    relays = tuple(match.group(2).split()) if match.group(2) else ()
-    return Routing(precedence=_DOUBLED[match.group(1)], relays=relays)
+    return Routing(precedence=precedence, relays=tuple(line[3:].split()))
 
 
 def is_fl2_continuation(line: str) -> bool:
@@ -172,5 +169,6 @@ def parse_fl5(
 
 def parse_fl6(line: str) -> str | None:
     """FL6 (`FM AMEMBASSY TOKYO`) as the originator PLAD."""
-    match = FL6_RE.match(line)
-    return match.group(1) if match else None
+    if not line.startswith("FM"):
+        return None
+    return " ".join(line[2:].split()) or None

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from router.addressees import (
+    SECTION_KEYWORDS,
     is_page_debris,
     looks_like_addressee,
     parse_addressee,
+    precedence_word,
     split_keyword,
 )
 from router.format_lines import (
@@ -29,6 +31,7 @@ from router.format_lines import (
     parse_fl6,
 )
 from router.model import Addressee, Diagnostic, PrecedencePair, Routing, Security, Station, Transmission
+from router.precedence import Precedence
 
 #: A line that can only be the body's banner (the header has ended without a blank line).
 BANNER_START_RE = re.compile(
@@ -172,6 +175,63 @@ def _next_addressee_line(lines: Sequence[str], index: int) -> int | None:
 
 def _addressee_line(line: str, number: int, parts: HeaderParts) -> bool:
     """Decode one FL7-FL9 line into `parts`; False when the line is not part of the header."""
+    match = _COMMON_LINE_RE.fullmatch(line)
+    if match is None:
+        return _unusual_addressee_line(line, number, parts)
+    keyword, zen, ri, name, niact, word, mcn = match.groups()
+    if keyword is None:
+        if ri is None and zen is None and (name[:1] in _RISKY_STARTS or parts.section is None):
+            return _unusual_addressee_line(line, number, parts)
+        section = parts.section
+    else:
+        section = parts.section = SECTION_KEYWORDS[keyword]
+    if "//" in name or "PAGE" in name:
+        return _unusual_addressee_line(line, number, parts)
+    if word is None:
+        last = name[name.rfind(" ") + 1 :]
+        if len(last) >= 5 and last[0] in "FIPR" and precedence_word(last) is not None:
+            return _unusual_addressee_line(line, number, parts)
+        stated = None
+        if section == "info":
+            level = parts.precedence.info or parts.precedence.action
+        else:
+            level = parts.precedence.action
+    else:
+        stated = level = _LEVELS[word]
+        if niact:
+            word = "NIACT " + word
+    addressee = Addressee(
+        ri=ri,
+        name=name,
+        precedence=level,
+        precedence_stated=stated,
+        precedence_word=word,
+        niact=niact is not None,
+        mcn=mcn,
+        zen=zen is not None,
+        line=number,
+    )
+    if section == "info":
+        parts.info.append(addressee)
+    elif section == "to":
+        parts.to.append(addressee)
+    else:
+        parts.xmt.append(addressee)
+    return True
+
+
+#: The common addressee line, keyword included: [TO|INFO|XMT] [ZEN/][RI/]PLAD [NIACT] [LEVEL] [MCN].
+_COMMON_LINE_RE = re.compile(
+    r"(?:(TO|INFO|XMT)(?: +|/))?(?:(ZEN)/)?(?:(R[A-Z0-9]{3,7})/)?(\S+(?: \S+)*?)"
+    r"(?: (NIACT))?(?: (IMMEDIATE|PRIORITY|FLASH|ROUTINE))?(?: (\d{4}(?:-\d{4})?))? *"
+)
+#: First letters of lines that might be a banner (the header ended without a blank line).
+_RISKY_STARTS = frozenset("UCSTLONE")
+_LEVELS = {level.value: level for level in Precedence}
+
+
+def _unusual_addressee_line(line: str, number: int, parts: HeaderParts) -> bool:
+    """Any addressee line: section keywords, page-break debris, banner detection, typos, offices."""
     if line[:1] in "TIX":
         keyword, rest = split_keyword(line)
     else:
