@@ -1,0 +1,158 @@
+"""Whole replays through a real mosquitto started by the test suite (never mocked)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from replay.broker import BrokerInfo, MosquittoBroker, embedded_broker
+from replay.cli import main
+from replay.queries import who_got
+from replay.replayer import OFFLINE_REASON, Replayer, ReplayOptions, ReplaySummary
+from replay.store import AuditStore, StoreWriter
+from router.faults import is_dropped
+from tests.cable_texts import INFO, cable_texts, small_topology
+from topology.files import bundled_example
+
+pytestmark = pytest.mark.broker
+
+PLANNED_POSTS = {"RUEHC", *(ri for ri, _ in INFO)}
+START = datetime(2008, 12, 4, 7, 0, tzinfo=UTC).timestamp()
+
+
+async def _replay(
+    broker: BrokerInfo,
+    db: Path,
+    count: int,
+    options: ReplayOptions,
+    during: Callable[[], Awaitable[None]] | None = None,
+) -> tuple[ReplaySummary, AuditStore]:
+    store = AuditStore(db)
+    run = store.start_run("test", "replay", {})
+    writer = StoreWriter(store)
+    replayer = Replayer(writer, run, broker, options)
+    try:
+        work = replayer.run(cable_texts(count), lambda cables: small_topology())
+        if during is None:
+            await work
+        else:
+            await asyncio.gather(work, during())
+    finally:
+        writer.close()
+    return replayer.summary, store
+
+
+def _receipts(
+    store: AuditStore, summary: ReplaySummary, count: int
+) -> dict[tuple[str, str], tuple[str, int]]:
+    """(cable, post) -> (received_at, duplicates), one entry per receipt row."""
+    found: dict[tuple[str, str], tuple[str, int]] = {}
+    for serial in range(100, 100 + count):
+        report = who_got(store, summary.run, f"08TOKYO{serial}")
+        for entry in report.received:
+            assert (report.id, entry.post) not in found
+            found[(report.id, entry.post)] = (entry.received_at or "", entry.duplicates)
+    return found
+
+
+async def test_every_planned_delivery_is_received_exactly_once(
+    broker_info: BrokerInfo, tmp_path: Path
+) -> None:
+    summary, store = await _replay(broker_info, tmp_path / "a.sqlite", 30, ReplayOptions(timeout=10))
+    assert summary.status == "ok"
+    assert (summary.cables, summary.posts, summary.planned) == (30, 5, 150)
+    assert (summary.published, summary.received, summary.missing, summary.duplicates) == (150, 150, 0, 0)
+    receipts = _receipts(store, summary, 30)
+    expected = {(f"08TOKYO{serial}", post) for serial in range(100, 130) for post in PLANNED_POSTS}
+    assert set(receipts) == expected
+    assert all(duplicates == 0 for _, duplicates in receipts.values())
+
+
+async def test_an_offline_window_delivers_late_through_the_persistent_session(
+    broker_info: BrokerInfo, tmp_path: Path
+) -> None:
+    window = (START + 3 * 60 - 1, START + 7 * 60 - 1)  # cables filed 07:03 to 07:06 fall inside
+    options = ReplayOptions(offline={"RUEHFK": [window]}, timeout=10)
+    summary, store = await _replay(broker_info, tmp_path / "b.sqlite", 10, options)
+    assert (summary.received, summary.missing, summary.duplicates) == (50, 0, 0)
+    receipts = _receipts(store, summary, 10)
+    late = {
+        cable
+        for (cable, post), (at, _) in receipts.items()
+        if post == "RUEHFK" and at == "2008-12-04T07:06:59Z"
+    }
+    assert late == {"08TOKYO103", "08TOKYO104", "08TOKYO105", "08TOKYO106"}
+    on_time = receipts[("08TOKYO107", "RUEHFK")][0]
+    assert on_time.startswith("2008-12-04T07:07:0")
+
+
+async def test_a_post_offline_for_good_has_all_its_deliveries_missing(
+    broker_info: BrokerInfo, tmp_path: Path
+) -> None:
+    options = ReplayOptions(offline={"RUEHNH": None}, timeout=1)
+    summary, store = await _replay(broker_info, tmp_path / "c.sqlite", 8, options)
+    assert (summary.received, summary.missing) == (32, 8)
+    report = who_got(store, summary.run, "08TOKYO104")
+    assert [(m.post, m.reason) for m in report.missing] == [("RUEHNH", OFFLINE_REASON)]
+
+
+async def test_a_broker_killed_mid_run_loses_nothing(mosquitto: MosquittoBroker, tmp_path: Path) -> None:
+    async def kill_and_restart() -> None:
+        await asyncio.sleep(0.5)
+        mosquitto.stop(kill=True)
+        await asyncio.sleep(0.2)
+        mosquitto.start()
+
+    options = ReplayOptions(speed=60 * 25, timeout=10)  # 40 cables a minute apart: about 1.6 s
+    summary, store = await _replay(mosquitto.info, tmp_path / "d.sqlite", 40, options, kill_and_restart)
+    assert summary.reconnects == 1
+    assert (summary.planned, summary.received, summary.missing) == (200, 200, 0)
+    receipts = _receipts(store, summary, 40)
+    assert len(receipts) == 200  # one row per delivery ...
+    assert sum(duplicates for _, duplicates in receipts.values()) == summary.duplicates  # ... repeats counted
+
+
+async def test_a_lossy_post_leaves_exactly_its_dropped_deliveries_unreceived(
+    broker_info: BrokerInfo, tmp_path: Path
+) -> None:
+    options = ReplayOptions(lossy={"RUEHOK": 0.4}, seed=3, timeout=10)
+    summary, store = await _replay(broker_info, tmp_path / "e.sqlite", 40, options)
+    cables = [f"08TOKYO{serial}" for serial in range(100, 140)]
+    dropped = {cable for cable in cables if is_dropped(3, cable, "RUEHOK", 0.4)}
+    assert 5 < len(dropped) < 30
+    assert (summary.dropped, summary.missing, summary.received) == (
+        len(dropped),
+        len(dropped),
+        200 - len(dropped),
+    )
+    receipts = _receipts(store, summary, 40)
+    unreceived = {(cable, post) for cable in cables for post in PLANNED_POSTS} - set(receipts)
+    assert unreceived == {(cable, "RUEHOK") for cable in dropped}
+
+
+async def test_the_amqtt_fallback_replays_online_traffic(tmp_path: Path) -> None:
+    with embedded_broker(prefer="amqtt") as info:
+        summary, _ = await _replay(info, tmp_path / "f.sqlite", 6, ReplayOptions(timeout=10))
+    assert (summary.planned, summary.received, summary.missing) == (30, 30, 0)
+
+
+def test_the_seed_cables_reach_exactly_the_planned_posts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "seeds.sqlite")
+    assert main(["replay", "--db", db, "--run", "seeds"]) == 0
+    summary = capsys.readouterr().out
+    assert "08TOKYO3310 received by" in summary
+    assert main(["who-got", "08TOKYO3310", "--db", db, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    members = {member.ri for member in bundled_example().collectives["RUEHGG"].members} - {"RUEHKO"}
+    expected = {"RUEHC", "RUEHFK", "RUEHNH", "RUEHOK", "RUEHKSO", "RUEHGV", "RUCNDT"} | members
+    assert len(members) >= 10
+    assert {entry["post"] for entry in report["received"]} == expected
+    assert report["missing"] == []
+    assert all(entry["duplicates"] == 0 for entry in report["received"])
