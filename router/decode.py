@@ -40,7 +40,7 @@ def _decode(text: str, source: str | None) -> Cable:
                 return _without_header(text, source, lines, start)
             window *= 4
             continue
-        header = walk_header(lines, start.index)
+        header = walk_header(lines, start.index, text)
         if complete or header.end + _LOOKAHEAD < len(lines):
             return _assemble(text, source, lines, start, header)
         window *= 4

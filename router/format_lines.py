@@ -40,8 +40,10 @@ CLASSIFICATION_LETTERS: dict[str, str] = {
     "T": "TOP SECRET",
 }
 
-_PROSIGNS = {letter: Precedence.from_prosign(letter) for letter in "ZOPR"}
-_DOUBLED = {
+#: Prosign letter -> precedence.
+PROSIGNS = {letter: Precedence.from_prosign(letter) for letter in "ZOPR"}
+#: FL2's doubled prosign -> precedence.
+DOUBLED_PROSIGNS = {
     "ZZ": Precedence.FLASH,
     "OO": Precedence.IMMEDIATE,
     "PP": Precedence.PRIORITY,
@@ -66,7 +68,7 @@ def parse_fl1(line: str, number: int, notes: Diagnostics) -> Transmission | None
 
 def parse_fl2(line: str) -> Routing | None:
     """FL2 (`OO RUEHTRO RUEHC`) as routing precedence and relays."""
-    precedence = _DOUBLED.get(line[:2])
+    precedence = DOUBLED_PROSIGNS.get(line[:2])
     if precedence is None or not (len(line) == 2 or line[2].isspace()):
         return None
     return Routing(precedence=precedence, relays=tuple(line[3:].split()))
@@ -156,8 +158,8 @@ def parse_fl5(
 ) -> tuple[PrecedencePair, datetime | None, tuple[str, ...]]:
     """FL5 (`O R 040734Z DEC 08 ZDK`, as matched by `match_fl5`) as precedence pair, DTG and signals."""
     action_letter, info_letter, day, hour, minute, zone, month, year = match.groups()
-    action = _PROSIGNS[action_letter]
-    info = _PROSIGNS[info_letter] if info_letter else None
+    action = PROSIGNS[action_letter]
+    info = PROSIGNS[info_letter] if info_letter else None
     moment = dtg_datetime(int(day), int(hour), int(minute), zone, month, int(year))
     if moment is None:
         line = match.string

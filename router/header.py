@@ -20,7 +20,11 @@ from router.addressees import (
     precedence_word,
     split_keyword,
 )
+from router.dtg import dtg_datetime, julian_datetime
 from router.format_lines import (
+    CLASSIFICATION_LETTERS,
+    DOUBLED_PROSIGNS,
+    PROSIGNS,
     is_fl2_continuation,
     match_fl5,
     parse_fl1,
@@ -68,14 +72,24 @@ class HeaderParts:
     notes: list[Diagnostic] = field(default_factory=list)
 
 
-def walk_header(lines: Sequence[str], start: int) -> HeaderParts:
-    """Decode the header that starts at line index `start`."""
+def walk_header(lines: Sequence[str], start: int, text: str | None = None) -> HeaderParts:
+    """Decode the header that starts at line index `start`.
+
+    When `text` (the input the lines were split from) is given and FL1-FL6 have the standard layout,
+    they are read with one regular expression; otherwise, and always for the addressees, line by line.
+    """
     parts = HeaderParts()
     stage = _START
     fl3: tuple[str, int] | None = None
     last = start - 1
     index = start
     count = len(lines)
+    if text is not None and start == 0:
+        consumed = _standard_block(text, parts)
+        if consumed:
+            stage = _FL6
+            last = consumed - 1
+            index = consumed
     while index < count:
         line = lines[index].strip()
         if not line:
@@ -115,6 +129,47 @@ def walk_header(lines: Sequence[str], start: int) -> HeaderParts:
         parts.station = parse_fl3(fl3[0], fl3[1], parts.dtg, parts.notes)
     parts.end = last + 1
     return parts
+
+
+#: FL1-FL6 in the standard layout: one line each, single spaces, `ZZH` as the only FL4 signal, a UTC
+#: DTG with a 2-digit year and no FL5 signals (blank lines may follow FL2).
+_STANDARD_BLOCK_RE = re.compile(
+    r"VZCZC([A-Z]{3})(\d{1,5})\n"
+    r"(ZZ|OO|PP|RR)((?: R[A-Z0-9]{3,7})*)\n(?:\n)*"
+    r"DE (R[A-Z0-9]{3,7}) #(\d{1,6})(?:/(\d{1,3}))? (\d{3})(\d\d)(\d\d) ?\n"
+    r"(ZN[RY]) (UUUUU|EEEEE|CCCCC|SSSSS|TTTTT) ZZH ?\n"
+    r"([ZOPR])(?: ([ZOPR]))? (\d\d)(\d\d)(\d\d)Z ([A-Z]{3}) (\d\d) ?\n"
+    r"FM ([^\n]*[^\n ]) *\n"
+)
+
+
+def _standard_block(text: str, parts: HeaderParts) -> int:
+    """Read FL1-FL6 at the start of `text` if they have the standard layout: the lines consumed, or 0."""
+    match = _STANDARD_BLOCK_RE.match(text)
+    if match is None:
+        return 0
+    (channel, serial, doubled, relays, ri, ssn, section, day, hour, minute, prosign, letters) = match.group(
+        *range(1, 13)
+    )
+    action, info, dtg_day, dtg_hour, dtg_minute, month, year, originator = match.group(*range(13, 21))
+    dtg = dtg_datetime(int(dtg_day), int(dtg_hour), int(dtg_minute), "Z", month, int(year))
+    if dtg is None:
+        return 0
+    filed = julian_datetime(int(day), int(hour), int(minute), dtg)
+    if filed is None:
+        return 0
+    parts.transmission = Transmission(channel=channel, serial=int(serial))
+    parts.routing = Routing(precedence=DOUBLED_PROSIGNS[doubled], relays=tuple(relays.split()))
+    parts.station = Station(ri=ri, ssn=int(ssn), section=int(section) if section else None, filed=filed)
+    parts.security = Security(
+        prosign=prosign, classification=CLASSIFICATION_LETTERS[letters[0]], signals=("ZZH",)
+    )
+    parts.precedence = PrecedencePair(
+        action=PROSIGNS[action], info=PROSIGNS[info] if info is not None else None
+    )
+    parts.dtg = dtg
+    parts.from_ = originator
+    return text.count("\n", 0, match.end())
 
 
 def _format_line(line: str, number: int, stage: int, parts: HeaderParts) -> int | None:
