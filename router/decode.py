@@ -9,7 +9,7 @@ from router.reference_id import derive_reference_id
 from router.wrappers import MAX_WRAPPER_LINES, TelegramStart, locate_telegram
 
 #: Characters split into lines at first; the window grows only when a header runs past it.
-FIRST_WINDOW = 2_048
+FIRST_WINDOW = 2048
 #: Lines the header walk may look past its last line (blank lines inside an addressee list).
 _LOOKAHEAD = MAX_BLANK_RUN + 1
 

@@ -90,41 +90,28 @@ def walk_header(lines: Sequence[str], start: int, text: str | None = None) -> He
             stage = _FL6
             last = consumed - 1
             index = consumed
-    while index < count:
+    while index < count and stage < _FL6:
         line = lines[index].strip()
         if not line:
-            if stage < _FL6:
-                index += 1
-                continue
-            following = _next_addressee_line(lines, index)
-            if following is None:
-                break
-            index = following
-            continue
-        number = index + 1
-        if stage < _FL6:
-            new_stage = _format_line(line, number, stage, parts)
-            if new_stage is None:
-                if stage >= _FL5 and BANNER_START_RE.match(line):
-                    break
-                parts.notes.append(
-                    Diagnostic(
-                        number, "header-unknown-line", "warning", f"unexpected header line {line[:60]!r}"
-                    )
-                )
-                if not _has_format_line_ahead(lines, index):
-                    break
-            else:
-                if new_stage == _FL3:
-                    fl3 = (line, number)
-                stage = max(stage, new_stage)
-            last = index
             index += 1
             continue
-        if not _addressee_line(line, number, parts):
-            break
+        number = index + 1
+        new_stage = _format_line(line, number, stage, parts)
+        if new_stage is None:
+            if stage >= _FL5 and BANNER_START_RE.match(line):
+                break
+            note = f"unexpected header line {line[:60]!r}"
+            parts.notes.append(Diagnostic(number, "header-unknown-line", "warning", note))
+            if not _has_format_line_ahead(lines, index):
+                break
+        else:
+            if new_stage == _FL3:
+                fl3 = (line, number)
+            stage = max(stage, new_stage)
         last = index
         index += 1
+    if stage >= _FL6:
+        last = _walk_addressees(lines, index, parts, last)
     if fl3 is not None:
         parts.station = parse_fl3(fl3[0], fl3[1], parts.dtg, parts.notes)
     parts.end = last + 1
@@ -226,6 +213,24 @@ def _next_addressee_line(lines: Sequence[str], index: int) -> int | None:
                 return index + offset
             return None
     return None
+
+
+def _walk_addressees(lines: Sequence[str], index: int, parts: HeaderParts, last: int) -> int:
+    """Decode the addressee lines from line index `index`; the index of the last header line."""
+    count = len(lines)
+    while index < count:
+        line = lines[index].strip()
+        if not line:
+            following = _next_addressee_line(lines, index)
+            if following is None:
+                break
+            index = following
+            continue
+        if not _addressee_line(line, index + 1, parts):
+            break
+        last = index
+        index += 1
+    return last
 
 
 def _addressee_line(line: str, number: int, parts: HeaderParts) -> bool:
