@@ -8,6 +8,11 @@ import sys
 import structlog
 
 
+def _stderr_logger(*_args: object) -> structlog.PrintLogger:
+    """A logger on whatever `sys.stderr` is now (tests and callers may swap it)."""
+    return structlog.PrintLogger(sys.stderr)
+
+
 def configure_logging(verbosity: int = 0, json: bool = False) -> None:
     """Route structlog to stderr: warnings by default, info with -v, debug with -vv."""
     level = logging.WARNING - 10 * min(verbosity, 2)
@@ -24,6 +29,6 @@ def configure_logging(verbosity: int = 0, json: bool = False) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=True,
+        logger_factory=_stderr_logger,
+        cache_logger_on_first_use=False,
     )
