@@ -1,9 +1,9 @@
 """The posts: one MQTT client each, with a persistent session, recording what reaches them.
 
 A `PostClient` connects with the fixed client id `cableroute-post-<RI>` and `clean_session=False`,
-subscribes to `posts/<RI>` at QoS 1 and hands every message, inside paho's receive callback (so
-before the PUBACK leaves), to a handler. It can be taken offline and brought back: the broker keeps
-the session and queues what arrives meanwhile. It reconnects by itself when the broker goes away.
+subscribes to `posts/<RI>` at QoS 1 and hands every message to a handler before the PUBACK leaves.
+It can be taken offline and brought back: the broker keeps the session and queues what arrives
+meanwhile. It reconnects by itself when the broker goes away.
 
 `ReceiptRecorder` is the handler a run uses: it decodes the transmission, applies `--lossy`, works
 out the received time in simulated seconds and submits a `Receipt` to the audit store's writer.
@@ -16,12 +16,12 @@ import contextlib
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
-import aiomqtt
 import structlog
 
 from replay.broker import BrokerInfo
+from replay.mqtt import MqttConnection, MqttError, open_connection
 from replay.receipt import Receipt
 from replay.topics import post_client_id, post_topic
 from replay.wire import WireError, decode_transmission
@@ -35,24 +35,7 @@ RECONNECT_DELAYS = (0.05, 1.0)
 #: How many posts connect at the same time when a group starts.
 CONNECT_CONCURRENCY = 32
 
-#: Topic prefix of the acknowledgement barrier a post publishes before it disconnects.
-SYNC_PREFIX = "cableroute/sync"
-
 MessageHandler = Callable[[str, bytes], None]
-
-
-def _handoff_queue(deliver: Callable[[aiomqtt.Message], None]) -> type[asyncio.Queue[Any]]:
-    """An aiomqtt `queue_type` that hands each message straight to `deliver` instead of queuing it.
-
-    aiomqtt puts every incoming message on this queue from paho's receive callback, before paho
-    sends the PUBACK, so a message is handled before the broker considers it delivered.
-    """
-
-    class Handoff(asyncio.Queue):  # type: ignore[type-arg]
-        def put_nowait(self, item: aiomqtt.Message) -> None:
-            deliver(item)
-
-    return Handoff
 
 
 class PostClient:
@@ -65,7 +48,6 @@ class PostClient:
         self.broker = broker
         self.keepalive = keepalive
         self._handler = handler
-        self._queue_type = _handoff_queue(self._deliver)
         self._want_online = True
         self._stopping = False
         self._changed = asyncio.Event()
@@ -82,23 +64,9 @@ class PostClient:
         """Whether the post is connected and subscribed right now."""
         return self._up.is_set()
 
-    def _deliver(self, message: aiomqtt.Message) -> None:
+    def _deliver(self, topic: str, payload: bytes) -> None:
         self.messages += 1
-        payload = message.payload
-        self._handler(self.ri, payload if isinstance(payload, bytes) else bytes(str(payload), "utf-8"))
-
-    def _new_client(self) -> aiomqtt.Client:
-        return aiomqtt.Client(
-            self.broker.host,
-            self.broker.port,
-            username=self.broker.username,
-            password=self.broker.password,
-            identifier=self.client_id,
-            clean_session=False,
-            keepalive=self.keepalive,
-            queue_type=self._queue_type,
-            tls_params=aiomqtt.TLSParameters() if self.broker.tls else None,
-        )
+        self._handler(self.ri, payload)
 
     async def start(self, timeout: float = 10.0, *, online: bool = True) -> None:
         """Start the client task; wait until connected and subscribed (unless `online=False`)."""
@@ -133,7 +101,7 @@ class PostClient:
         try:
             await asyncio.wait_for(event.wait(), timeout)
         except TimeoutError:
-            raise aiomqtt.MqttError(f"post {self.ri} did not {what} within {timeout} s") from None
+            raise MqttError(f"post {self.ri} did not {what} within {timeout} s") from None
 
     async def _run(self) -> None:
         delay = RECONNECT_DELAYS[0]
@@ -142,18 +110,30 @@ class PostClient:
                 self._changed.clear()
                 await self._changed.wait()
                 continue
+            connection: MqttConnection | None = None
             try:
-                async with self._new_client() as client:
-                    await client.subscribe(self.topic, qos=1)
-                    self.connects += 1
-                    self._down.clear()
-                    self._up.set()
-                    delay = RECONNECT_DELAYS[0]
-                    await self._until_lost_or_told(client)
-                    await self._settle(client)
-            except aiomqtt.MqttError as error:
+                connection = await open_connection(
+                    self.broker,
+                    self.client_id,
+                    clean_session=False,
+                    keepalive=self.keepalive,
+                    on_message=self._deliver,
+                )
+                await connection.subscribe(self.topic, qos=1)
+                self.connects += 1
+                self._down.clear()
+                self._up.set()
+                delay = RECONNECT_DELAYS[0]
+                told = await self._until_lost_or_told(connection)
+                if told:
+                    await connection.disconnect()
+                elif self._want_online and not self._stopping:
+                    log.info("post connection lost", post=self.ri)
+            except MqttError as error:
+                if connection is not None:
+                    connection.abort()
                 if self._want_online and not self._stopping:
-                    log.info("post connection lost", post=self.ri, error=str(error))
+                    log.info("post cannot connect", post=self.ri, error=str(error))
             finally:
                 self._up.clear()
                 self._down.set()
@@ -161,32 +141,17 @@ class PostClient:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RECONNECT_DELAYS[1])
 
-    async def _settle(self, client: aiomqtt.Client) -> None:
-        """Before a clean disconnect, make sure the broker has read every PUBACK sent so far.
-
-        A broker that writes to a socket the client has just closed drops the connection without
-        reading what is still in it, and would then deliver the acknowledged messages again. A QoS 1
-        publish to a topic nobody subscribes to comes back acknowledged only after the broker has
-        read everything before it.
-        """
-        with contextlib.suppress(aiomqtt.MqttError):
-            await client.publish(f"{SYNC_PREFIX}/{self.client_id}", b"", qos=1, timeout=5)
-
-    async def _until_lost_or_told(self, client: aiomqtt.Client) -> None:
-        """Return when told to go offline or stop; raise MqttError when the connection is lost."""
+    async def _until_lost_or_told(self, connection: MqttConnection) -> bool:
+        """Wait until told to go offline or stop (True) or the connection is lost (False)."""
         self._changed.clear()
         if not self._want_online or self._stopping:
-            return
-        lost = asyncio.ensure_future(anext(aiter(client.messages)))  # ends only by disconnection
+            return True
         told = asyncio.ensure_future(self._changed.wait())
         try:
-            await asyncio.wait((lost, told), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait((connection.lost, told), return_when=asyncio.FIRST_COMPLETED)
         finally:
             told.cancel()
-            if not lost.done():
-                lost.cancel()
-        if lost.done() and not lost.cancelled():
-            lost.result()  # raises the MqttError of the lost connection
+        return not connection.lost.done()
 
 
 class PostGroup:

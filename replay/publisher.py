@@ -11,17 +11,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from typing import Any
 
 import structlog
 
 from replay.broker import BrokerInfo
-from replay.paho_asyncio import AsyncPahoConnection, ConnectionFailed, new_paho_client
+from replay.mqtt import MqttConnection, MqttError, open_connection
 
 log = structlog.get_logger()
 
-#: Un-acknowledged messages allowed before `wait_for_room` makes the producer wait (below paho's
-#: 65,535 message ids).
+#: Un-acknowledged messages allowed before `wait_for_room` makes the producer wait (well below the
+#: 65,535 packet ids MQTT has).
 HIGH_WATER = 8_000
 
 #: Reconnection backoff: first delay and ceiling, seconds.
@@ -44,7 +43,7 @@ class Publisher:
         self._pending: dict[int, tuple[str, bytes]] = {}
         self._mid_to_seq: dict[int, int] = {}
         self._seq = 0
-        self._connection: AsyncPahoConnection | None = None
+        self._connection: MqttConnection | None = None
         self._online = False
         self._closing = False
         self._supervisor: asyncio.Task[None] | None = None
@@ -111,18 +110,21 @@ class Publisher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._supervisor
         if self._connection is not None:
-            await self._connection.close()
+            await self._connection.disconnect(timeout=2.0)
         self._online = False
 
     # internals -----------------------------------------------------------------------------
 
-    def _send(self, seq: int, topic: str, payload: bytes) -> None:
+    def _send(self, seq: int, topic: str, payload: bytes, *, dup: bool = False) -> None:
         connection = self._connection
         assert connection is not None
-        info = connection.client.publish(topic, payload, qos=1)
-        self._mid_to_seq[info.mid] = seq
+        try:
+            mid = connection.publish(topic, payload, qos=1, dup=dup)
+        except MqttError:
+            return  # the connection just went; the message is sent again after reconnecting
+        self._mid_to_seq[mid] = seq
 
-    def _on_publish(self, client: Any, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
+    def _on_ack(self, mid: int) -> None:
         seq = self._mid_to_seq.pop(mid, None)
         if seq is None or self._pending.pop(seq, None) is None:
             return
@@ -133,12 +135,15 @@ class Publisher:
             self._room.set()
 
     async def _connect_once(self) -> None:
-        client = new_paho_client(self.broker, self.client_id, clean_session=True)
-        client.on_publish = self._on_publish
-        connection = AsyncPahoConnection(client, self.broker)
-        await connection.connect()
-        self._connection = connection
         self._mid_to_seq = {}
+        connection = await open_connection(
+            self.broker,
+            self.client_id,
+            clean_session=True,
+            on_ack=self._on_ack,
+            in_use=self._mid_to_seq.__contains__,
+        )
+        self._connection = connection
         self._online = True
         connection.lost.add_done_callback(self._on_lost)
 
@@ -152,11 +157,9 @@ class Publisher:
             try:
                 await self._connect_once()
                 return
-            except ConnectionFailed as error:
+            except MqttError as error:
                 if deadline is not None and loop.time() + delay > deadline:
-                    raise ConnectionFailed(
-                        f"cannot reach the broker at {self.broker.url}: {error}"
-                    ) from error
+                    raise MqttError(f"cannot connect to the broker: {error}") from error
             await asyncio.sleep(delay)
             delay = min(delay * 2, RECONNECT_DELAYS[1])
 
@@ -179,4 +182,4 @@ class Publisher:
     def _resend_pending(self) -> None:
         for seq, (topic, payload) in list(self._pending.items()):
             self.resent += 1
-            self._send(seq, topic, payload)
+            self._send(seq, topic, payload, dup=True)

@@ -510,8 +510,6 @@ class Replayer:
             await self._publisher.close(timeout=1.0)
             summary.resent += self._publisher.resent
             summary.reconnects = self._publisher.reconnects
-        if self._started_publishing is not None:
-            summary.replay_s = time.perf_counter() - self._started_publishing
         writer = self.writer
         if self._sent_batch:
             writer.submit("record_sent", self.run_name, self._sent_batch)
@@ -524,6 +522,8 @@ class Replayer:
         future = writer.submit("close_missing", self.run_name, reason)
         with contextlib.suppress(Exception):
             summary.missing = await asyncio.wrap_future(future)
+        if self._started_publishing is not None:  # every receipt is in the store by now
+            summary.replay_s = time.perf_counter() - self._started_publishing
         summary.received = recorder.received
         summary.duplicates = recorder.duplicates
         summary.dropped = len(recorder.drops)

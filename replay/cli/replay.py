@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from aiomqtt import MqttError
 
 from replay.broker import BrokerError, BrokerInfo, embedded_broker, parse_broker_url
 from replay.corpus import iter_sources
-from replay.paho_asyncio import ConnectionFailed
+from replay.mqtt import MqttError
 from replay.progress import replay_progress
 from replay.queries import who_got
 from replay.replayer import Replayer, ReplayOptions, ReplaySummary, options_record
@@ -197,7 +196,7 @@ def _replay(args: argparse.Namespace, paths: list[str], options: ReplayOptions, 
             with replay_progress() as report:
                 replayer.progress = report
                 asyncio.run(replayer.run(iter_sources(paths), _topology_factory(args.topology)))
-        except (OSError, TopologyFileError, ConnectionFailed, MqttError) as error:
+        except (OSError, TopologyFileError, MqttError) as error:
             status, code = "failed", _fail(str(error), 1)
         except KeyboardInterrupt:
             status, code = "interrupted", 130
