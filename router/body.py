@@ -7,6 +7,7 @@ small one.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,7 +59,17 @@ _DECL_RE = re.compile(r"DECL(?:ASSIFY)?\s*:?\s*(?:ON\s+)?(\d{1,2})/(\d{1,2})/(\d
 _TAGS_RE = re.compile(r"TAGS?(?:[ \t]*:[ \t]*|[ \t]+)([^\n]*)")
 _TAG_TOKEN_RE = re.compile(r"[A-Z][A-Z0-9_]+")
 # Line-start patterns begin with a newline (the scanned text starts with one): much faster than `^`.
-_SUBJECT_RE = re.compile(r"\n[ \t]*SUBJ(?:ECT)?[ \t]*:[ \t]*", re.IGNORECASE)
+_SUBJECT_RE = re.compile(r"\n[ \t]*(?:S?UBJ(?:ECT)?[ \t]*:|SUBJECT[ \t]+(?=\S))[ \t]*", re.IGNORECASE)
+#: A subject glued after other fields on one line (`... TAGS: PREL TU SUBJECT: ...`), upper case.
+_GLUED_SUBJECT_RE = re.compile(r"(?<=\s)SUBJECT[ \t]*:[ \t]*")
+#: A classification marking opening the subject (`(C)`, `(S/NF)`, `(SBU)`).
+_SUBJECT_MARKING_RE = re.compile(r"\((?:U|C|S|TS|SBU|LOU|FOUO|NF)(?:/+[A-Z]{1,6})*\)\s*")
+#: Lines that end a field: page headers of printed copies, rules, handling notes.
+_FIELD_END_RE = re.compile(r"-{4,}|PAGE \d|[A-Z][A-Z ]* \d{8} +\d{3}|SENSITIVE BUT UNCLASSIFIED|SENSITIVE$")
+#: A label opening a reference line (`B.`, `¶B.`, `C)`, `(D)`).
+_LABEL_RE = re.compile(r"(?:¶\s*)?\(?[A-Z][.)]\s")
+#: A line of TAGS continued on the next (`NATO, UK, CN`).
+_TAG_LIST_LINE_RE = re.compile(r"[A-Z]{2,6}(?: *, *[A-Z]{2,6})+ *,?")
 _REF_RE = re.compile(r"REF(?:S|TEL|TELS)?\b[ \t]*(:?)[ \t]*")
 _PARAGRAPH_LINE_RE = re.compile(r"\n[ \t\-\[]*(?:(?:¶|\$\\P)[ \t]*)?1{1,2}[ \t]?\.[\] \t(]")
 _PARAGRAPH_START_RE = re.compile(r"[ \t\-\[]*(?:¶[ \t]*)?1{1,2}[ \t]?\.[\] \t(]")
@@ -72,7 +83,8 @@ _REFERENCE_RE = re.compile(
 )
 #: Where a field glued to the subject begins (exports that lost their line breaks).
 _GLUED_FIELD_RE = re.compile(
-    r"\s(?:REF(?:S|TEL|TELS)?\s*:|REF\s+[A-Z][.)]|CLASSIFIED BY\b|E\.O\.\s*1\d{4}\s*:)"
+    r"REF(?:S|TEL|TELS|\(S\))?\s*:|\sREF\s+[A-Z][.)]|CLASSIFIED BY\b|\sE\.O\.\s*1\d{4}\s*:"
+    r"|\sSENSITIVE BUT UNCLASSIFIED"
 )
 _NOT_ORIGINS = frozenset(
     {
@@ -178,7 +190,7 @@ def parse_tags(text: str) -> tuple[str, ...]:
     cut = text.find("SUBJ")
     if cut >= 0:
         text = text[:cut]
-    return tuple(_TAG_TOKEN_RE.findall(text))
+    return tuple(token for token in _TAG_TOKEN_RE.findall(text) if token != "SIPDIS")
 
 
 def parse_references(text: str, year: int | None) -> list[str]:
@@ -244,22 +256,58 @@ def scan_body(text: str, offset: int, first_line: int, year: int | None) -> Body
         parts.declassify = parse_declassify(top)
     tags = _first_valid(_TAGS_RE, top, _tags_position)
     if tags is not None:
-        parts.tags = parse_tags(tags.group(1))
+        parts.tags = parse_tags(_tags_text(top, tags))
+    if subject is None:
+        subject = _GLUED_SUBJECT_RE.search(top)
     if subject is not None:
-        field = _continued(original, subject.end())
-        glued = _glued_field(field.upper())
-        parts.subject = field[: glued.start()].rstrip() if glued else field
+        parts.subject = _clean_subject(_continued(original, subject.end()))
     reference = _first_valid(_REF_RE, top, _reference_position)
     if reference is not None:
-        field = _continued(top, reference.end())
+        field = _continued(top, reference.end(), labelled=True)
+        while field.startswith("REF"):  # `REF: REF: A) ...`
+            repeated = _REF_RE.match(field)
+            if repeated is None or not repeated.end():
+                break
+            field = field[repeated.end() :]
         glued = _glued_field(field)
         parts.references = parse_references(field[: glued.start()] if glued else field, year)
     return parts
 
 
+def _tags_text(top: str, match: re.Match[str]) -> str:
+    """The TAGS text, continued on following lines when it ends with a comma or they are tag lists."""
+    text = match.group(1)
+    position = match.end()
+    while position < len(top):
+        following_end = top.find("\n", position + 1)
+        following = top[position + 1 : following_end if following_end >= 0 else len(top)].strip()
+        if not following or _starts_field(following):
+            break
+        if not (text.rstrip().endswith(",") or _TAG_LIST_LINE_RE.fullmatch(following)):
+            break
+        text = f"{text} {following}"
+        if following_end < 0:
+            break
+        position = following_end
+    return text
+
+
+def _clean_subject(field: str) -> str | None:
+    """The subject without glued fields, an opening classification marking, or HTML entities."""
+    glued = _glued_field(field.upper())
+    if glued is not None:
+        field = field[: glued.start()].rstrip()
+    marking = _SUBJECT_MARKING_RE.match(field)
+    if marking is not None:
+        field = field[marking.end() :]
+    if "&" in field:
+        field = html.unescape(field)
+    return field or None
+
+
 def _glued_field(text: str) -> re.Match[str] | None:
     """Where a field glued onto another one begins in (upper-cased) `text`, if anywhere."""
-    if "REF" in text or "CLASSIFIED" in text or "E.O." in text:
+    if "REF" in text or "CLASSIFIED" in text or "E.O." in text or "SENSITIVE" in text:
         return _GLUED_FIELD_RE.search(text)
     return None
 
@@ -313,16 +361,26 @@ def _find_banner(top: str, first_line: int) -> Banner | None:
     return _banner_from_match(full, first_line + top.count("\n", 0, full.start("cls")))
 
 
-def _continued(text: str, start: int) -> str:
-    """A field's text from `start`, continued over following lines until a blank line or the next field."""
-    pieces: list[str] = []
+def _continued(text: str, start: int, labelled: bool = False) -> str:
+    """A field's text from `start`, continued over following lines until a blank line or the next field.
+
+    Blank lines right after an empty field line are skipped, and with `labelled` also blank lines before
+    a line opening with a label (`B.`, `¶B.`, `C)`); a line ending with a hyphen is joined to the next
+    without a space; export line-continuation backslashes are dropped.
+    """
+    joined = ""
+    blank = False
     for number, line in enumerate(text[start : start + MAX_FIELD_CHARS].split("\n")):
-        line = line.strip()
-        if number and (not line or _starts_field(line)):
+        line = line.strip().rstrip("\\").rstrip()
+        if not line:
+            blank = bool(joined)
+            continue
+        if number and (_starts_field(line) or (blank and not (labelled and _LABEL_RE.match(line)))):
             break
+        blank = False
         if line:
-            pieces.append(line)
-    return " ".join(pieces)
+            joined = f"{joined}{line}" if joined.endswith("-") or not joined else f"{joined} {line}"
+    return joined
 
 
 def _starts_field(line: str) -> bool:
@@ -331,4 +389,5 @@ def _starts_field(line: str) -> bool:
     return (
         line.startswith(("REF", "SUBJ", "TAGS", "CLASSIFIED", "E.O.", "EO ", "(U)", "(C)", "(S)"))
         or _PARAGRAPH_START_RE.match(line) is not None
+        or _FIELD_END_RE.match(line) is not None
     )
