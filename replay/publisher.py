@@ -50,8 +50,10 @@ class Publisher:
         self._room = asyncio.Event()
         self._empty = asyncio.Event()
         self._empty.set()
-        #: Messages handed to `publish`, acknowledged by the broker, and sent again after a reconnect.
+        #: Messages (and payload bytes) handed to `publish`, acknowledged by the broker, and sent again
+        #: after a reconnect.
         self.published = 0
+        self.published_bytes = 0
         self.acknowledged = 0
         self.resent = 0
         #: Times the connection was re-established after a loss.
@@ -80,6 +82,7 @@ class Publisher:
         seq = self._seq
         self._pending[seq] = (topic, payload)
         self.published += 1
+        self.published_bytes += len(payload)
         self._empty.clear()
         if len(self._pending) >= self.high_water:
             self._room.clear()

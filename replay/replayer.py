@@ -96,6 +96,7 @@ class ReplaySummary(msgspec.Struct, kw_only=True):
     posts: int = 0
     planned: int = 0
     published: int = 0
+    published_bytes: int = 0
     received: int = 0
     duplicates: int = 0
     dropped: int = 0
@@ -510,6 +511,7 @@ class Replayer:
             await self._publisher.close(timeout=1.0)
             summary.resent += self._publisher.resent
             summary.reconnects = self._publisher.reconnects
+            summary.published_bytes = self._publisher.published_bytes
         writer = self.writer
         if self._sent_batch:
             writer.submit("record_sent", self.run_name, self._sent_batch)
