@@ -14,10 +14,15 @@ import sys
 import time
 from pathlib import Path
 
-from replay.corpus import CableText, iter_sources, read_cables
-from router.decode import decode
-
 ROOT = Path(__file__).resolve().parents[1]
+# Run as `python bench/decode.py`, this directory comes first on sys.path, where `bench/replay.py` would
+# shadow the `replay` package: look modules up from the project root instead.
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != ROOT / "bench"]
+sys.path.insert(0, str(ROOT))
+
+from replay.corpus import CableText, iter_sources, read_cables  # noqa: E402
+from router.decode import decode  # noqa: E402
+
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "cables"
 TARGET = 20_000
 
