@@ -168,3 +168,44 @@ def test_references(text: str, year: int | None, expected: list[str]) -> None:
 def test_body_reading_stops_at_the_first_paragraph() -> None:
     decoded = body_of("CONFIDENTIAL OSLO 000457", "SUBJECT: X", "", "1. (C) TAGS: NOT THESE", "REF: STATE 1")
     assert decoded.tags == () and decoded.references == ()
+
+
+def test_subject_forms() -> None:
+    without_colon = body_of("CONFIDENTIAL OSLO 000457", "SUBJECT NORWAY AGREES TO STEPS", "REF A. OSLO 1579")
+    assert without_colon.subject == "NORWAY AGREES TO STEPS"
+    glued = body_of("CONFIDENTIAL OSLO 000457", "E.O. 12958: N/A Tags: prel, no Subject: a pipeline for oslo")
+    assert glued.subject == "a pipeline for oslo"
+    marked = body_of("CONFIDENTIAL OSLO 000457", "SUBJECT: (C/NF) WHO WOULD REPLACE HIMREF: A. LONDON 1939")
+    assert marked.subject == "WHO WOULD REPLACE HIM"
+    entities = body_of("UNCLAS OSLO 000457", "SUBJECT: Bla &#8217; bla")
+    assert entities.subject == "Bla \u2019 bla"
+    next_line = body_of("UNCLAS OSLO 000457", "SUBJECT:", "", "Cooperation Busts a Ring", "", "1. (U) Text")
+    assert next_line.subject == "Cooperation Busts a Ring"
+
+
+def test_subject_stops_at_page_headers_rules_and_handling_notes() -> None:
+    paged = body_of(
+        "UNCLAS OSLO 000457", "SUBJECT: THE LIFE AND TIMES OF A", "PRESIDENT", "OSLO 00000457 001.2 OF 004"
+    )
+    assert paged.subject == "THE LIFE AND TIMES OF A PRESIDENT"
+    ruled = body_of("UNCLAS OSLO 000457", "SUBJECT: NOTES 11-09-2009", "-----------", "SUMMARY")
+    assert ruled.subject == "NOTES 11-09-2009"
+    noted = body_of("UNCLAS OSLO 000457", "SUBJECT: BIRD FLU VICTIM Sensitive but unclassified. Handle so.")
+    assert noted.subject == "BIRD FLU VICTIM"
+
+
+def test_tags_continued_on_the_next_line() -> None:
+    comma = body_of("CONFIDENTIAL OSLO 000457", "TAGS: PREL, PGOV, ECON,", "ETRA, MNUC", "SUBJECT: X")
+    assert comma.tags == ("PREL", "PGOV", "ECON", "ETRA", "MNUC")
+    listed = body_of("CONFIDENTIAL OSLO 000457", "TAGS: OVIP PREL KPAL FR", "NATO, UK, CN", "SUBJECT: X")
+    assert listed.tags == ("OVIP", "PREL", "KPAL", "FR", "NATO", "UK", "CN")
+    assert body_of("UNCLAS OSLO 000457", "TAGS: ECON MX SIPDIS", "SUBJECT: X").tags == ("ECON", "MX")
+
+
+def test_labelled_references_across_blank_lines_and_repeated_ref() -> None:
+    labelled = body_of(
+        "CONFIDENTIAL OSLO 000457", "SUBJECT: X", "REF: A. A) BERN 1253", "", "  ¶B. B) GENEVA 1633", ""
+    )
+    assert labelled.references == ("07BERN1253", "07GENEVA1633")
+    repeated = body_of("CONFIDENTIAL OSLO 000457", "SUBJECT: X", "REF: REF: A) 2005 ACCRA 2517 B) ACCRA 1437")
+    assert repeated.references == ("05ACCRA2517", "07ACCRA1437")
