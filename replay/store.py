@@ -3,8 +3,9 @@
 One file holds many runs. The file is opened in WAL mode, so readers (`cableroute who-got`, `audit`)
 see a consistent snapshot while a run is still writing. Writes go in batches: one transaction and one
 `executemany` per table per batch. Cables and posts get integer surrogate keys; the large tables
-(deliveries, receipts, missing, drops) are keyed by `(run, cable, post)` without a rowid, so a receipt
-repeated by QoS 1 redelivery finds its row and increments `duplicates` instead of adding one.
+(deliveries, missing, drops) are keyed by `(run, cable, post)` without a rowid; receipts by
+`(run, post, cable)`, so that per-post questions (`received RI`, channel serials) read one range, and
+a receipt repeated by QoS 1 redelivery finds its row and increments `duplicates` instead of adding one.
 
 Precedence is stored as its rank (3 FLASH … 0 ROUTINE); times are Unix seconds (REAL). What the audit
 needs from each cable (origin, serials, times, classifications, precedence pair, addressees with their
@@ -38,7 +39,7 @@ from router.precedence import Precedence
 _log = structlog.get_logger()
 
 #: Bumped whenever the schema changes; stored in `PRAGMA user_version`.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Precedence rank → level, for reading rank columns back.
 LEVEL_BY_RANK: dict[int, Precedence] = {level.rank: level for level in Precedence}
@@ -156,7 +157,7 @@ CREATE TABLE receipts (
     transmitted_sim REAL,
     received_sim REAL,
     duplicates INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (run_id, cable, post)
+    PRIMARY KEY (run_id, post, cable)
 ) WITHOUT ROWID;
 CREATE TABLE receipt_wall (
     run_id INTEGER NOT NULL,
@@ -184,16 +185,28 @@ CREATE TABLE missing (
 ) WITHOUT ROWID;
 """
 
+_RECEIPTS_TABLE = _SCHEMA[
+    _SCHEMA.index("CREATE TABLE receipts (") : _SCHEMA.index("CREATE TABLE receipt_wall (")
+]
+
 #: Statements that take a store from schema version N (the key) to N + 1.
 _MIGRATIONS: dict[int, list[str]] = {
     1: ["ALTER TABLE cables ADD COLUMN derived INTEGER"],
+    2: [
+        _RECEIPTS_TABLE.rstrip()
+        .rstrip(";")
+        .replace("CREATE TABLE receipts (", "CREATE TABLE receipts_by_post ("),
+        "INSERT INTO receipts_by_post SELECT * FROM receipts",
+        "DROP TABLE receipts",
+        "ALTER TABLE receipts_by_post RENAME TO receipts",
+    ],
 }
 
 _RECEIPT_SQL = """
 INSERT INTO receipts (run_id, cable, post, role, precedence, niact, channel_serial,
     scheduled_sim, enqueued_sim, transmitted_sim, received_sim)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (run_id, cable, post) DO UPDATE SET duplicates = duplicates + 1
+ON CONFLICT (run_id, post, cable) DO UPDATE SET duplicates = duplicates + 1
 """
 
 _RECEIPT_WALL_SQL = """
@@ -223,7 +236,7 @@ AddresseeRow = tuple[str, str | None, str, int | None, int | None, bool, str | N
 _ADDRESSEE_KIND_TO, _ADDRESSEE_KIND_INFO, _ADDRESSEE_KIND_XMT = "to", "info", "xmt"
 
 _blob_encoder = msgspec.msgpack.Encoder()
-_blob_decoder = msgspec.msgpack.Decoder(list[AddresseeRow])
+_blob_decoder = msgspec.msgpack.Decoder(tuple[AddresseeRow, ...])
 
 
 class StoreError(Exception):
@@ -276,9 +289,9 @@ def _addressee_rows(kind: str, group: tuple[Addressee, ...]) -> list[AddresseeRo
     ]
 
 
-def decode_addressees(blob: bytes | None) -> list[AddresseeRow]:
+def decode_addressees(blob: bytes | None) -> tuple[AddresseeRow, ...]:
     """The addressee tuples of a cable row: (kind, ri, name, rank, stated rank, niact, mcn, zen, office)."""
-    return _blob_decoder.decode(blob) if blob else []
+    return _blob_decoder.decode(blob) if blob else ()
 
 
 def _rank_or_none(level: Precedence | None) -> int | None:

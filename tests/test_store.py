@@ -294,6 +294,33 @@ def test_an_older_store_is_upgraded_in_place(tmp_path: Path) -> None:
         assert count(store, "SELECT derived FROM cables WHERE cable_id = '08TOKYO2'") == 1
 
 
+def test_receipts_of_a_version_2_store_are_rekeyed_by_post(tmp_path: Path) -> None:
+    path = tmp_path / "audit.sqlite"
+    with AuditStore(path) as store:
+        run = store.start_run("old", "replay", {})
+        store.record_receipts(run, [make_receipt(run, "08TOKYO1", "RUEHC")])
+        store.connection.execute("ALTER TABLE receipts RENAME TO kept")
+        old_table = (
+            "CREATE TABLE receipts (run_id, cable, post, role, precedence, niact, channel_serial, "
+            "scheduled_sim, enqueued_sim, transmitted_sim, received_sim, duplicates NOT NULL DEFAULT 0, "
+            "PRIMARY KEY (run_id, cable, post)) WITHOUT ROWID"
+        )
+        store.connection.execute(old_table)
+        store.connection.execute("INSERT INTO receipts SELECT * FROM kept")
+        store.connection.execute("DROP TABLE kept")
+        store.connection.execute("PRAGMA user_version=2")
+    with AuditStore(path) as store:
+        sql = count_text(store, "SELECT sql FROM sqlite_master WHERE name = 'receipts'")
+        assert "PRIMARY KEY (run_id, post, cable)" in sql
+        store.record_receipts("old", [make_receipt("old", "08TOKYO1", "RUEHC")])
+        assert count(store, "SELECT duplicates FROM receipts") == 1
+
+
+def count_text(store: AuditStore, sql: str) -> str:
+    """The single text value a query returns."""
+    return store.connection.execute(sql).fetchone()[0]
+
+
 def test_default_db_path_is_under_the_user_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     path = default_db_path()

@@ -64,6 +64,6 @@ def facts_from_cable(cable: Cable) -> CableFacts:
         banner_classification=banner.classification if banner is not None else None,
         banner_origin=banner.origin if banner is not None else None,
         banner_mrn=banner.mrn if banner is not None else None,
-        addressees=tuple(decode_addressees(encode_addressees(cable))),
+        addressees=decode_addressees(encode_addressees(cable)),
         derived=cable.id is not None,
     )

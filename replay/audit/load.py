@@ -6,9 +6,8 @@ streamed one circuit at a time, and only findings (missing, unexpected, duplicat
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
-from itertools import groupby
-from operator import itemgetter
 from typing import Any
 
 import msgspec
@@ -50,8 +49,9 @@ def cable_facts(store: AuditStore, run: str) -> Iterator[CableFacts]:
         """,
         (store.run_id(run),),
     )
+    make, addressees = CableFacts._make, decode_addressees
     for row in cursor:
-        yield CableFacts(*row[:13], addressees=tuple(decode_addressees(row[13])), derived=bool(row[14]))
+        yield make((*row[:13], addressees(row[13]), bool(row[14])))
 
 
 def count_cables(store: AuditStore, run: str) -> int:
@@ -65,30 +65,38 @@ def _post_names(store: AuditStore) -> dict[int, str]:
     return dict(store.connection.execute("SELECT id, ri FROM posts"))
 
 
-def planned_counts(store: AuditStore, run: str) -> dict[tuple[str, int], int]:
-    """Planned deliveries per (post, rank)."""
+def delivery_counts(
+    store: AuditStore, run: str
+) -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]:
+    """Planned deliveries, and those of them that have a receipt, per (post, planned rank): one pass
+    over the deliveries, each looked up in the receipts."""
     names = _post_names(store)
-    rows = store.connection.execute(
-        "SELECT post, precedence, count(*) FROM deliveries WHERE run_id = ? GROUP BY post, precedence",
-        (store.run_id(run),),
+    outcomes = Counter(
+        store.connection.execute(
+            """
+            SELECT d.post, d.precedence, r.post IS NOT NULL
+            FROM deliveries AS d
+            LEFT JOIN receipts AS r ON r.run_id = d.run_id AND r.post = d.post AND r.cable = d.cable
+            WHERE d.run_id = ?
+            """,
+            (store.run_id(run),),
+        )
     )
-    return {(names[post], rank): n for post, rank, n in rows}
+    planned: dict[tuple[str, int], int] = {}
+    received: dict[tuple[str, int], int] = {}
+    for (post, rank, got), n in outcomes.items():
+        key = (names[post], rank)
+        planned[key] = planned.get(key, 0) + n
+        if got:
+            received[key] = received.get(key, 0) + n
+    return planned, received
 
 
-def received_counts(store: AuditStore, run: str) -> dict[tuple[str, int], int]:
-    """Planned deliveries that have a receipt, per (post, planned rank)."""
-    names = _post_names(store)
-    rows = store.connection.execute(
-        """
-        SELECT d.post, d.precedence, count(*)
-        FROM deliveries AS d
-        JOIN receipts AS r ON r.run_id = d.run_id AND r.cable = d.cable AND r.post = d.post
-        WHERE d.run_id = ?
-        GROUP BY d.post, d.precedence
-        """,
-        (store.run_id(run),),
-    )
-    return {(names[post], rank): n for post, rank, n in rows}
+def receipt_totals(store: AuditStore, run: str) -> tuple[int, int]:
+    """Receipt rows of the run, and their extra copies (duplicates) together."""
+    sql = "SELECT count(*), coalesce(sum(duplicates), 0) FROM receipts WHERE run_id = ?"
+    rows, duplicates = store.connection.execute(sql, (store.run_id(run),)).fetchone()
+    return rows, duplicates
 
 
 def missing_rows(store: AuditStore, run: str, status: str) -> list[MissingRow]:
@@ -163,25 +171,25 @@ def unresolved_rows(store: AuditStore, run: str) -> list[UnresolvedRow]:
     return [UnresolvedRow(*row) for row in rows]
 
 
-def latencies(store: AuditStore, run: str, *, niact: bool = False) -> dict[Precedence, list[float]]:
-    """Receipt latencies (received minus filing, else minus scheduled) per level; NIACT ones only
-    when `niact`."""
-    run_id = store.run_id(run)
-    found: dict[Precedence, list[float]] = {}
-    extra = " AND r.niact" if niact else ""
-    for level in Precedence:
-        cursor = store.connection.execute(
-            f"""
-            SELECT r.received_sim - coalesce(c.time, r.scheduled_sim)
-            FROM receipts AS r JOIN cables AS c ON c.id = r.cable
-            WHERE r.run_id = ? AND r.precedence = ? AND r.received_sim IS NOT NULL{extra}
-            """,
-            (run_id, level.rank),
-        )
-        values = [row[0] for row in cursor if row[0] is not None]
-        if values:
-            found[level] = values
-    return found
+def latencies(store: AuditStore, run: str) -> tuple[dict[Precedence, list[float]], list[float]]:
+    """Receipt latencies per level, in one pass over the receipts; and the NIACT ones among them.
+
+    A receipt's latency is its received time minus its scheduled time: the simulated moment its cable
+    entered the network, which replay and simulate set to the filing time (FL3, else the DTG).
+    """
+    by_slot: list[list[float]] = [[] for _ in range(8)]
+    add = [values.append for values in by_slot]
+    for slot, latency in store.connection.execute(
+        """
+        SELECT precedence + 4 * (niact != 0), received_sim - scheduled_sim
+        FROM receipts WHERE run_id = ? AND received_sim IS NOT NULL AND scheduled_sim IS NOT NULL
+        """,
+        (store.run_id(run),),
+    ):
+        add[slot](latency)
+    found = {level: by_slot[level.rank] + by_slot[level.rank + 4] for level in Precedence}
+    niact = [value for values in by_slot[4:] for value in values]
+    return {level: values for level, values in found.items() if values}, niact
 
 
 def niact_planned(store: AuditStore, run: str) -> int:
@@ -201,20 +209,20 @@ def circuits(store: AuditStore, run: str) -> Iterator[tuple[str, list[Transmissi
     `sent` when recorded, else rebuilt from the receipts."""
     run_id = store.run_id(run)
     names = _post_names(store)
+    execute = store.connection.execute
     if has_transmissions(store, run):
-        cursor = store.connection.execute(
-            "SELECT post, precedence, enqueued_at, started_at, cable FROM sent WHERE run_id = ?", (run_id,)
-        )
-        for post, rows in groupby(cursor, key=itemgetter(0)):
-            yield names[post], [Transmission(rank, e, s, cable) for _, rank, e, s, cable in rows]
+        posts = [row[0] for row in execute("SELECT DISTINCT post FROM sent WHERE run_id = ?", (run_id,))]
+        sql = "SELECT precedence, enqueued_at, started_at, cable FROM sent WHERE run_id = ? AND post = ?"
+        for post in posts:
+            yield names[post], execute(sql, (run_id, post)).fetchall()
         return
-    cursor = store.connection.execute(
-        "SELECT post, precedence, enqueued_sim, transmitted_sim, cable FROM receipts WHERE run_id = ? "
-        "AND enqueued_sim IS NOT NULL AND transmitted_sim IS NOT NULL ORDER BY post",
-        (run_id,),
+    posts = [row[0] for row in execute("SELECT DISTINCT post FROM receipts WHERE run_id = ?", (run_id,))]
+    sql = (
+        "SELECT precedence, enqueued_sim, transmitted_sim, cable FROM receipts WHERE run_id = ? AND post = ? "
+        "AND enqueued_sim IS NOT NULL AND transmitted_sim IS NOT NULL"
     )
-    for post, rows in groupby(cursor, key=itemgetter(0)):
-        yield names[post], starts_from_receipts((rank, e, t, cable) for _, rank, e, t, cable in rows)
+    for post in posts:
+        yield names[post], starts_from_receipts(execute(sql, (run_id, post)))
 
 
 def cable_ids(store: AuditStore, keys: set[int]) -> dict[int, str]:
@@ -236,12 +244,12 @@ def channel_serials(store: AuditStore, run: str) -> dict[str, list[int]]:
     names = _post_names(store)
     suspects = [
         post
-        for post, highest, distinct in store.connection.execute(
-            "SELECT post, max(channel_serial), count(DISTINCT channel_serial) FROM receipts "
+        for post, highest, count in store.connection.execute(
+            "SELECT post, max(channel_serial), count(*) FROM receipts "
             "WHERE run_id = ? AND channel_serial > 0 GROUP BY post",
             (run_id,),
         )
-        if highest != distinct
+        if highest != count
     ]
     found: dict[str, list[int]] = {}
     for post in suspects:

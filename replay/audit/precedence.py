@@ -83,23 +83,23 @@ def circuit_inversions(post: str, transmissions: Iterable[Transmission]) -> list
     before `m`'s start. Plain `(rank, enqueued, started, cable)` tuples are accepted too.
     """
     ordered = sorted(transmissions, key=_started)
-    # For each rank: the earliest enqueue time (and its message) among transmissions starting later.
-    earliest: dict[int, tuple[float, str | int]] = {}
+    # earliest[rank] = (enqueue time, cable) of the earliest-enqueued message of that rank starting later
+    earliest: list[tuple[float, str | int | None]] = [(math.inf, None)] * 4
     found: list[Inversion] = []
     i = len(ordered)
     while i > 0:
+        start = ordered[i - 1][2]
         j = i - 1
-        while j > 0 and ordered[j - 1][2] == ordered[i - 1][2]:
+        while j > 0 and ordered[j - 1][2] == start:
             j -= 1
-        group = ordered[j:i]
-        for m in group:
-            if m[0] < 3 and earliest:
-                inversion = _waiting_above(post, m, earliest)
-                if inversion is not None:
-                    found.append(inversion)
-        for rank, enqueued, _, cable in group:
-            best = earliest.get(rank)
-            if best is None or enqueued < best[0]:
+        e1, e2, e3 = earliest[1][0], earliest[2][0], earliest[3][0]
+        for k in range(j, i):
+            rank = ordered[k][0]
+            if rank < 3 and (e3 < start or (rank < 2 and (e2 < start or (rank < 1 and e1 < start)))):
+                found.append(_inversion(post, ordered[k], earliest))
+        for k in range(j, i):
+            rank, enqueued, _, cable = ordered[k]
+            if enqueued < earliest[rank][0]:
                 earliest[rank] = (enqueued, cable)
         i = j
     found.reverse()
@@ -111,25 +111,20 @@ def _started(transmission: Transmission) -> float:
     return transmission[2]
 
 
-def _waiting_above(
-    post: str, m: Transmission, earliest: Mapping[int, tuple[float, str | int]]
-) -> Inversion | None:
-    """The inversion of `m` against the highest waiting level, if any message above it was waiting."""
-    for rank in (3, 2, 1):
-        if rank <= m.rank:
-            return None
-        waiting = earliest.get(rank)
-        if waiting is not None and waiting[0] < m.started:
-            return Inversion(
-                post=post,
-                id=m.cable,
-                precedence=_LEVEL_BY_RANK[m.rank],
-                started=m.started,
-                waiting_id=waiting[1],
-                waiting_precedence=_LEVEL_BY_RANK[rank],
-                waiting_since=waiting[0],
-            )
-    return None
+def _inversion(post: str, m: Transmission, earliest: list[tuple[float, str | int | None]]) -> Inversion:
+    """The inversion of `m` against the highest level that was waiting when it started."""
+    rank, _, started, cable = m
+    waiting_rank = next(r for r in (3, 2, 1) if r > rank and earliest[r][0] < started)
+    waiting_since, waiting_cable = earliest[waiting_rank]
+    return Inversion(
+        post=post,
+        id=cable,
+        precedence=_LEVEL_BY_RANK[rank],
+        started=started,
+        waiting_id=waiting_cable if waiting_cable is not None else "",
+        waiting_precedence=_LEVEL_BY_RANK[waiting_rank],
+        waiting_since=waiting_since,
+    )
 
 
 def inversions(transmissions_by_post: Mapping[str, Iterable[Transmission]]) -> list[Inversion]:

@@ -89,16 +89,7 @@ class AuditReport(msgspec.Struct, kw_only=True):
 def build_report(store: AuditStore, run: str, *, with_timeline: bool = False) -> AuditReport:
     """Audit one run of the store."""
     header = load.run_header(store, run)
-    dist = distribution(
-        load.count_cables(store, run),
-        load.planned_counts(store, run),
-        load.received_counts(store, run),
-        load.missing_rows(store, run, header.status),
-        load.unexpected_rows(store, run),
-        load.duplicate_rows(store, run),
-        load.other_means_rows(store, run),
-        load.unresolved_rows(store, run),
-    )
+    dist = distribution_section(store, run, header.status)
     precedence = precedence_section(store, run, dist)
     facts = list(load.cable_facts(store, run))
     continuity = continuity_section(facts, load.channel_serials(store, run))
@@ -118,6 +109,23 @@ def build_report(store: AuditStore, run: str, *, with_timeline: bool = False) ->
     )
     report.findings = finding_counts(report)
     return report
+
+
+def distribution_section(store: AuditStore, run: str, status: str) -> Distribution:
+    """Planned against received. The finding rows are read only when the counts show there are some."""
+    planned, received = load.delivery_counts(store, run)
+    receipts, duplicates = load.receipt_totals(store, run)
+    matched = sum(received.values())
+    return distribution(
+        load.count_cables(store, run),
+        planned,
+        received,
+        load.missing_rows(store, run, status) if sum(planned.values()) > matched else [],
+        load.unexpected_rows(store, run) if receipts > matched else [],
+        load.duplicate_rows(store, run) if duplicates else [],
+        load.other_means_rows(store, run),
+        load.unresolved_rows(store, run),
+    )
 
 
 def continuity_section(facts: list[CableFacts], serials_by_post: dict[str, list[int]]) -> ContinuitySection:
@@ -143,10 +151,8 @@ def precedence_section(store: AuditStore, run: str, dist: Distribution) -> Prece
             by_post[post] = len(found)
             listed.extend(found[: max(0, INVERSIONS_LISTED - len(listed))])
     listed = _with_cable_ids(store, listed)
-    latency = latency_stats(load.latencies(store, run))
-    niact_latencies = [
-        value for values in load.latencies(store, run, niact=True).values() for value in values
-    ]
+    by_level, niact_latencies = load.latencies(store, run)
+    latency = latency_stats(by_level)
     niact_missing = sum(1 for row in dist.missing_list if row["niact"])
     return PrecedenceSection(
         inversions=sum(by_post.values()),
