@@ -193,7 +193,7 @@ def who_got(store: AuditStore, run: str, cable_id: str) -> WhoGot:
             JOIN posts AS p ON p.id = r.post
             LEFT JOIN deliveries AS d ON d.run_id = r.run_id AND d.cable = r.cable AND d.post = r.post
             LEFT JOIN receipt_wall AS w ON w.run_id = r.run_id AND w.cable = r.cable AND w.post = r.post
-            WHERE r.run_id = ? AND r.cable = ?
+            WHERE r.run_id = ? AND r.post IN (SELECT id FROM posts) AND r.cable = ?
             ORDER BY r.precedence DESC, r.role, p.ri
             """,
             (run_id, key),
