@@ -40,16 +40,6 @@ class _Route(msgspec.Struct):
     reasons: list[str]
 
 
-class _ByRi:
-    """An address made of a routing indicator only (how collective members are named)."""
-
-    __slots__ = ("name", "ri")
-
-    def __init__(self, ri: str) -> None:
-        self.ri = ri
-        self.name = ""
-
-
 def cable_id_of(cable: Cable) -> str:
     """The id a plan uses for a cable: its reference id, else its source name, else `unknown`."""
     return cable.id or cable.source or "unknown"
@@ -97,7 +87,7 @@ def _members(collective: Collective, topology: Topology, seen: frozenset[str] = 
     """The post RIs a collective stands for, nested collectives expanded, each RI once at most."""
     key = collective.key
     for member in collective.members:
-        found = topology.resolve(_ByRi(member.ri))
+        found = topology.resolve_ri(member.ri)
         if isinstance(found, Collective):
             if found.key not in seen and found.key != key:
                 yield from _members(found, topology, seen | {key})
