@@ -1,0 +1,215 @@
+"""`cableroute simulate PATH...`: plan and run a corpus through the network in virtual time.
+
+Writes the same audit store as `cableroute replay`, so `audit`, `who-got` and `received` work on
+simulated runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import msgspec
+
+from replay.corpus import iter_sources
+from replay.simulator import Progress, Simulation, SimulationOptions, SimulationSummary, options_record
+from replay.store import AuditStore, StoreError, default_db_path
+from replay.topology_source import topology_for
+from router.faults import parse_fraction, parse_ri, parse_window
+from router.model import Cable
+from topology.files import TopologyFileError
+from topology.topology import Topology
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `simulate` command."""
+    parser = subparsers.add_parser(
+        "simulate",
+        help="run a corpus through the network in virtual time (no broker)",
+        description=(
+            "Decode, order, plan and transmit every cable on a discrete-event clock, and record the run "
+            "in the audit store. Times accept ISO 8601 (2008-12-04T07:00Z) or Unix seconds; a window "
+            "is START-END. Exit status: 0 ok, 1 when an input or the topology could not be read, "
+            "2 on usage errors."
+        ),
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="cable file, directory, '-' or .csv")
+    parser.add_argument("--run", metavar="NAME", help="name of the run (default: generated)")
+    parser.add_argument("--db", type=Path, metavar="FILE", help="audit store (default: user data dir)")
+    parser.add_argument(
+        "--topology",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="topology TOML (repeatable, later wins); default: bundled example + what the corpus shows",
+    )
+    parser.add_argument(
+        "--link-rate",
+        action="append",
+        default=[],
+        metavar="[RI:]CPS",
+        help="link rate in characters/s for one post, or without RI for every post (repeatable)",
+    )
+    parser.add_argument(
+        "--outage",
+        action="append",
+        default=[],
+        metavar="RI@START-END",
+        help="the post's circuit is down in this window; traffic queues (repeatable)",
+    )
+    parser.add_argument("--fifo", action="store_true", help="circuits ignore precedence (arrival order)")
+    parser.add_argument(
+        "--lossy",
+        action="append",
+        default=[],
+        metavar="RI:FRACTION",
+        help="the post drops this share of its deliveries without a receipt (seeded; repeatable)",
+    )
+    parser.add_argument(
+        "--offline",
+        action="append",
+        default=[],
+        metavar="RI[@START-END]",
+        help="the post is disconnected in the window (receives at its end), or for good without one",
+    )
+    parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed for --lossy (default 0)")
+    parser.add_argument(
+        "--transmissions",
+        action="store_true",
+        help="also store every transmission (start time, interruptions); slower on large corpora",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=2, metavar="N", help="decoding processes (default 2; 1: none)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the summary as one JSON line")
+    parser.set_defaults(handler=run)
+
+
+class UsageError(ValueError):
+    """A command-line value that cannot be used."""
+
+
+def parse_link_rate(text: str) -> tuple[str | None, float]:
+    """`CPS` or `RI:CPS` as (RI or None, characters per second > 0)."""
+    ri, colon, value = text.rpartition(":")
+    try:
+        rate = float(value)
+    except ValueError:
+        raise UsageError(f"--link-rate {text!r}: not a number of characters per second") from None
+    if not rate > 0:
+        raise UsageError(f"--link-rate {text!r}: the rate must be positive")
+    return (parse_ri(ri) if colon else None), rate
+
+
+def build_options(args: argparse.Namespace) -> SimulationOptions:
+    """The simulation options from the command line; raises UsageError with a clear message."""
+    options = SimulationOptions(fifo=args.fifo, seed=args.seed, record_sent=args.transmissions)
+    try:
+        for text in args.link_rate:
+            ri, rate = parse_link_rate(text)
+            if ri is None:
+                options.default_cps = rate
+            else:
+                options.link_cps[ri] = rate
+        for text in args.outage:
+            ri, window = parse_window(text)
+            assert window is not None
+            options.outages.setdefault(ri, []).append(window)
+        for text in args.lossy:
+            ri, fraction = parse_fraction(text)
+            options.lossy[ri] = fraction
+        for text in args.offline:
+            ri, window = parse_window(text, required=False)
+            if window is None:
+                options.offline[ri] = None
+            elif ri not in options.offline or options.offline[ri] is not None:
+                options.offline.setdefault(ri, []).append(window)  # type: ignore[union-attr]
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    return options
+
+
+def run(args: argparse.Namespace) -> int:
+    """Simulate the corpus and print a summary."""
+    try:
+        options = build_options(args)
+    except UsageError as error:
+        print(f"cableroute simulate: {error}", file=sys.stderr)
+        return 2
+    db = args.db or default_db_path()
+    try:
+        store = AuditStore(db)
+    except (OSError, StoreError) as error:
+        print(f"cableroute simulate: cannot open {db}: {error}", file=sys.stderr)
+        return 1
+    with store:
+        name = store.start_run(args.run, "simulate", options_record(options, args.paths))
+        simulation = None
+        try:
+            with _progress() as report:
+                simulation = Simulation(store, name, options, progress=report, workers=args.workers)
+                summary = simulation.run(iter_sources(args.paths), _topology_factory(args.topology))
+        except (OSError, TopologyFileError) as error:
+            store.finish_run(name, "failed", {"error": str(error)})
+            print(f"cableroute simulate: {error}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            store.finish_run(name, "interrupted", {})
+            raise
+        store.finish_run(name, "ok", msgspec.to_builtins(summary))
+    _print_summary(summary, as_json=args.json)
+    for error in simulation.read_errors:
+        print(f"cableroute simulate: cannot read {error.source}: {error.message}", file=sys.stderr)
+    return 1 if summary.read_errors else 0
+
+
+def _topology_factory(paths: list[Path]) -> Callable[[Iterable[Cable]], Topology]:
+    """The topology for a run: the files, or the bundled example with what the corpus shows."""
+
+    def factory(cables: Iterable[Cable]) -> Topology:
+        return topology_for(paths, cables)
+
+    return factory
+
+
+def _print_summary(summary: SimulationSummary, *, as_json: bool) -> None:
+    """The summary on standard output: one JSON line, or a few readable lines."""
+    if as_json:
+        sys.stdout.write(msgspec.json.encode(summary).decode() + "\n")
+        return
+    rate = summary.cables / summary.wall_s if summary.wall_s else 0.0
+    lines = [
+        f"run {summary.run}: {summary.cables} cables ({summary.read_errors} unreadable inputs, "
+        f"{summary.duplicate_ids} duplicate ids skipped, {summary.untimed} without a time)",
+        f"deliveries: {summary.planned} planned, {summary.received} received, {summary.dropped} dropped, "
+        f"{summary.missing} missing ({summary.interrupted} transmissions were interrupted)",
+        f"addressees: {summary.other_means} by other means (ZEN), {summary.unresolved} unresolved, "
+        f"{summary.exempted} exempted (XMT)",
+        f"{summary.wall_s:.1f} s wall clock, {rate:,.0f} cables/s",
+    ]
+    print("\n".join(lines))
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[Progress], None]]:
+    """A live line on standard error when it is a terminal; a no-op otherwise."""
+    if not sys.stderr.isatty():
+        yield lambda report: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress as Bar
+    from rich.progress import TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), TimeElapsedColumn())
+    with Bar(*columns, console=Console(file=sys.stderr), transient=True) as bar:
+        task = bar.add_task("simulate", total=None)
+
+        def report(progress: Progress) -> None:
+            text = f"{progress.stage}: {progress.cables:,} cables, {progress.deliveries:,} deliveries"
+            bar.update(task, description=text)
+
+        yield report

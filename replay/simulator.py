@@ -1,0 +1,299 @@
+"""The virtual-time simulator: the replay's plans and circuits on a discrete-event clock, no broker.
+
+Two passes, so that a corpus of Cablegate size fits in memory:
+
+1. Stream the inputs: decode each cable and record it in the audit store (on worker processes, see
+   `replay.ingest`), and keep only its replay key and a compact packed form (`router.compact`). The
+   cables also go through the topology factory once (the default topology learns from them).
+2. In replay order (filing time, DTG, precedence, position): plan each cable, record the plan,
+   advance the network to the cable's time, and inject it. Every completed transmission becomes a
+   receipt (or a drop for a lossy post, or nothing for a post that stays offline); at the end the
+   planned deliveries without a receipt are recorded as missing. Store writes go to a
+   `StoreProcess`, so SQLite works on the second core while the network runs.
+
+Faults: `lossy` posts drop the share of deliveries `router.faults.is_dropped` picks (the broker replay
+uses the same function); `offline` posts receive what reaches them during a window when the window
+ends (a persistent session), and nothing at all when offline without a window.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+import msgspec
+import structlog
+
+from replay.corpus import CableText, ReadError
+from replay.ingest import Ingest
+from replay.receipt import Receipt
+from replay.store import AuditStore
+from replay.store_process import StoreProcess
+from router.compact import unpack
+from router.deliveries import Plan, Sent
+from router.faults import is_dropped, receipt_time
+from router.model import Cable
+from router.network import Network
+from router.plan import plan
+from topology.topology import Topology
+
+log = structlog.get_logger()
+
+Window = tuple[float, float]
+
+#: Reason recorded for planned deliveries that never reached their post.
+MISSING_REASON = "not received (post offline)"
+
+
+class SimulationOptions(msgspec.Struct, kw_only=True):
+    """What-if settings of a simulated run. Times are Unix seconds.
+
+    `offline[post]` is a list of windows, or None for a post that never comes back.
+    """
+
+    fifo: bool = False
+    default_cps: float | None = None
+    link_cps: dict[str, float] = {}
+    outages: dict[str, list[Window]] = {}
+    lossy: dict[str, float] = {}
+    offline: dict[str, list[Window] | None] = {}
+    seed: int = 0
+    record_sent: bool = False
+    batch: int = 20_000
+
+
+class SimulationSummary(msgspec.Struct, kw_only=True):
+    """What a simulated run did (also stored as the run's summary)."""
+
+    run: str
+    cables: int = 0
+    read_errors: int = 0
+    duplicate_ids: int = 0
+    untimed: int = 0
+    planned: int = 0
+    transmitted: int = 0
+    received: int = 0
+    dropped: int = 0
+    missing: int = 0
+    other_means: int = 0
+    unresolved: int = 0
+    exempted: int = 0
+    interrupted: int = 0
+    first_time: float | None = None
+    last_time: float | None = None
+    wall_s: float = 0.0
+
+
+class Progress(msgspec.Struct, kw_only=True):
+    """A progress report: which pass, how many cables and deliveries so far."""
+
+    stage: str
+    cables: int
+    deliveries: int = 0
+
+
+TopologyFactory = Callable[[Iterable[Cable]], Topology]
+
+
+class Simulation:
+    """One simulated run writing to an audit store. Call `run(items, topology_factory)` once.
+
+    `workers` decode processes share pass 1 (1: everything in this process).
+    """
+
+    def __init__(
+        self,
+        store: AuditStore,
+        run: str,
+        options: SimulationOptions,
+        progress: Callable[[Progress], None] | None = None,
+        workers: int = 2,
+    ) -> None:
+        self.store = store
+        self.run_name = run
+        self.options = options
+        self.workers = workers
+        self.progress = progress or (lambda report: None)
+        self.summary = SimulationSummary(run=run)
+        self.read_errors: list[ReadError] = []
+        self._receipts: list[Receipt] = []
+        self._sent: list[Sent] = []
+        self._drops: list[tuple[str, str]] = []
+        self._plans: list[Plan] = []
+        self._writer: StoreProcess | None = None
+
+    # -- pass 1 ----------------------------------------------------------------------------------
+
+    def _ingest(
+        self,
+        ingest: Ingest,
+        items: Iterable[CableText | ReadError],
+        keys: list[tuple[int, float, float, int, int]],
+        packed: list[bytes],
+    ) -> Iterator[bytes]:
+        """Pass 1, keeping each cable's packed form in `packed` (and its key in `keys`)."""
+        for data in ingest.run(items, keys):
+            packed.append(data)
+            if len(packed) % 10_000 == 0:
+                self.progress(Progress(stage="read", cables=len(packed)))
+            yield data
+
+    # -- pass 2 ----------------------------------------------------------------------------------
+
+    def _network(self, topology: Topology) -> Network:
+        options = self.options
+        return Network(
+            topology,
+            fifo=options.fifo,
+            link_cps=options.link_cps,
+            default_cps=options.default_cps,
+            outages=options.outages,
+        )
+
+    def _deliver(self, sent: list[Sent]) -> None:
+        """Turn completed transmissions into receipts, drops, or nothing (offline for good)."""
+        if not sent:
+            return
+        run = self.run_name
+        lossy = self.options.lossy
+        offline = self.options.offline
+        seed = self.options.seed
+        receipts = self._receipts
+        if self.options.record_sent:
+            self._sent.extend(sent)
+        for s in sent:
+            if s.interruptions:
+                self.summary.interrupted += 1
+            post = s.post
+            if lossy and post in lossy and is_dropped(seed, s.cable_id, post, lossy[post]):
+                self._drops.append((s.cable_id, post))
+                continue
+            received = s.transmitted_at
+            if offline and post in offline:
+                arrival = receipt_time(received, offline[post])
+                if arrival is None:
+                    continue
+                received = arrival
+            receipts.append(
+                Receipt(
+                    run=run,
+                    cable_id=s.cable_id,
+                    post=post,
+                    role=s.role,
+                    precedence=s.precedence,
+                    niact=s.niact,
+                    channel_serial=s.channel_serial,
+                    scheduled_sim=s.scheduled_at,
+                    enqueued_sim=s.enqueued_at,
+                    transmitted_sim=s.transmitted_at,
+                    received_sim=received,
+                )
+            )
+        self.summary.transmitted += len(sent)
+        if len(receipts) >= self.options.batch:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Hand over what is buffered: plans, receipts, drops and transmissions."""
+        writer, summary = self._writer, self.summary
+        assert writer is not None
+        writer.record_plans(self._plans)
+        self._plans = []
+        summary.received += len(self._receipts)
+        writer.record_receipts(self._receipts)
+        self._receipts = []
+        summary.dropped += len(self._drops)
+        writer.record_drops(self._drops)
+        self._drops = []
+        writer.record_sent(self._sent)
+        self._sent = []
+
+    def _route(
+        self, keys: list[tuple[int, float, float, int, int]], packed: list[bytes], topology: Topology
+    ) -> None:
+        """Plan and inject every cable in replay order, advancing the network as time goes on."""
+        network = self._network(topology)
+        summary = self.summary
+        deliver = self._deliver
+        plan_batch = max(1, self.options.batch // 8)
+        done = 0
+        for index in sorted(range(len(keys)), key=keys.__getitem__):
+            cable = unpack(packed[index])
+            packed[index] = b""
+            key = keys[index]
+            if key[0] == 0:
+                at = key[1]
+                if summary.first_time is None:
+                    summary.first_time = at
+            else:
+                summary.untimed += 1
+                at = network.now if math.isfinite(network.now) else 0.0
+            deliver(network.advance(at))
+            result = plan(cable, topology)
+            self._plans.append(result)
+            summary.planned += len(result.deliveries)
+            summary.other_means += len(result.other_means)
+            summary.unresolved += len(result.unresolved)
+            summary.exempted += len(result.exempted)
+            network.inject(result, cable.size, at)
+            if len(self._plans) >= plan_batch:
+                self._flush()
+            done += 1
+            if done % 10_000 == 0:
+                self.progress(Progress(stage="route", cables=done, deliveries=summary.transmitted))
+        deliver(network.drain())
+        if math.isfinite(network.now):
+            summary.last_time = network.now
+        self._flush()
+        self.progress(Progress(stage="route", cables=done, deliveries=summary.transmitted))
+
+    # -- the run ---------------------------------------------------------------------------------
+
+    def _report_ingest(self, ingest: Ingest, cables: int) -> None:
+        """Log and count what pass 1 could not use."""
+        self.read_errors = ingest.read_errors
+        for error in ingest.read_errors:
+            log.warning("cannot read input", source=error.source, reason=error.message)
+        for cable_id in ingest.duplicates:
+            log.warning("cable id seen before; later copy skipped", id=cable_id)
+        summary = self.summary
+        summary.cables = cables
+        summary.read_errors = len(ingest.read_errors)
+        summary.duplicate_ids = len(ingest.duplicates)
+        self.progress(Progress(stage="read", cables=cables))
+
+    def run(
+        self, items: Iterable[CableText | ReadError], topology_factory: TopologyFactory
+    ) -> SimulationSummary:
+        """Read, order, plan, simulate and record; returns the summary."""
+        started = time.perf_counter()
+        keys: list[tuple[int, float, float, int, int]] = []
+        packed: list[bytes] = []
+        # The writer process is forked first, while this process is still small.
+        with StoreProcess(self.store.path, self.run_name) as writer:
+            with Ingest(self.store.path, self.run_name, self.workers) as ingest:
+                stream = self._ingest(ingest, items, keys, packed)
+                topology = topology_factory(unpack(data) for data in stream)
+                for _ in stream:  # whatever the factory did not consume
+                    pass
+            self._report_ingest(ingest, len(packed))
+            self._writer = writer
+            # What pass 1 kept lives to the end: keep it out of the garbage collector's way.
+            gc.freeze()
+            try:
+                self._route(keys, packed, topology)
+            finally:
+                self._writer = None
+                gc.unfreeze()
+        summary = self.summary
+        summary.missing = self.store.close_missing(self.run_name, MISSING_REASON)
+        summary.wall_s = time.perf_counter() - started
+        return summary
+
+
+def options_record(options: SimulationOptions, paths: Sequence[str]) -> dict[str, Any]:
+    """The run's options as stored with it (plain JSON types)."""
+    return {"inputs": list(paths), **msgspec.to_builtins(options)}
