@@ -1,9 +1,9 @@
 """The posts: one MQTT client each, with a persistent session, recording what reaches them.
 
-A `PostClient` connects with the fixed client id `cableroute-post-<RI>` and `clean_session=False`,
-subscribes to `posts/<RI>` at QoS 1 and hands every message to a handler before the PUBACK leaves.
-It can be taken offline and brought back: the broker keeps the session and queues what arrives
-meanwhile. It reconnects by itself when the broker goes away.
+A `PostClient` is a `Subscriber` with the fixed client id `cableroute-post-<RI>` and a persistent
+session on `posts/<RI>`: it hands every message to a handler before the PUBACK leaves, can be taken
+offline and brought back (the broker queues what arrives meanwhile) and reconnects by itself when
+the broker goes away.
 
 `ReceiptRecorder` is the handler a run uses: it decodes the transmission, applies `--lossy`, works
 out the received time in simulated seconds and submits a `Receipt` to the audit store's writer.
@@ -12,25 +12,17 @@ out the received time in simulated seconds and submits a `Receipt` to the audit 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol
 
-import structlog
-
 from replay.broker import BrokerInfo
-from replay.mqtt import MqttConnection, MqttError, open_connection
 from replay.receipt import Receipt
+from replay.subscriber import Subscriber
 from replay.topics import post_client_id, post_topic
 from replay.wire import WireError, decode_transmission
 from router.faults import is_dropped
-
-log = structlog.get_logger()
-
-#: Reconnection backoff of a post: first delay and ceiling, seconds.
-RECONNECT_DELAYS = (0.05, 1.0)
 
 #: How many posts connect at the same time when a group starts.
 CONNECT_CONCURRENCY = 32
@@ -38,120 +30,19 @@ CONNECT_CONCURRENCY = 32
 MessageHandler = Callable[[str, bytes], None]
 
 
-class PostClient:
-    """One post's MQTT client: fixed id, persistent session, its topic at QoS 1."""
+class PostClient(Subscriber):
+    """One post's MQTT client: id `cableroute-post-<RI>`, persistent session, `posts/<RI>` at QoS 1."""
 
     def __init__(self, ri: str, broker: BrokerInfo, handler: MessageHandler, *, keepalive: int = 30) -> None:
+        super().__init__(
+            post_client_id(ri),
+            post_topic(ri),
+            broker,
+            lambda payload: handler(ri, payload),
+            keepalive=keepalive,
+        )
         self.ri = ri
-        self.topic = post_topic(ri)
-        self.client_id = post_client_id(ri)
-        self.broker = broker
-        self.keepalive = keepalive
-        self._handler = handler
-        self._want_online = True
-        self._stopping = False
-        self._changed = asyncio.Event()
-        self._up = asyncio.Event()
-        self._down = asyncio.Event()
-        self._down.set()
-        self._task: asyncio.Task[None] | None = None
-        #: Successful connections so far, and messages handed to the handler.
-        self.connects = 0
-        self.messages = 0
-
-    @property
-    def online(self) -> bool:
-        """Whether the post is connected and subscribed right now."""
-        return self._up.is_set()
-
-    def _deliver(self, topic: str, payload: bytes) -> None:
-        self.messages += 1
-        self._handler(self.ri, payload)
-
-    async def start(self, timeout: float = 10.0, *, online: bool = True) -> None:
-        """Start the client task; wait until connected and subscribed (unless `online=False`)."""
-        self._want_online = online
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name=f"post-{self.ri}")
-        if online:
-            await self._wait(self._up, timeout, "connect")
-
-    async def go_offline(self, timeout: float = 10.0) -> None:
-        """Disconnect cleanly and stay disconnected; the broker queues messages for the session."""
-        self._want_online = False
-        self._changed.set()
-        await self._wait(self._down, timeout, "disconnect")
-
-    async def go_online(self, timeout: float = 10.0) -> None:
-        """Reconnect to the persistent session; queued messages follow at once."""
-        self._want_online = True
-        self._changed.set()
-        await self._wait(self._up, timeout, "reconnect")
-
-    async def stop(self) -> None:
-        """Disconnect and end the client task."""
-        self._stopping = True
-        self._changed.set()
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _wait(self, event: asyncio.Event, timeout: float, what: str) -> None:
-        try:
-            await asyncio.wait_for(event.wait(), timeout)
-        except TimeoutError:
-            raise MqttError(f"post {self.ri} did not {what} within {timeout} s") from None
-
-    async def _run(self) -> None:
-        delay = RECONNECT_DELAYS[0]
-        while not self._stopping:
-            if not self._want_online:
-                self._changed.clear()
-                await self._changed.wait()
-                continue
-            connection: MqttConnection | None = None
-            try:
-                connection = await open_connection(
-                    self.broker,
-                    self.client_id,
-                    clean_session=False,
-                    keepalive=self.keepalive,
-                    on_message=self._deliver,
-                )
-                await connection.subscribe(self.topic, qos=1)
-                self.connects += 1
-                self._down.clear()
-                self._up.set()
-                delay = RECONNECT_DELAYS[0]
-                told = await self._until_lost_or_told(connection)
-                if told:
-                    await connection.disconnect()
-                elif self._want_online and not self._stopping:
-                    log.info("post connection lost", post=self.ri)
-            except MqttError as error:
-                if connection is not None:
-                    connection.abort()
-                if self._want_online and not self._stopping:
-                    log.info("post cannot connect", post=self.ri, error=str(error))
-            finally:
-                self._up.clear()
-                self._down.set()
-            if self._want_online and not self._stopping:
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RECONNECT_DELAYS[1])
-
-    async def _until_lost_or_told(self, connection: MqttConnection) -> bool:
-        """Wait until told to go offline or stop (True) or the connection is lost (False)."""
-        self._changed.clear()
-        if not self._want_online or self._stopping:
-            return True
-        told = asyncio.ensure_future(self._changed.wait())
-        try:
-            await asyncio.wait((connection.lost, told), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            told.cancel()
-        return not connection.lost.done()
+        self.name = f"post {ri}"
 
 
 class PostGroup:

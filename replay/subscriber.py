@@ -1,0 +1,149 @@
+"""A subscriber that keeps its broker session: fixed client id, `clean_session=False`, QoS 1.
+
+The broker keeps the session while the client is away (on purpose or because the broker went
+down) and hands over what was queued when it reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+
+import structlog
+
+from replay.broker import BrokerInfo
+from replay.mqtt import MqttConnection, MqttError, open_connection
+
+log = structlog.get_logger()
+
+#: Reconnection backoff: first delay and ceiling, seconds.
+RECONNECT_DELAYS = (0.05, 1.0)
+
+
+class Subscriber:
+    """An MQTT client with a fixed id and a persistent session, subscribed to one topic at QoS 1.
+
+    Every message goes to `on_payload(payload)` before it is acknowledged. The client reconnects by
+    itself when the broker goes away; `go_offline` / `go_online` take it down and back on purpose.
+    """
+
+    def __init__(
+        self,
+        client_id: str,
+        topic: str,
+        broker: BrokerInfo,
+        on_payload: Callable[[bytes], None],
+        *,
+        keepalive: int = 30,
+    ) -> None:
+        self.client_id = client_id
+        self.topic = topic
+        self.name = client_id
+        self.broker = broker
+        self.keepalive = keepalive
+        self._on_payload = on_payload
+        self._want_online = True
+        self._stopping = False
+        self._changed = asyncio.Event()
+        self._up = asyncio.Event()
+        self._down = asyncio.Event()
+        self._down.set()
+        self._task: asyncio.Task[None] | None = None
+        #: Successful connections so far, and messages handed to the handler.
+        self.connects = 0
+        self.messages = 0
+
+    @property
+    def online(self) -> bool:
+        """Whether the post is connected and subscribed right now."""
+        return self._up.is_set()
+
+    def _deliver(self, topic: str, payload: bytes) -> None:
+        self.messages += 1
+        self._on_payload(payload)
+
+    async def start(self, timeout: float = 10.0, *, online: bool = True) -> None:
+        """Start the client task; wait until connected and subscribed (unless `online=False`)."""
+        self._want_online = online
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=self.name)
+        if online:
+            await self._wait(self._up, timeout, "connect")
+
+    async def go_offline(self, timeout: float = 10.0) -> None:
+        """Disconnect cleanly and stay disconnected; the broker queues messages for the session."""
+        self._want_online = False
+        self._changed.set()
+        await self._wait(self._down, timeout, "disconnect")
+
+    async def go_online(self, timeout: float = 10.0) -> None:
+        """Reconnect to the persistent session; queued messages follow at once."""
+        self._want_online = True
+        self._changed.set()
+        await self._wait(self._up, timeout, "reconnect")
+
+    async def stop(self) -> None:
+        """Disconnect and end the client task."""
+        self._stopping = True
+        self._changed.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _wait(self, event: asyncio.Event, timeout: float, what: str) -> None:
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except TimeoutError:
+            raise MqttError(f"{self.name} did not {what} within {timeout} s") from None
+
+    async def _run(self) -> None:
+        delay = RECONNECT_DELAYS[0]
+        while not self._stopping:
+            if not self._want_online:
+                self._changed.clear()
+                await self._changed.wait()
+                continue
+            connection: MqttConnection | None = None
+            try:
+                connection = await open_connection(
+                    self.broker,
+                    self.client_id,
+                    clean_session=False,
+                    keepalive=self.keepalive,
+                    on_message=self._deliver,
+                )
+                await connection.subscribe(self.topic, qos=1)
+                self.connects += 1
+                self._down.clear()
+                self._up.set()
+                delay = RECONNECT_DELAYS[0]
+                told = await self._until_lost_or_told(connection)
+                if told:
+                    await connection.disconnect()
+                elif self._want_online and not self._stopping:
+                    log.info("connection lost", client=self.name)
+            except MqttError as error:
+                if connection is not None:
+                    connection.abort()
+                if self._want_online and not self._stopping:
+                    log.info("cannot connect", client=self.name, error=str(error))
+            finally:
+                self._up.clear()
+                self._down.set()
+            if self._want_online and not self._stopping:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RECONNECT_DELAYS[1])
+
+    async def _until_lost_or_told(self, connection: MqttConnection) -> bool:
+        """Wait until told to go offline or stop (True) or the connection is lost (False)."""
+        self._changed.clear()
+        if not self._want_online or self._stopping:
+            return True
+        told = asyncio.ensure_future(self._changed.wait())
+        try:
+            await asyncio.wait((connection.lost, told), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            told.cancel()
+        return not connection.lost.done()
