@@ -91,7 +91,8 @@ class ReceiptRecorder:
     the same broker) are counted in `foreign` and ignored; with `run=None` every run is accepted.
     `online_since[post]` is the simulated time the post last came back online: nothing it receives
     is earlier than that. `on_handled(cable_id, post)` is called once per (cable, post) received or
-    dropped, never for a duplicate.
+    dropped, never for a duplicate; `on_drop(run, cable_id, post)` once per delivery a lossy post
+    drops.
     """
 
     def __init__(
@@ -102,16 +103,18 @@ class ReceiptRecorder:
         lossy: Mapping[str, float] | None = None,
         seed: int = 0,
         on_handled: Callable[[str, str], None] | None = None,
+        on_drop: Callable[[str, str, str], None] | None = None,
     ) -> None:
         self.run = run
         self.sink = sink
         self.lossy = dict(lossy or {})
         self.seed = seed
         self.on_handled = on_handled
+        self.on_drop = on_drop
         self.online_since: dict[str, float] = {}
         self._seen: set[tuple[str, str, str]] = set()
-        #: (cable id, post) pairs dropped on purpose by lossy posts.
-        self.drops: list[tuple[str, str]] = []
+        #: (run, cable id, post) of the deliveries lossy posts dropped on purpose.
+        self.drops: list[tuple[str, str, str]] = []
         self.received = 0
         self.duplicates = 0
         self.foreign = 0
@@ -138,7 +141,9 @@ class ReceiptRecorder:
         if fraction is not None and is_dropped(self.seed, message.cable_id, post, fraction):
             if first:
                 self._seen.add(key)
-                self.drops.append((message.cable_id, post))
+                self.drops.append((message.run, message.cable_id, post))
+                if self.on_drop is not None:
+                    self.on_drop(message.run, message.cable_id, post)
                 if self.on_handled is not None:
                     self.on_handled(message.cable_id, post)
             return

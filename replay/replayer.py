@@ -517,7 +517,7 @@ class Replayer:
             writer.submit("record_sent", self.run_name, self._sent_batch)
             self._sent_batch = []
         if recorder.drops:
-            writer.submit("record_drops", self.run_name, list(recorder.drops))
+            writer.submit("record_drops", self.run_name, [(cable, post) for _, cable, post in recorder.drops])
         missing_posts = {post for _, post in self.ledger.outstanding}
         if reason == TIMEOUT_REASON and missing_posts and missing_posts <= self.ledger.offline:
             reason = OFFLINE_REASON

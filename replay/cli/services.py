@@ -1,0 +1,248 @@
+"""`cableroute serve` (the router service) and `cableroute posts` (the post subscribers).
+
+The same pieces as `cableroute replay`, run apart: `serve` takes cables published to `cables/in`
+(by `cableroute replay --remote`), plans and routes them and publishes to the posts; `posts` runs
+the post clients, which record receipts. Both write the audit store named by `--db`, so the two
+must share it. Both run until interrupted (Ctrl-C or SIGTERM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from replay.broker import BrokerInfo, parse_broker_url
+from replay.corpus import iter_sources
+from replay.mqtt import MqttError
+from replay.posts import PostGroup, ReceiptRecorder
+from replay.receipt import Receipt
+from replay.router_service import RouterService, submit_corpus
+from replay.store import AuditStore, StoreError, StoreWriter, default_db_path
+from replay.topics import is_valid_ri
+from router.faults import parse_fraction
+from topology.files import TopologyFileError, bundled_example, load_topology
+from topology.topology import Topology
+
+#: The broker the services use when `--broker` is not given (overridden by $CABLEROUTE_BROKER).
+DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `serve` and `posts` commands."""
+    serve = subparsers.add_parser(
+        "serve",
+        help="router service: route cables published to cables/in and publish to the posts",
+        description=(
+            "Subscribe to cables/in (persistent session), decode, plan and route every cable sent there "
+            "by `cableroute replay --remote`, and publish each completed transmission to its post. "
+            "Runs until interrupted. Exit status: 0 ok, 1 when the broker, store or topology failed, "
+            "2 on usage errors."
+        ),
+    )
+    _common(serve)
+    serve.add_argument("--fifo", action="store_true", help="circuits ignore precedence (arrival order)")
+    serve.add_argument(
+        "--idle-flush",
+        type=float,
+        default=0.5,
+        metavar="S",
+        help="drain the circuits when no cable came for S seconds (default 0.5)",
+    )
+    serve.add_argument(
+        "--settle",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="after a run's last cable, wait S seconds for receipts before recording what is missing",
+    )
+    serve.set_defaults(handler=run_serve)
+
+    posts = subparsers.add_parser(
+        "posts",
+        help="the post subscribers: one MQTT client per post, recording receipts",
+        description=(
+            "Connect one MQTT client per post (client id cableroute-post-<RI>, persistent session, topic "
+            "posts/<RI>) and record a receipt for everything that arrives. Runs until interrupted. "
+            "Exit status: 0 ok, 1 when the broker, store or topology failed, 2 on usage errors."
+        ),
+    )
+    _common(posts)
+    posts.add_argument(
+        "--only", metavar="RI,...", help="only these posts (default: every post of the topology)"
+    )
+    posts.add_argument(
+        "--lossy",
+        action="append",
+        default=[],
+        metavar="RI:FRACTION",
+        help="the post drops this share of its messages without a receipt (seeded; repeatable)",
+    )
+    posts.add_argument("--seed", type=int, default=0, metavar="S", help="seed for --lossy (default 0)")
+    posts.set_defaults(handler=run_posts)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--broker",
+        metavar="URL",
+        default=os.environ.get("CABLEROUTE_BROKER", DEFAULT_BROKER),
+        help=f"mqtt://[user:pass@]host:port or mqtts://... (default: $CABLEROUTE_BROKER or {DEFAULT_BROKER})",
+    )
+    parser.add_argument("--db", type=Path, metavar="FILE", help="audit store (default: user data dir)")
+    parser.add_argument(
+        "--topology",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="topology TOML (repeatable, later wins); default: the bundled example",
+    )
+
+
+def _fail(command: str, message: str, code: int = 1) -> int:
+    print(f"cableroute {command}: {message}", file=sys.stderr)
+    return code
+
+
+def _topology(paths: Sequence[Path]) -> Topology:
+    return load_topology(paths) if paths else bundled_example()
+
+
+async def _until_signalled(work: asyncio.Future[None], stop: asyncio.Event) -> None:
+    """Set `stop` on SIGINT or SIGTERM, then wait for `work` to finish."""
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    await work
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Run the router service until interrupted."""
+    try:
+        broker = parse_broker_url(args.broker)
+    except ValueError as error:
+        return _fail("serve", str(error), 2)
+    try:
+        topology = _topology(args.topology)
+        store = AuditStore(args.db or default_db_path())
+    except (OSError, TopologyFileError, StoreError) as error:
+        return _fail("serve", str(error))
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        service = RouterService(
+            broker, store, writer, topology, fifo=args.fifo, idle_flush=args.idle_flush, settle=args.settle
+        )
+        await _until_signalled(asyncio.ensure_future(service.run(stop)), stop)
+
+    with store:
+        writer = StoreWriter(store)
+        try:
+            asyncio.run(main())
+        except MqttError as error:
+            return _fail("serve", str(error))
+        finally:
+            writer.close()
+    return 0
+
+
+class _KnownRuns:
+    """Passes on receipts of runs the store knows; counts and drops the others."""
+
+    def __init__(self, writer: StoreWriter, store: AuditStore) -> None:
+        self.writer = writer
+        self.store = store
+        self.known: set[str] = set()
+        self.unknown = 0
+
+    def _known(self, run: str) -> bool:
+        if run not in self.known:
+            try:
+                self.store.run_id(run)
+            except StoreError:
+                self.unknown += 1
+                return False
+            self.known.add(run)
+        return True
+
+    def submit_receipt(self, receipt: Receipt) -> None:
+        """Record a receipt of a known run."""
+        if self._known(receipt.run):
+            self.writer.submit_receipt(receipt)
+
+    def submit_drop(self, run: str, cable_id: str, post: str) -> None:
+        """Record at once that a lossy post dropped a delivery of a known run."""
+        if self._known(run):
+            self.writer.submit("record_drops", run, [(cable_id, post)])
+
+
+def _posts_of(args: argparse.Namespace, topology: Topology) -> list[str]:
+    if args.only:
+        return [ri.strip().upper() for ri in args.only.split(",") if ri.strip()]
+    return sorted(topology.posts)
+
+
+def run_posts(args: argparse.Namespace) -> int:
+    """Run the post subscribers until interrupted."""
+    try:
+        broker = parse_broker_url(args.broker)
+        lossy = dict(parse_fraction(text) for text in args.lossy)
+        topology = _topology(args.topology)
+    except ValueError as error:
+        return _fail("posts", str(error), 2)
+    except (OSError, TopologyFileError) as error:
+        return _fail("posts", str(error))
+    posts = _posts_of(args, topology)
+    bad = [ri for ri in posts if not is_valid_ri(ri)]
+    if bad or not posts:
+        return _fail("posts", f"not routing indicators: {', '.join(bad)}" if bad else "no posts to run", 2)
+    try:
+        store = AuditStore(args.db or default_db_path())
+    except (OSError, StoreError) as error:
+        return _fail("posts", str(error))
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        sink = _KnownRuns(writer, store)
+        recorder = ReceiptRecorder(None, sink, lossy=lossy, seed=args.seed, on_drop=sink.submit_drop)
+        group = PostGroup(posts, broker, recorder)
+        await group.start()
+        print(f"cableroute posts: {len(group)} posts connected to {broker.url}", file=sys.stderr)
+        try:
+            await _until_signalled(asyncio.ensure_future(stop.wait()), stop)
+        finally:
+            await group.stop()
+        print(
+            f"cableroute posts: {recorder.received} received, {recorder.duplicates} duplicates, "
+            f"{len(recorder.drops)} dropped",
+            file=sys.stderr,
+        )
+
+    with store:
+        writer = StoreWriter(store)
+        try:
+            asyncio.run(main())
+        except MqttError as error:
+            return _fail("posts", str(error))
+        finally:
+            writer.close()
+    return 0
+
+
+def submit_remotely(broker: BrokerInfo, paths: list[str], run: str | None) -> int:
+    """`cableroute replay --remote`: publish the inputs to cables/in for a running router service."""
+    name = run or datetime.now(UTC).strftime("remote-%Y%m%d-%H%M%S")
+    try:
+        sent, failed = asyncio.run(submit_corpus(broker, iter_sources(paths), name))
+    except MqttError as error:
+        return _fail("replay", str(error))
+    print(f"run {name}: {sent} cables published to cables/in on {broker.url} ({failed} unreadable inputs)")
+    return 1 if failed else 0

@@ -1,0 +1,221 @@
+"""The router as a service: cables come in on `cables/in`, transmissions go out to the posts.
+
+`cableroute replay --remote` publishes each input as a `Submission` (run name, source, text) and
+then an end-of-run marker (empty source and text). The service decodes and plans each cable, injects
+it into that run's network at the cable's time and publishes what the circuits complete. When no
+cable has come for `idle_flush` seconds, every run's network is drained. At the end marker the run
+is drained and, `settle` seconds later (time for the posts to record their receipts), its planned
+deliveries without a receipt are recorded as missing and the run is finished.
+
+The service records runs, cables, plans and transmissions in the audit store; the posts
+(`cableroute posts`) record the receipts in the same store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Iterable
+
+import structlog
+
+from replay.broker import BrokerInfo
+from replay.corpus import CableText, ReadError
+from replay.publisher import Publisher
+from replay.store import AuditStore, StoreError, StoreWriter
+from replay.subscriber import Subscriber
+from replay.topics import CABLES_IN, is_valid_ri, post_topic
+from replay.wire import Submission, WireError, decode_submission, encode, transmission_for
+from router.decode import decode
+from router.deliveries import Sent
+from router.network import Network
+from router.order import cable_time
+from router.plan import cable_id_of, plan
+from topology.topology import Topology
+
+log = structlog.get_logger()
+
+#: Client ids of the service's two connections.
+INBOX_CLIENT_ID = "cableroute-router"
+OUTBOX_CLIENT_ID = "cableroute-router-out"
+SUBMITTER_CLIENT_ID = "cableroute-submit"
+
+#: Reason recorded for deliveries without a receipt when a remote run is closed.
+REMOTE_MISSING_REASON = "not received before the run was closed"
+
+
+def end_marker(run: str) -> Submission:
+    """The submission that ends a remote run."""
+    return Submission(run, "", "")
+
+
+class _RunState:
+    """One remote run inside the service: its network and what it needs to publish."""
+
+    def __init__(self, topology: Topology, fifo: bool) -> None:
+        self.network = Network(topology, fifo=fifo)
+        self.texts: dict[str, str] = {}
+        self.injected_wall: dict[str, float] = {}
+        self.seen: set[str] = set()
+
+
+class RouterService:
+    """Takes cables from `cables/in`, plans and routes them, publishes to the posts."""
+
+    def __init__(
+        self,
+        broker: BrokerInfo,
+        store: AuditStore,
+        writer: StoreWriter,
+        topology: Topology,
+        *,
+        fifo: bool = False,
+        idle_flush: float = 0.5,
+        settle: float = 5.0,
+    ) -> None:
+        self.broker = broker
+        self.store = store
+        self.writer = writer
+        self.topology = topology
+        self.fifo = fifo
+        self.idle_flush = idle_flush
+        self.settle = settle
+        self._inbox: asyncio.Queue[Submission] = asyncio.Queue()
+        self._runs: dict[str, _RunState] = {}
+        self._publisher = Publisher(broker, OUTBOX_CLIENT_ID)
+        self._subscriber = Subscriber(INBOX_CLIENT_ID, CABLES_IN, broker, self._take)
+        self._closing: set[asyncio.Task[None]] = set()
+        #: Cables routed, transmissions published, and inbox messages that were not submissions.
+        self.cables = 0
+        self.published = 0
+        self.rejected = 0
+
+    def _take(self, payload: bytes) -> None:
+        try:
+            self._inbox.put_nowait(decode_submission(payload))
+        except WireError:
+            self.rejected += 1
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Serve until `stop` is set; then drain what is queued and disconnect."""
+        await self._publisher.start()
+        await self._subscriber.start()
+        log.info("router service listening", broker=self.broker.url, topic=CABLES_IN)
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                getting = asyncio.ensure_future(self._inbox.get())
+                done, _ = await asyncio.wait(
+                    {getting, stopping}, timeout=self.idle_flush, return_when="FIRST_COMPLETED"
+                )
+                if getting in done:
+                    await self._handle(getting.result())
+                else:
+                    getting.cancel()
+                    await self._drain_all()
+        finally:
+            stopping.cancel()
+            await self._drain_all()
+            await self._subscriber.stop()
+            await self._publisher.close()
+            for task in list(self._closing):
+                task.cancel()
+
+    async def _handle(self, submission: Submission) -> None:
+        run = submission.run
+        state = self._runs.get(run)
+        if state is None:
+            state = await self._open_run(run)
+        if not submission.source and not submission.text:
+            await self._publish(run, state, state.network.drain())
+            task = asyncio.create_task(self._close_later(run))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+            return
+        cable = decode(submission.text, submission.source)
+        cable_id = cable_id_of(cable)
+        if cable_id in state.seen:
+            log.warning("cable id seen before in this run; skipped", run=run, id=cable_id)
+            return
+        state.seen.add(cable_id)
+        result = plan(cable, self.topology)
+        self.writer.submit("record_cables", run, [cable])
+        self.writer.submit("record_plans", run, [result])
+        at = cable_time(cable)
+        network = state.network
+        if at is None:
+            at = network.now if math.isfinite(network.now) else time.time()
+        await self._publish(run, state, network.advance(at))
+        state.texts[cable_id] = submission.text
+        state.injected_wall[cable_id] = time.time()
+        network.inject(result, cable.size, at)
+        self.cables += 1
+
+    async def _open_run(self, run: str) -> _RunState:
+        """The run's state; the run is created in the store (and committed, so that the posts can
+        record receipts for it) unless it exists already."""
+        try:
+            self.store.run_id(run)
+        except StoreError:
+            options = {"service": True, "broker": self.broker.url}
+            await asyncio.wrap_future(self.writer.submit("start_run", run, "replay", options))
+        state = _RunState(self.topology, self.fifo)
+        self._runs[run] = state
+        return state
+
+    async def _publish(self, run: str, state: _RunState, sent: list[Sent]) -> None:
+        if not sent:
+            return
+        now = time.time()
+        for s in sent:
+            if not is_valid_ri(s.post):
+                continue
+            message = transmission_for(
+                s,
+                run=run,
+                text=state.texts.get(s.cable_id, ""),
+                scheduled_wall=state.injected_wall.get(s.cable_id, now),
+                transmitted_wall=now,
+                speed=0.0,
+            )
+            self._publisher.publish(post_topic(s.post), encode(message))
+            self.published += 1
+        self.writer.submit("record_sent", run, sent)
+        await self._publisher.wait_for_room()
+
+    async def _drain_all(self) -> None:
+        for run, state in self._runs.items():
+            await self._publish(run, state, state.network.drain())
+
+    async def _close_later(self, run: str) -> None:
+        """After `settle` seconds, record the run's missing deliveries and finish it."""
+        await asyncio.sleep(self.settle)
+        await self._publisher.flush(self.settle)
+        missing = await asyncio.wrap_future(self.writer.submit("close_missing", run, REMOTE_MISSING_REASON))
+        await asyncio.wrap_future(self.writer.submit("finish_run", run, "ok", {"missing": missing}))
+        self._runs.pop(run, None)
+        log.info("remote run closed", run=run, missing=missing)
+
+
+async def submit_corpus(
+    broker: BrokerInfo, items: Iterable[CableText | ReadError], run: str
+) -> tuple[int, int]:
+    """Publish every input to `cables/in` as one run, then the end marker; (cables sent, unreadable)."""
+    publisher = Publisher(broker, SUBMITTER_CLIENT_ID)
+    await publisher.start()
+    sent = failed = 0
+    try:
+        for item in items:
+            if isinstance(item, ReadError):
+                failed += 1
+                log.warning("cannot read input", source=item.source, reason=item.message)
+                continue
+            publisher.publish(CABLES_IN, encode(Submission(run, item.source, item.text)))
+            sent += 1
+            await publisher.wait_for_room()
+        publisher.publish(CABLES_IN, encode(end_marker(run)))
+        await publisher.flush(30)
+    finally:
+        await publisher.close()
+    return sent, failed
