@@ -13,6 +13,7 @@ is not a gap. What starts a new segment (and so is never a gap):
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import pairwise
@@ -69,18 +70,40 @@ def station_serial(facts: CableFacts) -> int | None:
     return facts.ssn
 
 
-def ssn_gaps(cables: Iterable[CableFacts]) -> list[Gap]:
-    """Station-serial gaps per originating station (FL3 RI) and year: cables absent from the run."""
-    series: dict[tuple[str, int], list[int]] = {}
-    for facts in cables:
+class StationSerials:
+    """Collects station serials per originating station and year, one cable at a time."""
+
+    def __init__(self) -> None:
+        self.series: dict[tuple[str, int], list[int]] = {}
+
+    def add(self, facts: CableFacts) -> None:
+        """Take one cable's serial, if it has one."""
         serial = station_serial(facts)
         if serial is None or facts.origin is None or facts.year is None:
-            continue
-        series.setdefault((facts.origin, facts.year), []).append(serial)
-    gaps = (_gap({"origin": origin, "year": year}, numbers) for (origin, year), numbers in series.items())
-    return sorted(
-        (g for g in gaps if g is not None), key=lambda g: (str(g.series["origin"]), g.series["year"])
-    )
+            return
+        key = (facts.origin, facts.year)
+        numbers = self.series.get(key)
+        if numbers is None:
+            self.series[key] = [serial]
+        else:
+            numbers.append(serial)
+
+    def gaps(self) -> list[Gap]:
+        """The series with missing numbers, by station and year."""
+        found = []
+        for (origin, year), numbers in sorted(self.series.items()):
+            gap = _gap({"origin": origin, "year": year}, numbers)
+            if gap is not None:
+                found.append(gap)
+        return found
+
+
+def ssn_gaps(cables: Iterable[CableFacts]) -> list[Gap]:
+    """Station-serial gaps per originating station (FL3 RI) and year: cables absent from the run."""
+    serials = StationSerials()
+    for facts in cables:
+        serials.add(facts)
+    return serials.gaps()
 
 
 def mcn_numbers(mcn: str | None) -> list[int]:
@@ -88,6 +111,8 @@ def mcn_numbers(mcn: str | None) -> list[int]:
     `9998-0001` wraps → [9998, 9999, 0, 1]; anything else → []."""
     if not mcn:
         return []
+    if len(mcn) == 4 and mcn.isdigit():
+        return [int(mcn)]
     match = _MCN_RE.match(mcn.strip())
     if match is None:
         return []
@@ -121,34 +146,54 @@ def mcn_segments(entries: Sequence[tuple[int | None, str | None]]) -> list[list[
     return segments
 
 
-def mcn_series(
-    cables: Iterable[CableFacts],
-) -> dict[tuple[str, str], list[tuple[float, str, int | None, str]]]:
-    """Every MCN series: (origin RI, addressee RI or PLAD) → [(time, cable id, year, MCN)], unsorted."""
-    series: dict[tuple[str, str], list[tuple[float, str, int | None, str]]] = {}
-    for facts in cables:
-        if facts.origin is None:
-            continue
-        moment = facts.time if facts.time is not None else float("inf")
-        for addressee in facts.addressees:
-            mcn = addressee[6]
-            if not mcn or addressee[0] == "xmt":
+class ContinuityNumbers:
+    """Collects MCN series per originating station and addressee, one cable at a time."""
+
+    def __init__(self) -> None:
+        self.series: dict[tuple[str, str], list[tuple[float, int | None, str]]] = {}
+
+    def add(self, facts: CableFacts) -> None:
+        """Take the MCNs of one cable's TO and INFO addressees."""
+        origin = facts.origin
+        if origin is None:
+            return
+        moment = facts.time if facts.time is not None else math.inf
+        year = facts.year
+        series = self.series
+        for kind, ri, name, _, _, _, mcn, _, _ in facts.addressees:
+            if not mcn or kind == "xmt":
                 continue
-            key = (facts.origin, addressee[1] or addressee[2])
-            series.setdefault(key, []).append((moment, facts.id, facts.year, mcn))
-    return series
+            key = (origin, ri or name)
+            entries = series.get(key)
+            if entries is None:
+                series[key] = [(moment, year, mcn)]
+            else:
+                entries.append((moment, year, mcn))
+
+    def gaps(self) -> list[Gap]:
+        """Every segment with missing numbers, by station and addressee, in filing order (cables filed
+        at the same moment keep the order they were recorded in)."""
+        found: list[Gap] = []
+        for (origin, addressee), entries in sorted(self.series.items()):
+            entries.sort(key=_moment)
+            for segment in mcn_segments([(year, mcn) for _, year, mcn in entries]):
+                gap = _gap({"origin": origin, "addressee": addressee}, segment)
+                if gap is not None:
+                    found.append(gap)
+        return found
+
+
+def _moment(entry: tuple[float, int | None, str]) -> float:
+    """Sort key: filing time."""
+    return entry[0]
 
 
 def mcn_gaps(cables: Iterable[CableFacts]) -> list[Gap]:
     """MCN gaps per originating station and addressee, with the primer's non-gap rules."""
-    gaps: list[Gap] = []
-    for (origin, addressee), entries in sorted(mcn_series(cables).items()):
-        entries.sort(key=lambda e: (e[0], e[1]))
-        for segment in mcn_segments([(year, mcn) for _, _, year, mcn in entries]):
-            found = _gap({"origin": origin, "addressee": addressee}, segment)
-            if found is not None:
-                gaps.append(found)
-    return gaps
+    numbers = ContinuityNumbers()
+    for facts in cables:
+        numbers.add(facts)
+    return numbers.gaps()
 
 
 def channel_gaps(serials_by_post: Mapping[str, Iterable[int]]) -> list[Gap]:

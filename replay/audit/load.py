@@ -14,7 +14,7 @@ import msgspec
 
 from replay.audit.distribution import DuplicateRow, MissingRow, OtherMeansRow, UnexpectedRow, UnresolvedRow
 from replay.audit.facts import CableFacts
-from replay.audit.precedence import Transmission, starts_from_receipts
+from replay.audit.precedence import TransmissionRow, starts_from_receipts
 from replay.store import LEVEL_BY_RANK, AuditStore, decode_addressees
 from router.precedence import Precedence
 
@@ -204,7 +204,7 @@ def has_transmissions(store: AuditStore, run: str) -> bool:
     return row.fetchone() is not None
 
 
-def circuits(store: AuditStore, run: str) -> Iterator[tuple[str, list[Transmission]]]:
+def circuits(store: AuditStore, run: str) -> Iterator[tuple[str, list[TransmissionRow]]]:
     """Each circuit's transmissions `(rank, enqueued, started, cable key)`, one post at a time: from
     `sent` when recorded, else rebuilt from the receipts."""
     run_id = store.run_id(run)

@@ -38,6 +38,10 @@ class Transmission(NamedTuple):
     cable: str | int
 
 
+#: A transmission as a plain tuple `(rank, enqueued, started, cable)`; `Transmission` is one too.
+TransmissionRow = tuple[int, float, float, str | int]
+
+
 class Inversion(msgspec.Struct, frozen=True, kw_only=True):
     """A transmission that started while higher-precedence traffic was waiting on its circuit."""
 
@@ -75,16 +79,18 @@ class NiactStats(msgspec.Struct, kw_only=True):
 _LEVEL_BY_RANK = {level.rank: level for level in Precedence}
 
 
-def circuit_inversions(post: str, transmissions: Iterable[Transmission]) -> list[Inversion]:
+def circuit_inversions(post: str, transmissions: Iterable[TransmissionRow]) -> list[Inversion]:
     """The inverted transmissions of one circuit, in order of their start.
 
     One pass from the last start backwards, keeping for each rank the earliest enqueue time among
     the transmissions that start later: `m` is inverted when a higher rank's earliest enqueue time is
-    before `m`'s start. Plain `(rank, enqueued, started, cable)` tuples are accepted too.
+    before `m`'s start. Transmissions starting at the same instant are judged together, before any
+    of them counts as "starting later". Plain `(rank, enqueued, started, cable)` tuples are accepted.
     """
     ordered = sorted(transmissions, key=_started)
-    # earliest[rank] = (enqueue time, cable) of the earliest-enqueued message of that rank starting later
-    earliest: list[tuple[float, str | int | None]] = [(math.inf, None)] * 4
+    # The earliest enqueue time per rank among the transmissions that start later, and its cable.
+    earliest: list[float] = [math.inf] * 4
+    cables: list[str | int | None] = [None] * 4
     found: list[Inversion] = []
     i = len(ordered)
     while i > 0:
@@ -92,30 +98,34 @@ def circuit_inversions(post: str, transmissions: Iterable[Transmission]) -> list
         j = i - 1
         while j > 0 and ordered[j - 1][2] == start:
             j -= 1
-        e1, e2, e3 = earliest[1][0], earliest[2][0], earliest[3][0]
-        for k in range(j, i):
-            rank = ordered[k][0]
-            if rank < 3 and (e3 < start or (rank < 2 and (e2 < start or (rank < 1 and e1 < start)))):
-                found.append(_inversion(post, ordered[k], earliest))
+        e1, e2, e3 = earliest[1], earliest[2], earliest[3]
+        if e3 < start or e2 < start or e1 < start:
+            for k in range(j, i):
+                rank = ordered[k][0]
+                if rank < 3 and (e3 < start or (rank < 2 and (e2 < start or (rank < 1 and e1 < start)))):
+                    found.append(_inversion(post, ordered[k], earliest, cables))
         for k in range(j, i):
             rank, enqueued, _, cable = ordered[k]
-            if enqueued < earliest[rank][0]:
-                earliest[rank] = (enqueued, cable)
+            if enqueued < earliest[rank]:
+                earliest[rank] = enqueued
+                cables[rank] = cable
         i = j
     found.reverse()
     return found
 
 
-def _started(transmission: Transmission) -> float:
+def _started(transmission: TransmissionRow) -> float:
     """Sort key: the start time."""
     return transmission[2]
 
 
-def _inversion(post: str, m: Transmission, earliest: list[tuple[float, str | int | None]]) -> Inversion:
+def _inversion(
+    post: str, m: TransmissionRow, earliest: list[float], cables: list[str | int | None]
+) -> Inversion:
     """The inversion of `m` against the highest level that was waiting when it started."""
     rank, _, started, cable = m
-    waiting_rank = next(r for r in (3, 2, 1) if r > rank and earliest[r][0] < started)
-    waiting_since, waiting_cable = earliest[waiting_rank]
+    waiting_rank = next(r for r in (3, 2, 1) if r > rank and earliest[r] < started)
+    waiting_cable = cables[waiting_rank]
     return Inversion(
         post=post,
         id=cable,
@@ -123,11 +133,11 @@ def _inversion(post: str, m: Transmission, earliest: list[tuple[float, str | int
         started=started,
         waiting_id=waiting_cable if waiting_cable is not None else "",
         waiting_precedence=_LEVEL_BY_RANK[waiting_rank],
-        waiting_since=waiting_since,
+        waiting_since=earliest[waiting_rank],
     )
 
 
-def inversions(transmissions_by_post: Mapping[str, Iterable[Transmission]]) -> list[Inversion]:
+def inversions(transmissions_by_post: Mapping[str, Iterable[TransmissionRow]]) -> list[Inversion]:
     """Inversions on every circuit, by post then start."""
     found: list[Inversion] = []
     for post in sorted(transmissions_by_post):
@@ -137,15 +147,22 @@ def inversions(transmissions_by_post: Mapping[str, Iterable[Transmission]]) -> l
 
 def starts_from_receipts(
     receipts: Iterable[tuple[int, float, float, str | int]],
-) -> list[Transmission]:
+) -> list[TransmissionRow]:
     """Transmissions of one circuit rebuilt from its receipts `(rank, enqueued, transmitted, cable)`:
-    each start is the later of its enqueue time and the previous completion on the circuit."""
-    rebuilt = []
+    each start is the later of its enqueue time and the previous completion on the circuit. (Plain
+    tuples, in order of start.)"""
+    rebuilt: list[TransmissionRow] = []
+    append = rebuilt.append
     previous_end = -math.inf
-    for rank, enqueued, transmitted, cable in sorted(receipts, key=lambda r: r[2]):
-        rebuilt.append(Transmission(rank, enqueued, max(enqueued, previous_end), cable))
+    for rank, enqueued, transmitted, cable in sorted(receipts, key=_transmitted):
+        append((rank, enqueued, enqueued if enqueued > previous_end else previous_end, cable))
         previous_end = transmitted
     return rebuilt
+
+
+def _transmitted(receipt: tuple[int, float, float, str | int]) -> float:
+    """Sort key: the completion time."""
+    return receipt[2]
 
 
 def nearest_rank(ordered: Sequence[float], percent: float) -> float | None:

@@ -9,14 +9,15 @@ mcn_gaps, channel_gaps}, consistency: {KIND: n}}`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
 
 from replay.audit import load
 from replay.audit.consistency import KINDS as CONSISTENCY_KINDS
-from replay.audit.consistency import Finding, consistency_findings, count_by_kind
-from replay.audit.continuity import Gap, channel_gaps, mcn_gaps, ssn_gaps, total_missing
+from replay.audit.consistency import Finding, check_cable, count_by_kind
+from replay.audit.continuity import ContinuityNumbers, Gap, StationSerials, channel_gaps, total_missing
 from replay.audit.distribution import Distribution, distribution
 from replay.audit.facts import CableFacts
 from replay.audit.precedence import (
@@ -91,9 +92,9 @@ def build_report(store: AuditStore, run: str, *, with_timeline: bool = False) ->
     header = load.run_header(store, run)
     dist = distribution_section(store, run, header.status)
     precedence = precedence_section(store, run, dist)
-    facts = list(load.cable_facts(store, run))
-    continuity = continuity_section(facts, load.channel_serials(store, run))
-    inconsistencies = consistency_findings(facts)
+    continuity, inconsistencies = cable_sections(
+        load.cable_facts(store, run), load.channel_serials(store, run)
+    )
     consistency = count_by_kind(inconsistencies)
     report = AuditReport(
         run=header.name,
@@ -128,10 +129,19 @@ def distribution_section(store: AuditStore, run: str, status: str) -> Distributi
     )
 
 
-def continuity_section(facts: list[CableFacts], serials_by_post: dict[str, list[int]]) -> ContinuitySection:
-    """Station-serial, MCN and channel-serial gaps."""
-    ssn, mcn, channel = ssn_gaps(facts), mcn_gaps(facts), channel_gaps(serials_by_post)
-    return ContinuitySection(
+def cable_sections(
+    cables: Iterable[CableFacts], serials_by_post: dict[str, list[int]]
+) -> tuple[ContinuitySection, list[Finding]]:
+    """Station-serial, MCN and channel-serial gaps, and the header inconsistencies: one pass over the
+    cables, so that they need not all be held at once."""
+    serials, numbers = StationSerials(), ContinuityNumbers()
+    inconsistencies: list[Finding] = []
+    for facts in cables:
+        serials.add(facts)
+        numbers.add(facts)
+        inconsistencies.extend(check_cable(facts))
+    ssn, mcn, channel = serials.gaps(), numbers.gaps(), channel_gaps(serials_by_post)
+    continuity = ContinuitySection(
         ssn_gaps=total_missing(ssn),
         mcn_gaps=total_missing(mcn),
         channel_gaps=total_missing(channel),
@@ -139,6 +149,7 @@ def continuity_section(facts: list[CableFacts], serials_by_post: dict[str, list[
         mcn_series=mcn,
         channel_series=channel,
     )
+    return continuity, inconsistencies
 
 
 def precedence_section(store: AuditStore, run: str, dist: Distribution) -> PrecedenceSection:
