@@ -779,15 +779,6 @@ class AuditStore:
             )
         return cursor.rowcount
 
-    # -- reads -----------------------------------------------------------------------------------
-
-    def cable_exists(self, run: str, cable_id: str) -> bool:
-        """True when the run has a cable (recorded or only planned/received) with this id."""
-        row = self.connection.execute(
-            "SELECT 1 FROM cables WHERE run_id = ? AND cable_id = ?", (self.run_id(run), cable_id)
-        ).fetchone()
-        return row is not None
-
 
 _STOP = "stop"
 _FLUSH = "flush"
