@@ -13,19 +13,24 @@ import tempfile
 import time
 from pathlib import Path
 
-from replay.audit.html import render_html
-from replay.audit.report import build_report, report_to_json
-from replay.corpus import CableText, iter_sources
-from replay.receipt import Receipt
-from replay.store import AuditStore
-from replay.topology_source import topology_for
-from router.decode import decode
-from router.deliveries import Sent
-from router.network import Network
-from router.order import cable_time, replay_order
-from router.plan import plan
-
 ROOT = Path(__file__).resolve().parents[1]
+# Run as `python bench/audit.py`, this directory comes first on sys.path, where `bench/replay.py` would
+# shadow the `replay` package.
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != ROOT / "bench"]
+sys.path.insert(0, str(ROOT))
+
+from replay.audit.html import render_html  # noqa: E402
+from replay.audit.report import build_report, report_to_json  # noqa: E402
+from replay.corpus import CableText, iter_sources  # noqa: E402
+from replay.receipt import Receipt  # noqa: E402
+from replay.store import AuditStore  # noqa: E402
+from replay.topology_source import topology_for  # noqa: E402
+from router.decode import decode  # noqa: E402
+from router.deliveries import Sent  # noqa: E402
+from router.network import Network  # noqa: E402
+from router.order import cable_time, replay_order  # noqa: E402
+from router.plan import plan  # noqa: E402
+
 CORPUS = ROOT.parent / "shared" / "corpus" / "cables"
 
 
