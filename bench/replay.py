@@ -3,7 +3,7 @@
 Replays the shared corpus (or `--synthetic N` generated cables) at top speed through a private
 mosquitto: every post its own MQTT client, every receipt written to a fresh audit store. The rate is
 receipts in the store per second, from the first publish until the last receipt is written. In the
-same run, mosquitto's own C clients (`mosquitto_pub -l` into `mosquitto_sub`, QoS 1) move the same
+same run, mosquitto's own C clients (`mosquitto_pub --repeat` into `mosquitto_sub`, QoS 1) move the same
 number of messages of the same average size through a fresh broker; the ratio of the two is printed.
 
 Usage: `python bench/replay.py [CORPUS_DIR] [--synthetic N] [--seed S]`.
@@ -73,31 +73,21 @@ async def replay(items: list[CableText | ReadError], factory: Callable, db: Path
 
 
 def c_clients_rate(messages: int, size: int) -> float:
-    """Messages/s that mosquitto_pub (QoS 1, one message per stdin line) moves to mosquitto_sub."""
+    """Messages/s that mosquitto_pub (QoS 1, `--repeat`) moves to mosquitto_sub; 0 when they fail."""
     pub, sub = shutil.which("mosquitto_pub"), shutil.which("mosquitto_sub")
     if pub is None or sub is None:
         return 0.0
-    line = b"x" * max(size - 1, 1) + b"\n"
     with MosquittoBroker() as broker:
-        port = str(broker.port)
+        address = ["-h", "127.0.0.1", "-p", str(broker.port), "-q", "1", "-t", "bench/c"]
         receiver = subprocess.Popen(
-            [sub, "-h", "127.0.0.1", "-p", port, "-q", "1", "-t", "bench/c", "-C", str(messages)],
-            stdout=subprocess.DEVNULL,
+            [sub, *address, "-C", str(messages), "-W", "600"], stdout=subprocess.DEVNULL
         )
         time.sleep(0.5)  # let it subscribe
         started = time.perf_counter()
-        sender = subprocess.Popen(
-            [pub, "-h", "127.0.0.1", "-p", port, "-q", "1", "-t", "bench/c", "-l"], stdin=subprocess.PIPE
-        )
-        assert sender.stdin is not None
-        chunk = line * 1000
-        for _ in range(messages // 1000):
-            sender.stdin.write(chunk)
-        sender.stdin.write(line * (messages % 1000))
-        sender.stdin.close()
-        receiver.wait(timeout=600)
+        subprocess.run([pub, *address, "--repeat", str(messages), "-m", "x" * size], check=True)
+        if receiver.wait(timeout=900) != 0:
+            return 0.0
         elapsed = time.perf_counter() - started
-        sender.wait(timeout=60)
     return messages / elapsed
 
 
@@ -130,7 +120,7 @@ def main() -> None:
         print(f"  {baseline:,.0f} msg/s")
         print(f"ratio replay / C clients: {rate / baseline:.2f}")
     else:
-        print("mosquitto_pub / mosquitto_sub not installed: no baseline")
+        print("no baseline: mosquitto_pub / mosquitto_sub missing or failed")
 
 
 if __name__ == "__main__":

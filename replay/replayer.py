@@ -41,7 +41,7 @@ from router.decode import decode
 from router.deliveries import Plan, Sent
 from router.model import Cable
 from router.network import Network
-from router.order import replay_key
+from router.order import cable_time, replay_key
 from router.plan import cable_id_of, plan
 from topology.topology import Topology
 
@@ -319,6 +319,9 @@ class Replayer:
         summary.cables = len(ordered)
         self._total = len(ordered)
         plans = self._plan(ordered, topology)
+        schedule = [(cable_time(cable), cable.size) for cable in ordered]
+        del ordered
+        self._corpus.cables = []  # the plans, sizes and texts are all the replay needs from here
         posts = self._posts_of(plans)
         summary.posts = len(posts)
         self._faults = self._fault_schedule(posts)
@@ -338,7 +341,7 @@ class Replayer:
             self.ledger.offline.update(never_online)
             await self._publisher.start()
             self._started_publishing = time.perf_counter()
-            await self._replay(ordered, plans)
+            await self._replay(schedule, plans)
             await self._wait_for_receipts()
             summary.status = "ok"
         except asyncio.CancelledError:
@@ -349,15 +352,15 @@ class Replayer:
             await self._finish(reason, started)
         return summary
 
-    async def _replay(self, ordered: Sequence[Cable], plans: Sequence[Plan]) -> None:
-        """Inject every cable at its time and publish what the circuits complete, paced."""
+    async def _replay(self, schedule: Sequence[tuple[float | None, int]], plans: Sequence[Plan]) -> None:
+        """Inject every cable at its time (cables without one: at the network's current time) and
+        publish what the circuits complete, paced. `schedule` holds (time, size) per cable."""
         network = self._network
         assert network is not None
         summary = self.summary
-        for cable, result in zip(ordered, plans, strict=True):
-            key = replay_key(cable, 0)
-            if key[0] == 0:
-                at = key[1]
+        for (time_of_cable, size), result in zip(schedule, plans, strict=True):
+            if time_of_cable is not None:
+                at = time_of_cable
                 if summary.first_time is None:
                     summary.first_time = at
             else:
@@ -366,7 +369,7 @@ class Replayer:
             await self._run_until(at)
             self.pacer.note(at)
             self._injected_wall[result.cable_id] = time.time()
-            network.inject(result, cable.size, at)
+            network.inject(result, size, at)
             self._injected += 1
         await self._run_until(math.inf)
         if math.isfinite(network.now):

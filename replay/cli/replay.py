@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import signal
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -188,17 +190,22 @@ def _replay(args: argparse.Namespace, paths: list[str], options: ReplayOptions, 
     except (OSError, StoreError) as error:
         return _fail(f"cannot open {db}: {error}", 1)
     with store:
-        name = store.start_run(args.run, "replay", options_record(options, paths, broker))
+        try:
+            name = store.start_run(args.run, "replay", options_record(options, paths, broker))
+        except StoreError as error:
+            return _fail(str(error), 2)
         writer = StoreWriter(store)
         replayer = Replayer(writer, name, broker, options)
         status, code = "ok", 0
         try:
             with replay_progress() as report:
                 replayer.progress = report
-                asyncio.run(replayer.run(iter_sources(paths), _topology_factory(args.topology)))
+                asyncio.run(
+                    _until_terminated(replayer.run(iter_sources(paths), _topology_factory(args.topology)))
+                )
         except (OSError, TopologyFileError, MqttError) as error:
             status, code = "failed", _fail(str(error), 1)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, asyncio.CancelledError):
             status, code = "interrupted", 130
         finally:
             writer.close()
@@ -213,6 +220,15 @@ def _replay(args: argparse.Namespace, paths: list[str], options: ReplayOptions, 
     if code:
         return code
     return 1 if summary.read_errors else 0
+
+
+async def _until_terminated(work: Coroutine[Any, Any, Any]) -> Any:
+    """Run `work`; SIGTERM cancels it like Ctrl-C does, so the run ends cleanly and is kept."""
+    task = asyncio.current_task()
+    assert task is not None
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    return await work
 
 
 def _topology_factory(paths: list[Path]) -> Callable[[Iterable[Cable]], Topology]:
