@@ -11,8 +11,10 @@ $(BIN)/cableroute: pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
+# The main job: replay the two bundled example cables through a private broker (mosquitto when it is
+# installed, else an in-process one) and print who received them.
 demo: $(BIN)/cableroute
-	$(BIN)/cableroute decode replay/examples
+	$(BIN)/cableroute replay
 
 # Debian packages the tests use: mosquitto (broker tests) and chromium (the audit's HTML report check).
 system-packages:

@@ -264,6 +264,8 @@ def _print_summary(store: AuditStore, summary: ReplaySummary, cable_ids: list[st
         )
     for cable_id, posts in receivers.items():
         lines.append(f"{cable_id} received by {len(posts)}: {' '.join(posts)}")
+    if receivers:
+        lines.append(f"details: cableroute who-got {next(iter(receivers))} (add --db FILE if you gave one)")
     print("\n".join(lines))
 
 
