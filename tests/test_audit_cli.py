@@ -8,6 +8,7 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from replay.audit.html import render_html
@@ -364,3 +365,10 @@ def test_the_chromium_check_notices_a_broken_script(tmp_path: Path) -> None:
     assert 'data-rendered="ok"' not in dom
     assert "data-script-error=" in dom
     assert page_errors(log) != []
+
+
+def test_the_two_process_audit_reports_the_same(db: Path) -> None:
+    with AuditStore(db, create=False) as store:
+        alone = build_report(store, "faulty", parallel=False)
+        shared = build_report(store, "faulty", parallel=True)
+    assert msgspec.json.encode(shared) == msgspec.json.encode(alone)

@@ -9,7 +9,9 @@ mcn_gaps, channel_gaps}, consistency: {KIND: n}}`.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import msgspec
@@ -29,6 +31,9 @@ from replay.audit.precedence import (
     niact_stats,
 )
 from replay.store import AuditStore
+
+#: Runs with at least this many cables are audited on two processes.
+PARALLEL_FROM_CABLES = 50_000
 
 #: At most this many inversions are listed one by one (all are counted).
 INVERSIONS_LISTED = 1000
@@ -87,15 +92,29 @@ class AuditReport(msgspec.Struct, kw_only=True):
     timeline: dict[str, Any] | None = None
 
 
-def build_report(store: AuditStore, run: str, *, with_timeline: bool = False) -> AuditReport:
-    """Audit one run of the store."""
+def build_report(
+    store: AuditStore, run: str, *, with_timeline: bool = False, parallel: bool | None = None
+) -> AuditReport:
+    """Audit one run of the store.
+
+    With `parallel` (by default: for runs of `PARALLEL_FROM_CABLES` cables or more) the per-cable
+    sections (continuity, consistency) are computed in a second process, with its own connection,
+    while this one audits the deliveries.
+    """
     header = load.run_header(store, run)
-    dist = distribution_section(store, run, header.status)
-    precedence = precedence_section(store, run, dist)
-    continuity, inconsistencies = cable_sections(
-        load.cable_facts(store, run), load.channel_serials(store, run)
-    )
-    consistency = count_by_kind(inconsistencies)
+    if parallel is None:
+        parallel = load.count_cables(store, run) >= PARALLEL_FROM_CABLES
+    if parallel:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+            cables_later = pool.submit(cable_sections_of, str(store.path), run)
+            dist = distribution_section(store, run, header.status)
+            precedence = precedence_section(store, run, dist)
+            continuity, inconsistencies = cables_later.result()
+    else:
+        dist = distribution_section(store, run, header.status)
+        precedence = precedence_section(store, run, dist)
+        continuity, inconsistencies = cable_sections_of(store, run)
     report = AuditReport(
         run=header.name,
         mode=header.mode,
@@ -103,13 +122,22 @@ def build_report(store: AuditStore, run: str, *, with_timeline: bool = False) ->
         distribution=dist,
         precedence=precedence,
         continuity=continuity,
-        consistency=consistency,
+        consistency=count_by_kind(inconsistencies),
         consistency_findings=inconsistencies,
         findings={},
         timeline=load.timeline(store, run) if with_timeline else None,
     )
     report.findings = finding_counts(report)
     return report
+
+
+def cable_sections_of(store: AuditStore | str, run: str) -> tuple[ContinuitySection, list[Finding]]:
+    """`cable_sections` of a run, reading the store (or the store file at that path, from another
+    process)."""
+    if isinstance(store, AuditStore):
+        return cable_sections(load.cable_facts(store, run), load.channel_serials(store, run))
+    with AuditStore(store, create=False) as own:
+        return cable_sections_of(own, run)
 
 
 def distribution_section(store: AuditStore, run: str, status: str) -> Distribution:
