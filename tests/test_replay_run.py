@@ -156,3 +156,40 @@ def test_the_seed_cables_reach_exactly_the_planned_posts(
     assert {entry["post"] for entry in report["received"]} == expected
     assert report["missing"] == []
     assert all(entry["duplicates"] == 0 for entry in report["received"])
+
+
+def test_the_command_line_replays_through_a_given_broker_with_faults(
+    broker_info: BrokerInfo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "cables"
+    corpus.mkdir()
+    for item in cable_texts(8):
+        (corpus / item.source).write_text(item.text)
+    db = str(tmp_path / "cli.sqlite")
+    argv = [
+        "replay", str(corpus), "--db", db, "--run", "faults", "--json",
+        "--broker", f"mqtt://{broker_info.host}:{broker_info.port}",
+        "--speed", "3600", "--max-gap", "30",
+        "--offline", "RUEHFK@2008-12-04T07:02Z-2008-12-04T07:04Z",
+        "--offline", "RUEHNH",
+        "--lossy", "RUEHOK:1",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["broker"] == f"mqtt://{broker_info.host}:{broker_info.port}"
+    assert (summary["planned"], summary["received"], summary["dropped"]) == (40, 24, 8)
+    assert summary["missing"] == 16  # RUEHNH never came online, RUEHOK dropped everything
+    with AuditStore(db, create=False) as store:
+        late = who_got(store, "faults", "08TOKYO102")
+    by_post = {entry.post: entry for entry in late.received}
+    assert by_post["RUEHFK"].received_at == "2008-12-04T07:04:00Z"
+    assert main(["replay", str(corpus), "--db", db, "--run", "faults"]) == 2  # the name is taken
+
+
+def test_bad_options_are_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "x.sqlite")
+    assert main(["replay", "--db", db, "--lossy", "RUEHC:2"]) == 2
+    assert main(["replay", "--db", db, "--offline", "RUEHC@tomorrow"]) == 2
+    assert main(["replay", "--db", db, "--speed", "0"]) == 2
+    assert main(["replay", "--db", db, "--broker", "http://example.org"]) == 2
+    assert "cableroute replay:" in capsys.readouterr().err

@@ -175,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
                     "cableroute replay: warning: mosquitto is not installed, so the run uses the "
                     "in-process amqtt broker, which does not hand over messages queued while a post is "
                     "offline; deliveries inside --offline windows will end up missing. Install mosquitto "
-                    "(make mosquitto) or pass --broker for a faithful --offline.",
+                    "(make system-packages) or pass --broker for a faithful --offline.",
                     file=sys.stderr,
                 )
             return _replay(args, paths, options, embedded)
