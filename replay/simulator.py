@@ -37,7 +37,7 @@ from router.deliveries import Plan, Sent
 from router.faults import is_dropped, receipt_time
 from router.model import Cable
 from router.network import Network
-from router.plan import plan
+from router.plan import Planner
 from topology.topology import Topology
 
 log = structlog.get_logger()
@@ -216,6 +216,7 @@ class Simulation:
     ) -> None:
         """Plan and inject every cable in replay order, advancing the network as time goes on."""
         network = self._network(topology)
+        plan = Planner(topology).plan
         summary = self.summary
         deliver = self._deliver
         plan_batch = max(1, self.options.batch // 8)
@@ -232,7 +233,7 @@ class Simulation:
                 summary.untimed += 1
                 at = network.now if math.isfinite(network.now) else 0.0
             deliver(network.advance(at))
-            result = plan(cable, topology)
+            result = plan(cable)
             self._plans.append(result)
             summary.planned += len(result.deliveries)
             summary.other_means += len(result.other_means)

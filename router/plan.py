@@ -24,7 +24,7 @@ import msgspec
 from router.deliveries import Delivery, Exemption, OtherMeans, Plan, Role, UnresolvedAddressee
 from router.model import Addressee, Cable
 from router.precedence import Precedence
-from topology.model import Collective, Post, Unresolved
+from topology.model import Collective, Post, Resolution, Unresolved
 from topology.topology import Topology
 
 #: Precedence of a route when neither its line nor the cable says anything.
@@ -83,46 +83,6 @@ def origin_post(cable: Cable, topology: Topology) -> str | None:
     return None
 
 
-def _members(collective: Collective, topology: Topology, seen: frozenset[str] = frozenset()) -> Iterator[str]:
-    """The post RIs a collective stands for, nested collectives expanded, each RI once at most."""
-    key = collective.key
-    for member in collective.members:
-        found = topology.resolve_ri(member.ri)
-        if isinstance(found, Collective):
-            if found.key not in seen and found.key != key:
-                yield from _members(found, topology, seen | {key})
-        else:
-            yield member.ri
-
-
-def _exempted_posts(
-    cable: Cable, cable_id: str, topology: Topology
-) -> tuple[dict[str, str], list[UnresolvedAddressee]]:
-    """Posts named on XMT lines (post RI -> line label), and XMT lines that resolve to nothing."""
-    exempt: dict[str, str] = {}
-    unresolved: list[UnresolvedAddressee] = []
-    for addressee in cable.xmt:
-        found = topology.resolve(addressee)
-        label = _label(addressee.ri, addressee.name)
-        if isinstance(found, Post):
-            exempt.setdefault(found.ri, label)
-        elif isinstance(found, Collective):
-            for ri in _members(found, topology):
-                exempt.setdefault(ri, label)
-        else:
-            unresolved.append(
-                UnresolvedAddressee(
-                    cable_id=cable_id,
-                    name=addressee.name,
-                    ri=addressee.ri,
-                    role="info",
-                    line=addressee.line,
-                    reason=f"XMT exemption not applied: {found.reason}",
-                )
-            )
-    return exempt, unresolved
-
-
 def _add_route(
     routes: dict[str, _Route], post: str, role: Role, level: Precedence, niact: bool, reason: str
 ) -> None:
@@ -140,70 +100,142 @@ def _add_route(
         route.reasons.append(reason)
 
 
+class Planner:
+    """Plans cables against one topology, remembering how each address resolved.
+
+    A corpus names the same few hundred addresses again and again; a planner resolves each
+    (RI, PLAD) pair and expands each collective once. `plan(cable)` gives exactly what the
+    function `plan(cable, topology)` gives.
+    """
+
+    def __init__(self, topology: Topology) -> None:
+        self.topology = topology
+        self._resolved: dict[tuple[str | None, str], Resolution] = {}
+        self._members: dict[str, tuple[str, ...]] = {}
+
+    def resolve(self, address: Addressee) -> Resolution:
+        """The post, collective or unresolved entry an addressee means (cached)."""
+        key = (address.ri, address.name)
+        found = self._resolved.get(key)
+        if found is None:
+            found = self._resolved[key] = self.topology.resolve(address)
+        return found
+
+    def members(self, collective: Collective) -> tuple[str, ...]:
+        """The post RIs a collective stands for, nested collectives expanded, each RI once (cached)."""
+        found = self._members.get(collective.key)
+        if found is None:
+            found = self._members[collective.key] = tuple(
+                dict.fromkeys(self._expand(collective, frozenset()))
+            )
+        return found
+
+    def _expand(self, collective: Collective, seen: frozenset[str]) -> Iterator[str]:
+        key = collective.key
+        for member in collective.members:
+            found = self.topology.resolve_ri(member.ri)
+            if isinstance(found, Collective):
+                if found.key not in seen and found.key != key:
+                    yield from self._expand(found, seen | {key})
+            else:
+                yield member.ri
+
+    def _exempted_posts(
+        self, cable: Cable, cable_id: str
+    ) -> tuple[dict[str, str], list[UnresolvedAddressee]]:
+        """Posts named on XMT lines (post RI -> line label), and XMT lines that resolve to nothing."""
+        exempt: dict[str, str] = {}
+        unresolved: list[UnresolvedAddressee] = []
+        for addressee in cable.xmt:
+            found = self.resolve(addressee)
+            label = _label(addressee.ri, addressee.name)
+            if isinstance(found, Post):
+                exempt.setdefault(found.ri, label)
+            elif isinstance(found, Collective):
+                for ri in self.members(found):
+                    exempt.setdefault(ri, label)
+            else:
+                unresolved.append(
+                    UnresolvedAddressee(
+                        cable_id=cable_id,
+                        name=addressee.name,
+                        ri=addressee.ri,
+                        role="info",
+                        line=addressee.line,
+                        reason=f"XMT exemption not applied: {found.reason}",
+                    )
+                )
+        return exempt, unresolved
+
+    def plan(self, cable: Cable) -> Plan:
+        """Everything the router decides for one cable: deliveries, ZEN, unresolved and XMT exemptions."""
+        cable_id = cable_id_of(cable)
+        origin = origin_post(cable, self.topology)
+        exempt, unresolved = self._exempted_posts(cable, cable_id) if cable.xmt else ({}, [])
+        routes: dict[str, _Route] = {}
+        other_means: list[OtherMeans] = []
+        zen_posts: set[str] = set()
+        applied: dict[str, Exemption] = {}
+
+        lines = [(a, "action") for a in cable.to] + [(a, "info") for a in cable.info]
+        for addressee, role in lines:
+            found = self.resolve(addressee)
+            if addressee.zen:
+                post = found.ri if isinstance(found, Post) else None
+                other_means.append(
+                    OtherMeans(cable_id=cable_id, name=addressee.name, ri=addressee.ri, role=role, post=post)
+                )
+                if isinstance(found, Post):
+                    zen_posts.add(found.ri)
+                elif isinstance(found, Collective):
+                    zen_posts.update(self.members(found))
+                continue
+            level = effective_precedence(cable, addressee, role)
+            word = "TO" if role == "action" else "INFO"
+            if isinstance(found, Post):
+                label = _label(addressee.ri, addressee.name)
+                _add_route(routes, found.ri, role, level, addressee.niact, f"{word} {label}")
+            elif isinstance(found, Collective):
+                reason = f"{word} via collective {_label(found.ri, found.name or addressee.name)}"
+                for ri in self.members(found):
+                    if ri in exempt:
+                        applied.setdefault(ri, Exemption(cable_id=cable_id, post=ri, name=exempt[ri]))
+                        continue
+                    _add_route(routes, ri, role, level, addressee.niact, reason)
+            else:
+                assert isinstance(found, Unresolved)
+                unresolved.append(
+                    UnresolvedAddressee(
+                        cable_id=cable_id,
+                        name=addressee.name,
+                        ri=addressee.ri,
+                        role=role,
+                        line=addressee.line,
+                        reason=found.reason,
+                    )
+                )
+
+        deliveries = tuple(
+            Delivery(
+                cable_id=cable_id,
+                post=post,
+                role=route.role,
+                precedence=route.precedence,
+                niact=route.niact,
+                reasons=tuple(route.reasons),
+            )
+            for post, route in routes.items()
+            if post != origin and post not in zen_posts
+        )
+        return Plan(
+            cable_id=cable_id,
+            deliveries=deliveries,
+            other_means=tuple(other_means),
+            unresolved=tuple(unresolved),
+            exempted=tuple(applied.values()),
+        )
+
+
 def plan(cable: Cable, topology: Topology) -> Plan:
     """Everything the router decides for one cable: deliveries, ZEN, unresolved and XMT exemptions."""
-    cable_id = cable_id_of(cable)
-    origin = origin_post(cable, topology)
-    exempt, unresolved = _exempted_posts(cable, cable_id, topology)
-    routes: dict[str, _Route] = {}
-    other_means: list[OtherMeans] = []
-    zen_posts: set[str] = set()
-    applied: dict[str, Exemption] = {}
-
-    lines = [(a, "action") for a in cable.to] + [(a, "info") for a in cable.info]
-    for addressee, role in lines:
-        found = topology.resolve(addressee)
-        label = _label(addressee.ri, addressee.name)
-        if addressee.zen:
-            post = found.ri if isinstance(found, Post) else None
-            other_means.append(
-                OtherMeans(cable_id=cable_id, name=addressee.name, ri=addressee.ri, role=role, post=post)
-            )
-            if isinstance(found, Post):
-                zen_posts.add(found.ri)
-            elif isinstance(found, Collective):
-                zen_posts.update(_members(found, topology))
-            continue
-        level = effective_precedence(cable, addressee, role)
-        word = "TO" if role == "action" else "INFO"
-        if isinstance(found, Post):
-            _add_route(routes, found.ri, role, level, addressee.niact, f"{word} {label}")
-        elif isinstance(found, Collective):
-            reason = f"{word} via collective {_label(found.ri, found.name or addressee.name)}"
-            for ri in _members(found, topology):
-                if ri in exempt:
-                    applied.setdefault(ri, Exemption(cable_id=cable_id, post=ri, name=exempt[ri]))
-                    continue
-                _add_route(routes, ri, role, level, addressee.niact, reason)
-        else:
-            assert isinstance(found, Unresolved)
-            unresolved.append(
-                UnresolvedAddressee(
-                    cable_id=cable_id,
-                    name=addressee.name,
-                    ri=addressee.ri,
-                    role=role,
-                    line=addressee.line,
-                    reason=found.reason,
-                )
-            )
-
-    deliveries = tuple(
-        Delivery(
-            cable_id=cable_id,
-            post=post,
-            role=route.role,
-            precedence=route.precedence,
-            niact=route.niact,
-            reasons=tuple(route.reasons),
-        )
-        for post, route in routes.items()
-        if post != origin and post not in zen_posts
-    )
-    return Plan(
-        cable_id=cable_id,
-        deliveries=deliveries,
-        other_means=tuple(other_means),
-        unresolved=tuple(unresolved),
-        exempted=tuple(applied.values()),
-    )
+    return Planner(topology).plan(cable)

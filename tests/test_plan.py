@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from router.model import Addressee, Cable, PrecedencePair, Routing, Station
-from router.plan import cable_id_of, effective_precedence, plan
+from router.plan import Planner, cable_id_of, effective_precedence, plan
 from router.precedence import Precedence
 from topology.model import Collective, Member, Post
 from topology.topology import Topology
@@ -232,3 +232,20 @@ def test_deliveries_keep_first_appearance_order() -> None:
         ),
     )
     assert [d.post for d in plan(cable, _topology()).deliveries] == ["RUCNDT", "RUEHFK", "RUEHC"]
+
+
+def test_a_planner_reused_over_cables_plans_like_the_function() -> None:
+    topology = _topology()
+    planner = Planner(topology)
+    cables = [
+        _cable(info=(Addressee(ri="RUEHGG", name="UN SECURITY COUNCIL", precedence=P.PRIORITY),)),
+        _cable(
+            to=(Addressee(name="AMEMBASSY LONDON", zen=True),),
+            info=(Addressee(ri="RUEHGG", name="UN SECURITY COUNCIL", precedence=P.ROUTINE),),
+            xmt=(Addressee(name="AMEMBASSY TRIPOLI"),),
+        ),
+        _cable(to=(Addressee(ri="RUEHZZZ", name="AMCONSUL ATLANTIS"),), cable_id="08TOKYO9"),
+        _cable(info=(Addressee(ri="RUEHXX", name="OUTER COLLECTIVE", precedence=P.FLASH),)),
+    ]
+    for cable in cables * 2:
+        assert planner.plan(cable) == plan(cable, topology)
