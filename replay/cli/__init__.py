@@ -10,7 +10,16 @@ from collections.abc import Sequence
 from replay.logs import configure_logging
 
 #: Command modules under `replay.cli`, in the order `--help` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("decode", "topology", "queries", "audit", "replay", "simulate", "synth", "services")
+COMMAND_MODULES: tuple[str, ...] = (
+    "decode",
+    "topology",
+    "queries",
+    "audit",
+    "replay",
+    "simulate",
+    "synth",
+    "services",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
