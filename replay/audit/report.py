@@ -9,19 +9,16 @@ mcn_gaps, channel_gaps}, consistency: {KIND: n}}`.
 
 from __future__ import annotations
 
-import multiprocessing
-from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import msgspec
+import structlog
 
-from replay.audit import load
+from replay.audit import load, worker
+from replay.audit.cables import ContinuitySection, cable_sections_of
 from replay.audit.consistency import KINDS as CONSISTENCY_KINDS
-from replay.audit.consistency import Finding, check_cable, count_by_kind
-from replay.audit.continuity import ContinuityNumbers, Gap, StationSerials, channel_gaps, total_missing
+from replay.audit.consistency import Finding, count_by_kind
 from replay.audit.distribution import Distribution, distribution
-from replay.audit.facts import CableFacts
 from replay.audit.precedence import (
     Inversion,
     LatencyStats,
@@ -31,6 +28,8 @@ from replay.audit.precedence import (
     niact_stats,
 )
 from replay.store import AuditStore
+
+_log = structlog.get_logger()
 
 #: Runs with at least this many cables are audited on two processes.
 PARALLEL_FROM_CABLES = 50_000
@@ -66,17 +65,6 @@ class PrecedenceSection(msgspec.Struct, kw_only=True):
     inversion_list: list[Inversion]
 
 
-class ContinuitySection(msgspec.Struct, kw_only=True):
-    """Missing numbers of each serial kind, and the series they are missing from."""
-
-    ssn_gaps: int
-    mcn_gaps: int
-    channel_gaps: int
-    ssn_series: list[Gap]
-    mcn_series: list[Gap]
-    channel_series: list[Gap]
-
-
 class AuditReport(msgspec.Struct, kw_only=True):
     """Everything `cableroute audit` found about one run."""
 
@@ -98,23 +86,21 @@ def build_report(
     """Audit one run of the store.
 
     With `parallel` (by default: for runs of `PARALLEL_FROM_CABLES` cables or more) the per-cable
-    sections (continuity, consistency) are computed in a second process, with its own connection,
-    while this one audits the deliveries.
+    sections (continuity, consistency) are computed by `replay.audit.worker` in a second process,
+    with its own connection, while this one audits the deliveries.
     """
     header = load.run_header(store, run)
     if parallel is None:
         parallel = load.count_cables(store, run) >= PARALLEL_FROM_CABLES
-    if parallel:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            cables_later = pool.submit(cable_sections_of, str(store.path), run)
-            dist = distribution_section(store, run, header.status)
-            precedence = precedence_section(store, run, dist)
-            continuity, inconsistencies = cables_later.result()
-    else:
-        dist = distribution_section(store, run, header.status)
-        precedence = precedence_section(store, run, dist)
-        continuity, inconsistencies = cable_sections_of(store, run)
+    helper = worker.start(str(store.path), run) if parallel else None
+    dist = distribution_section(store, run, header.status)
+    precedence = precedence_section(store, run, dist)
+    sections = worker.result(helper) if helper is not None else None
+    if sections is None:
+        if helper is not None:
+            _log.warning("audit helper process failed; computing its part here", run=run)
+        sections = cable_sections_of(store, run)
+    continuity, inconsistencies = sections
     report = AuditReport(
         run=header.name,
         mode=header.mode,
@@ -129,15 +115,6 @@ def build_report(
     )
     report.findings = finding_counts(report)
     return report
-
-
-def cable_sections_of(store: AuditStore | str, run: str) -> tuple[ContinuitySection, list[Finding]]:
-    """`cable_sections` of a run, reading the store (or the store file at that path, from another
-    process)."""
-    if isinstance(store, AuditStore):
-        return cable_sections(load.cable_facts(store, run), load.channel_serials(store, run))
-    with AuditStore(store, create=False) as own:
-        return cable_sections_of(own, run)
 
 
 def distribution_section(store: AuditStore, run: str, status: str) -> Distribution:
@@ -155,29 +132,6 @@ def distribution_section(store: AuditStore, run: str, status: str) -> Distributi
         load.other_means_rows(store, run),
         load.unresolved_rows(store, run),
     )
-
-
-def cable_sections(
-    cables: Iterable[CableFacts], serials_by_post: dict[str, list[int]]
-) -> tuple[ContinuitySection, list[Finding]]:
-    """Station-serial, MCN and channel-serial gaps, and the header inconsistencies: one pass over the
-    cables, so that they need not all be held at once."""
-    serials, numbers = StationSerials(), ContinuityNumbers()
-    inconsistencies: list[Finding] = []
-    for facts in cables:
-        serials.add(facts)
-        numbers.add(facts)
-        inconsistencies.extend(check_cable(facts))
-    ssn, mcn, channel = serials.gaps(), numbers.gaps(), channel_gaps(serials_by_post)
-    continuity = ContinuitySection(
-        ssn_gaps=total_missing(ssn),
-        mcn_gaps=total_missing(mcn),
-        channel_gaps=total_missing(channel),
-        ssn_series=ssn,
-        mcn_series=mcn,
-        channel_series=channel,
-    )
-    return continuity, inconsistencies
 
 
 def precedence_section(store: AuditStore, run: str, dist: Distribution) -> PrecedenceSection:

@@ -1,0 +1,57 @@
+"""The audit's per-cable sections: serial continuity and header consistency, in one pass over the
+cables of a run (so that they need not all be held at once)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import msgspec
+
+from replay.audit import load
+from replay.audit.consistency import Finding, check_cable
+from replay.audit.continuity import ContinuityNumbers, Gap, StationSerials, channel_gaps, total_missing
+from replay.audit.facts import CableFacts
+from replay.store import AuditStore
+
+
+class ContinuitySection(msgspec.Struct, kw_only=True):
+    """Missing numbers of each serial kind, and the series they are missing from."""
+
+    ssn_gaps: int
+    mcn_gaps: int
+    channel_gaps: int
+    ssn_series: list[Gap]
+    mcn_series: list[Gap]
+    channel_series: list[Gap]
+
+
+def cable_sections_of(store: AuditStore | str, run: str) -> tuple[ContinuitySection, list[Finding]]:
+    """`cable_sections` of a run, reading the store (or the store file at that path, from another
+    process)."""
+    if isinstance(store, AuditStore):
+        return cable_sections(load.cable_facts(store, run), load.channel_serials(store, run))
+    with AuditStore(store, create=False) as own:
+        return cable_sections_of(own, run)
+
+
+def cable_sections(
+    cables: Iterable[CableFacts], serials_by_post: dict[str, list[int]]
+) -> tuple[ContinuitySection, list[Finding]]:
+    """Station-serial, MCN and channel-serial gaps, and the header inconsistencies: one pass over the
+    cables, so that they need not all be held at once."""
+    serials, numbers = StationSerials(), ContinuityNumbers()
+    inconsistencies: list[Finding] = []
+    for facts in cables:
+        serials.add(facts)
+        numbers.add(facts)
+        inconsistencies.extend(check_cable(facts))
+    ssn, mcn, channel = serials.gaps(), numbers.gaps(), channel_gaps(serials_by_post)
+    continuity = ContinuitySection(
+        ssn_gaps=total_missing(ssn),
+        mcn_gaps=total_missing(mcn),
+        channel_gaps=total_missing(channel),
+        ssn_series=ssn,
+        mcn_series=mcn,
+        channel_series=channel,
+    )
+    return continuity, inconsistencies
