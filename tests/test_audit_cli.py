@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -372,3 +373,18 @@ def test_the_two_process_audit_reports_the_same(db: Path) -> None:
         alone = build_report(store, "faulty", parallel=False)
         shared = build_report(store, "faulty", parallel=True)
     assert msgspec.json.encode(shared) == msgspec.json.encode(alone)
+
+
+def test_a_failed_helper_process_is_replaced_by_doing_its_part_here(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from replay.audit import worker
+
+    def failing(path: str, run: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"], stdout=subprocess.PIPE)
+
+    with AuditStore(db, create=False) as store:
+        alone = build_report(store, "faulty", parallel=False)
+        monkeypatch.setattr(worker, "start", failing)
+        rescued = build_report(store, "faulty", parallel=True)
+    assert msgspec.json.encode(rescued) == msgspec.json.encode(alone)
