@@ -3,6 +3,9 @@
 A cable or transmission at simulated time `time` is due at `t0 + (time - time0) / speed` (absolute
 deadlines, so lateness never accumulates). With `max_gap`, an idle stretch of simulated time longer
 than `max_gap` seconds is shortened to `max_gap`. At top speed everything is due at once.
+
+Waits shorter than `TOLERANCE_S` are not slept (the event loop cannot sleep that precisely anyway):
+something may be handled up to that much early, so that dense traffic is handled in batches.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ import math
 import time
 from bisect import bisect_right
 from collections.abc import Callable
+
+#: How early (wall-clock seconds) something may be handled rather than slept for.
+TOLERANCE_S = 0.002
 
 
 class Pacer:
@@ -102,8 +108,13 @@ class Pacer:
         """The simulated time due right now."""
         return self.sim_at(self.clock())
 
+    def horizon(self) -> float:
+        """The simulated time due within `TOLERANCE_S` from now: what may be handled now."""
+        return self.sim_at(self.clock() + TOLERANCE_S)
+
     async def wait_until(self, sim: float) -> None:
-        """Sleep until `sim` is due (at once at top speed or when already late)."""
+        """Sleep until `sim` is due (at once at top speed, when already late, or when it is due
+        within `TOLERANCE_S`)."""
         delay = self.deadline(sim) - self.clock()
-        if delay > 0:
+        if delay > TOLERANCE_S:
             await asyncio.sleep(delay)

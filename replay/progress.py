@@ -30,15 +30,9 @@ def replay_progress(stream: TextIO | None = None) -> Iterator[Callable[[ReplayPr
         yield lambda report: None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, TextColumn
 
-    columns = (
-        TextColumn("replay"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[detail]}"),
-        TimeElapsedColumn(),
-    )
+    columns = (TextColumn("replay"), BarColumn(bar_width=10), TextColumn("{task.fields[detail]}"))
     with Progress(*columns, console=Console(file=stream), transient=True) as bar:
         task = bar.add_task("replay", total=None, detail="")
         started = (time.monotonic(), 0, 0)
@@ -48,8 +42,8 @@ def replay_progress(stream: TextIO | None = None) -> Iterator[Callable[[ReplayPr
                 started, time.monotonic(), progress.cables, progress.received
             )
             detail = (
-                f"cables, {progress.received:,}/{progress.published:,} deliveries received "
-                f"({cables_rate:,.0f} cables/s, {deliveries_rate:,.0f} deliveries/s)"
+                f"{progress.cables:,}/{progress.cables_total:,} cables, {progress.received:,} received; "
+                f"{cables_rate:,.0f} cables/s, {deliveries_rate:,.0f} deliveries/s"
             )
             bar.update(task, total=progress.cables_total, completed=progress.cables, detail=detail)
 

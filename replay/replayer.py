@@ -392,7 +392,7 @@ class Replayer:
             if upcoming is None or upcoming > limit:
                 return
             await pacer.wait_until(upcoming)
-            horizon = min(limit, pacer.now())
+            horizon = min(limit, pacer.horizon())
             if fault_at is not None and fault_at <= horizon:
                 horizon = math.nextafter(fault_at, -math.inf)
             await self._publish(network.advance(max(horizon, upcoming)))

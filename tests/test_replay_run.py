@@ -31,13 +31,14 @@ async def _replay(
     count: int,
     options: ReplayOptions,
     during: Callable[[], Awaitable[None]] | None = None,
+    link_cps: float = 1_000_000.0,
 ) -> tuple[ReplaySummary, AuditStore]:
     store = AuditStore(db)
     run = store.start_run("test", "replay", {})
     writer = StoreWriter(store)
     replayer = Replayer(writer, run, broker, options)
     try:
-        work = replayer.run(cable_texts(count), lambda cables: small_topology())
+        work = replayer.run(cable_texts(count), lambda cables: small_topology(link_cps))
         if during is None:
             await work
         else:
@@ -99,6 +100,33 @@ async def test_a_post_offline_for_good_has_all_its_deliveries_missing(
     assert (summary.received, summary.missing) == (32, 8)
     report = who_got(store, summary.run, "08TOKYO104")
     assert [(m.post, m.reason) for m in report.missing] == [("RUEHNH", OFFLINE_REASON)]
+
+
+def _serials(store: AuditStore, run: str, post: str, count: int) -> list[str]:
+    """The cables `post` received, in channel-serial order."""
+    got = []
+    for serial in range(100, 100 + count):
+        report = who_got(store, run, f"08TOKYO{serial}")
+        got += [(entry.channel_serial, report.id) for entry in report.received if entry.post == post]
+    return [cable for _, cable in sorted(got)]
+
+
+async def test_circuits_put_precedence_first_unless_fifo(broker_info: BrokerInfo, tmp_path: Path) -> None:
+    # 20 characters/s: each cable (~1,750 characters) takes about 90 s, and one is filed every 60 s,
+    # so queues form; the cables cycle ROUTINE, PRIORITY, IMMEDIATE, PRIORITY.
+    filed = [f"08TOKYO{serial}" for serial in range(100, 108)]
+    ranked, store = await _replay(
+        broker_info, tmp_path / "p.sqlite", 8, ReplayOptions(timeout=10), link_cps=20
+    )
+    assert ranked.received == 40
+    by_precedence = _serials(store, ranked.run, "RUEHC", 8)
+    assert sorted(by_precedence) == filed
+    assert by_precedence.index("08TOKYO102") < by_precedence.index("08TOKYO101")  # IMMEDIATE overtook
+    fifo, store = await _replay(
+        broker_info, tmp_path / "f.sqlite", 8, ReplayOptions(fifo=True, timeout=10), link_cps=20
+    )
+    assert fifo.received == 40
+    assert _serials(store, fifo.run, "RUEHC", 8) == filed
 
 
 async def test_a_broker_killed_mid_run_loses_nothing(mosquitto: MosquittoBroker, tmp_path: Path) -> None:
