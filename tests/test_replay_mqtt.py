@@ -10,6 +10,7 @@ from replay.broker import BrokerInfo, free_port
 from replay.mqtt import (
     MqttConnection,
     MqttError,
+    connect_packet,
     open_connection,
     publish_packet,
     remaining_length,
@@ -22,6 +23,18 @@ from replay.mqtt import (
 )
 def test_remaining_length_encoding(length: int, encoded: bytes) -> None:
     assert remaining_length(length) == encoded
+
+
+def test_connect_carries_the_session_flag_and_credentials() -> None:
+    anonymous = connect_packet(
+        "cableroute-post-RUEHKO", clean_session=False, keepalive=30, username=None, password=None
+    )
+    assert anonymous[0] == 0x10
+    assert anonymous[2:10] == b"\x00\x04MQTT\x04\x00"  # MQTT 3.1.1, persistent session, no credentials
+    assert anonymous.endswith(b"\x00\x16cableroute-post-RUEHKO")
+    signed = connect_packet("router", clean_session=True, keepalive=30, username="ops", password="s3cret")
+    assert signed[9] == 0x80 | 0x40 | 0x02
+    assert signed.endswith(b"\x00\x06router\x00\x03ops\x00\x06s3cret")
 
 
 class _Transport(asyncio.Transport):

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,9 +17,9 @@ import pytest
 
 from replay.broker import BrokerInfo, MosquittoBroker, embedded_broker
 from replay.cli import main
-from replay.queries import who_got
+from replay.queries import QueryError, who_got
 from replay.replayer import OFFLINE_REASON, Replayer, ReplayOptions, ReplaySummary
-from replay.store import AuditStore, StoreWriter
+from replay.store import AuditStore, StoreError, StoreWriter
 from router.faults import is_dropped
 from tests.cable_texts import INFO, cable_texts, small_topology
 from topology.files import bundled_example
@@ -221,3 +226,34 @@ def test_bad_options_are_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["replay", "--db", db, "--speed", "0"]) == 2
     assert main(["replay", "--db", db, "--broker", "http://example.org"]) == 2
     assert "cableroute replay:" in capsys.readouterr().err
+
+
+def test_ctrl_c_ends_a_run_cleanly_and_keeps_what_was_recorded(
+    broker_info: BrokerInfo, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "cables"
+    corpus.mkdir()
+    for item in cable_texts(30):
+        (corpus / item.source).write_text(item.text)
+    db = tmp_path / "stop.sqlite"
+    command = [
+        sys.executable, "-c", "import sys; from replay.cli import main; sys.exit(main())",
+        "replay", str(corpus), "--db", str(db), "--run", "stopped", "--speed", "60",
+        "--broker", f"mqtt://{broker_info.host}:{broker_info.port}",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:  # wait until the first cables are through
+        time.sleep(0.2)
+        with contextlib.suppress(StoreError, QueryError), AuditStore(db, create=False) as store:
+            if who_got(store, "stopped", "08TOKYO100").received:
+                break
+    process.send_signal(signal.SIGINT)
+    out, _ = process.communicate(timeout=20)
+    assert process.returncode == 130
+    assert b"(interrupted)" in out
+    with AuditStore(db, create=False) as store:
+        assert [run.status for run in store.runs()] == ["interrupted"]
+        first, last = who_got(store, "stopped", "08TOKYO100"), who_got(store, "stopped", "08TOKYO129")
+    assert len(first.received) == 5  # kept
+    assert {entry.reason for entry in last.missing} == {"not received (run interrupted)"}
