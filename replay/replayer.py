@@ -178,6 +178,7 @@ class _Corpus:
         self.texts: dict[str, str] = {}
 
     def ordered(self) -> list[Cable]:
+        """The cables in replay order."""
         cables, keys = self.cables, self.keys
         return [cables[index] for index in sorted(range(len(cables)), key=keys.__getitem__)]
 

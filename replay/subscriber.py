@@ -56,7 +56,7 @@ class Subscriber:
 
     @property
     def online(self) -> bool:
-        """Whether the post is connected and subscribed right now."""
+        """Whether the client is connected and subscribed right now."""
         return self._up.is_set()
 
     def _deliver(self, topic: str, payload: bytes) -> None:
