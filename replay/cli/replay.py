@@ -18,6 +18,16 @@ from typing import Any
 import msgspec
 
 from replay.broker import BrokerError, BrokerInfo, embedded_broker, parse_broker_url
+from replay.cli.run_options import (
+    LEARNED_TOPOLOGY,
+    UsageError,
+    add_fifo_option,
+    add_lossy_options,
+    add_offline_option,
+    add_run_options,
+    parse_lossy,
+    parse_offline,
+)
 from replay.corpus import iter_sources
 from replay.mqtt import MqttError
 from replay.progress import replay_progress
@@ -25,8 +35,6 @@ from replay.queries import who_got
 from replay.replayer import Replayer, ReplayOptions, ReplaySummary, options_record
 from replay.store import AuditStore, StoreError, StoreWriter, default_db_path
 from replay.topology_source import topology_for
-from router.circuit import merge_windows
-from router.faults import parse_fraction, parse_window
 from router.model import Cable
 from topology.files import TopologyFileError
 from topology.topology import Topology
@@ -36,10 +44,6 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 #: Up to this many cables, the summary lists who received each one.
 LIST_RECEIVERS_UP_TO = 5
-
-
-class UsageError(ValueError):
-    """A command-line value that cannot be used."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -58,16 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "paths", nargs="*", metavar="PATH", help="cable file, directory, '-' or .csv (default: the examples)"
     )
-    parser.add_argument("--db", type=Path, metavar="FILE", help="audit store (default: user data dir)")
-    parser.add_argument("--run", metavar="NAME", help="name of the run (default: generated)")
-    parser.add_argument(
-        "--topology",
-        action="append",
-        type=Path,
-        default=[],
-        metavar="FILE",
-        help="topology TOML (repeatable, later wins); default: bundled example + what the corpus shows",
-    )
+    add_run_options(parser, topology_default=LEARNED_TOPOLOGY)
     parser.add_argument(
         "--broker",
         metavar="URL",
@@ -87,23 +82,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="S",
         help="shorten idle stretches of simulated time longer than S seconds to S",
     )
-    parser.add_argument(
-        "--offline",
-        action="append",
-        default=[],
-        metavar="RI[@START-END]",
-        help="the post is disconnected in the window (gets its queued messages at its end), "
-        "or for the whole run without one (repeatable)",
-    )
-    parser.add_argument(
-        "--lossy",
-        action="append",
-        default=[],
-        metavar="RI:FRACTION",
-        help="the post drops this share of its messages without a receipt (seeded; repeatable)",
-    )
-    parser.add_argument("--fifo", action="store_true", help="circuits ignore precedence (arrival order)")
-    parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed for --lossy (default 0)")
+    add_offline_option(parser)
+    add_lossy_options(parser)
+    add_fifo_option(parser)
     parser.add_argument(
         "--remote",
         action="store_true",
@@ -128,28 +109,15 @@ def build_options(args: argparse.Namespace) -> ReplayOptions:
         raise UsageError("--max-gap must not be negative")
     if args.timeout < 0:
         raise UsageError("--timeout must not be negative")
-    options = ReplayOptions(
+    return ReplayOptions(
         speed=None if args.top_speed else args.speed,
         max_gap=args.max_gap,
         fifo=args.fifo,
         seed=args.seed,
         timeout=args.timeout,
+        lossy=parse_lossy(args.lossy),
+        offline=parse_offline(args.offline),
     )
-    try:
-        for text in args.lossy:
-            ri, fraction = parse_fraction(text)
-            options.lossy[ri] = fraction
-        windows: dict[str, list[tuple[float, float]] | None] = {}
-        for text in args.offline:
-            ri, window = parse_window(text, required=False)
-            if window is None:
-                windows[ri] = None
-            elif windows.get(ri, []) is not None:
-                windows.setdefault(ri, []).append(window)  # type: ignore[union-attr]
-    except ValueError as error:
-        raise UsageError(str(error)) from None
-    options.offline = {ri: None if spans is None else merge_windows(spans) for ri, spans in windows.items()}
-    return options
 
 
 def run(args: argparse.Namespace) -> int:

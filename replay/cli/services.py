@@ -19,6 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from replay.broker import BrokerInfo, parse_broker_url
+from replay.cli.run_options import (
+    BUNDLED_TOPOLOGY,
+    add_fifo_option,
+    add_lossy_options,
+    add_run_options,
+    parse_lossy,
+)
 from replay.corpus import iter_sources
 from replay.mqtt import MqttError
 from replay.posts import PostGroup, ReceiptRecorder
@@ -26,7 +33,6 @@ from replay.receipt import Receipt
 from replay.router_service import RouterService, submit_corpus
 from replay.store import AuditStore, StoreError, StoreWriter, default_db_path
 from replay.topics import is_valid_ri
-from router.faults import parse_fraction
 from topology.files import TopologyFileError, bundled_example, load_topology
 from topology.topology import Topology
 
@@ -47,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     _common(serve)
-    serve.add_argument("--fifo", action="store_true", help="circuits ignore precedence (arrival order)")
+    add_fifo_option(serve)
     serve.add_argument(
         "--idle-flush",
         type=float,
@@ -77,14 +83,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     posts.add_argument(
         "--only", metavar="RI,...", help="only these posts (default: every post of the topology)"
     )
-    posts.add_argument(
-        "--lossy",
-        action="append",
-        default=[],
-        metavar="RI:FRACTION",
-        help="the post drops this share of its messages without a receipt (seeded; repeatable)",
-    )
-    posts.add_argument("--seed", type=int, default=0, metavar="S", help="seed for --lossy (default 0)")
+    add_lossy_options(posts)
     posts.set_defaults(handler=run_posts)
 
 
@@ -95,15 +94,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("CABLEROUTE_BROKER", DEFAULT_BROKER),
         help=f"mqtt://[user:pass@]host:port or mqtts://... (default: $CABLEROUTE_BROKER or {DEFAULT_BROKER})",
     )
-    parser.add_argument("--db", type=Path, metavar="FILE", help="audit store (default: user data dir)")
-    parser.add_argument(
-        "--topology",
-        action="append",
-        type=Path,
-        default=[],
-        metavar="FILE",
-        help="topology TOML (repeatable, later wins); default: the bundled example",
-    )
+    add_run_options(parser, run=False, topology_default=BUNDLED_TOPOLOGY)
 
 
 def _fail(command: str, message: str, code: int = 1) -> int:
@@ -194,7 +185,7 @@ def run_posts(args: argparse.Namespace) -> int:
     """Run the post subscribers until interrupted."""
     try:
         broker = parse_broker_url(args.broker)
-        lossy = dict(parse_fraction(text) for text in args.lossy)
+        lossy = parse_lossy(args.lossy)
         topology = _topology(args.topology)
     except ValueError as error:
         return _fail("posts", str(error), 2)

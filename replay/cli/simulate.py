@@ -14,11 +14,21 @@ from pathlib import Path
 
 import msgspec
 
+from replay.cli.run_options import (
+    LEARNED_TOPOLOGY,
+    UsageError,
+    add_fifo_option,
+    add_lossy_options,
+    add_offline_option,
+    add_run_options,
+    parse_lossy,
+    parse_offline,
+)
 from replay.corpus import iter_sources
 from replay.simulator import Progress, Simulation, SimulationOptions, SimulationSummary, options_record
 from replay.store import AuditStore, StoreError, default_db_path
 from replay.topology_source import topology_for
-from router.faults import parse_fraction, parse_ri, parse_window
+from router.faults import parse_ri, parse_window
 from router.model import Cable
 from topology.files import TopologyFileError
 from topology.topology import Topology
@@ -37,16 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="cable file, directory, '-' or .csv")
-    parser.add_argument("--run", metavar="NAME", help="name of the run (default: generated)")
-    parser.add_argument("--db", type=Path, metavar="FILE", help="audit store (default: user data dir)")
-    parser.add_argument(
-        "--topology",
-        action="append",
-        type=Path,
-        default=[],
-        metavar="FILE",
-        help="topology TOML (repeatable, later wins); default: bundled example + what the corpus shows",
-    )
+    add_run_options(parser, topology_default=LEARNED_TOPOLOGY)
     parser.add_argument(
         "--link-rate",
         action="append",
@@ -61,22 +62,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="RI@START-END",
         help="the post's circuit is down in this window; traffic queues (repeatable)",
     )
-    parser.add_argument("--fifo", action="store_true", help="circuits ignore precedence (arrival order)")
-    parser.add_argument(
-        "--lossy",
-        action="append",
-        default=[],
-        metavar="RI:FRACTION",
-        help="the post drops this share of its deliveries without a receipt (seeded; repeatable)",
-    )
-    parser.add_argument(
-        "--offline",
-        action="append",
-        default=[],
-        metavar="RI[@START-END]",
-        help="the post is disconnected in the window (receives at its end), or for good without one",
-    )
-    parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed for --lossy (default 0)")
+    add_fifo_option(parser)
+    add_lossy_options(parser)
+    add_offline_option(parser)
     parser.add_argument(
         "--transmissions",
         action="store_true",
@@ -87,10 +75,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON line")
     parser.set_defaults(handler=run)
-
-
-class UsageError(ValueError):
-    """A command-line value that cannot be used."""
 
 
 def parse_link_rate(text: str) -> tuple[str | None, float]:
@@ -107,7 +91,13 @@ def parse_link_rate(text: str) -> tuple[str | None, float]:
 
 def build_options(args: argparse.Namespace) -> SimulationOptions:
     """The simulation options from the command line; raises UsageError with a clear message."""
-    options = SimulationOptions(fifo=args.fifo, seed=args.seed, record_sent=args.transmissions)
+    options = SimulationOptions(
+        fifo=args.fifo,
+        seed=args.seed,
+        record_sent=args.transmissions,
+        lossy=parse_lossy(args.lossy),
+        offline=parse_offline(args.offline),
+    )
     try:
         for text in args.link_rate:
             ri, rate = parse_link_rate(text)
@@ -119,15 +109,6 @@ def build_options(args: argparse.Namespace) -> SimulationOptions:
             ri, window = parse_window(text)
             assert window is not None
             options.outages.setdefault(ri, []).append(window)
-        for text in args.lossy:
-            ri, fraction = parse_fraction(text)
-            options.lossy[ri] = fraction
-        for text in args.offline:
-            ri, window = parse_window(text, required=False)
-            if window is None:
-                options.offline[ri] = None
-            elif ri not in options.offline or options.offline[ri] is not None:
-                options.offline.setdefault(ri, []).append(window)  # type: ignore[union-attr]
     except ValueError as error:
         raise UsageError(str(error)) from None
     return options

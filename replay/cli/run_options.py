@@ -1,0 +1,90 @@
+"""Options shared by the commands that make a run (`replay`, `simulate`, `serve`, `posts`).
+
+Where the run is recorded (`--run`, `--db`), which topology it routes with (`--topology`), and the
+faults injected to show the audit at work (`--offline`, `--lossy`, `--fifo`, `--seed`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from router.circuit import merge_windows
+from router.faults import parse_fraction, parse_window
+
+#: Offline windows per post: a list of (start, end) in simulated seconds, or None for the whole run.
+OfflineWindows = dict[str, list[tuple[float, float]] | None]
+
+LEARNED_TOPOLOGY = "bundled example + what the corpus shows"
+BUNDLED_TOPOLOGY = "the bundled example"
+
+
+class UsageError(ValueError):
+    """A command line that cannot be carried out (exit status 2)."""
+
+
+def add_run_options(parser: argparse.ArgumentParser, *, run: bool = True, topology_default: str) -> None:
+    """Add `--run NAME` (when asked), `--db FILE` and the repeatable `--topology FILE`."""
+    if run:
+        parser.add_argument("--run", metavar="NAME", help="name of the run (default: generated)")
+    parser.add_argument("--db", type=Path, metavar="FILE", help="audit store (default: user data dir)")
+    parser.add_argument(
+        "--topology",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help=f"topology TOML (repeatable, later wins); default: {topology_default}",
+    )
+
+
+def add_fifo_option(parser: argparse.ArgumentParser) -> None:
+    """Add `--fifo`: the circuits ignore precedence."""
+    parser.add_argument("--fifo", action="store_true", help="circuits ignore precedence (arrival order)")
+
+
+def add_lossy_options(parser: argparse.ArgumentParser) -> None:
+    """Add the repeatable `--lossy RI:FRACTION` and its `--seed`."""
+    parser.add_argument(
+        "--lossy",
+        action="append",
+        default=[],
+        metavar="RI:FRACTION",
+        help="the post drops this share of its messages without a receipt (seeded; repeatable)",
+    )
+    parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed for --lossy (default 0)")
+
+
+def add_offline_option(parser: argparse.ArgumentParser) -> None:
+    """Add the repeatable `--offline RI[@START-END]`."""
+    parser.add_argument(
+        "--offline",
+        action="append",
+        default=[],
+        metavar="RI[@START-END]",
+        help="the post is disconnected in the window (gets its queued messages at its end), "
+        "or for the whole run without one (repeatable)",
+    )
+
+
+def parse_lossy(texts: list[str]) -> dict[str, float]:
+    """`--lossy` values as {RI: fraction}; raises UsageError naming the bad value."""
+    try:
+        return dict(parse_fraction(text) for text in texts)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def parse_offline(texts: list[str]) -> OfflineWindows:
+    """`--offline` values as {RI: merged windows, or None for the whole run}; raises UsageError."""
+    windows: OfflineWindows = {}
+    try:
+        for text in texts:
+            ri, window = parse_window(text, required=False)
+            if window is None:
+                windows[ri] = None
+            elif windows.get(ri, []) is not None:
+                windows.setdefault(ri, []).append(window)  # type: ignore[union-attr]
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    return {ri: None if spans is None else merge_windows(spans) for ri, spans in windows.items()}
