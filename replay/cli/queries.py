@@ -184,7 +184,8 @@ def run_received(args: argparse.Namespace) -> int:
         for cable in cables:
             write(_encoder.encode(cable).decode() + "\n")
         return 0
-    print(f"{args.ri.strip().upper()} in run {run}: {len(cables)} cables received")
+    noun = "cable" if len(cables) == 1 else "cables"
+    print(f"{args.ri.strip().upper()} in run {run}: {len(cables)} {noun} received")
     if cables:
         print_table(
             ("id", "DTG (UTC)", "precedence", "role", "NIACT", "received (UTC)", "latency", "dup"),
