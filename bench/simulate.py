@@ -2,9 +2,10 @@
 
 1. End to end: a synthetic corpus of Cablegate size (251,287 cables by default) in one
    Cablegate-layout CSV, made once with `cableroute synth` and cached under the temporary directory,
-   is simulated with `cableroute simulate --topology` (decode, order, plan, network, audit store);
-   prints cables/s, deliveries/s and peak memory: the largest process's peak RSS (getrusage) and the
-   peak of all its processes together (sampled from /proc every 0.25 s).
+   is simulated with `cableroute simulate --topology` (decode, order, plan, network, audit store),
+   then the run is audited with `cableroute audit --json`. Prints the time of each and their sum,
+   cables/s and deliveries/s over the sum, and peak memory of each: the largest process's peak RSS
+   (wait4) and the peak of all its processes together (sampled from /proc every 0.25 s).
 2. Network core: synthetic plans (10 deliveries each over 300 posts, random precedence) pushed
    through `router.network.Network`; prints deliveries/s and heap events/s.
 
@@ -18,12 +19,12 @@ import argparse
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from router.deliveries import Delivery, Plan
 from router.network import Network
@@ -81,13 +82,39 @@ def corpus(count: int, seed: int) -> tuple[Path, Path]:
     return csv_path, toml_path
 
 
-def sample_tree(process: subprocess.Popen[bytes], every: float = 0.25) -> int:
-    """Wait for `process`, sampling the summed RSS of it and its descendants; the peak in bytes."""
-    peak = 0
-    while process.poll() is None:
-        peak = max(peak, _tree_rss(process.pid))
-        time.sleep(every)
-    return peak
+class Step(NamedTuple):
+    """One measured command: wall seconds, the largest process's peak RSS and the peak of all together."""
+
+    seconds: float
+    largest: int
+    together: int
+    output: bytes
+
+
+def measure(command: list[str], every: float = 0.25) -> Step:
+    """Run a command, sampling the summed RSS of it and its descendants; exit on failure.
+
+    The largest process's peak comes from `wait4` (Linux reports the largest of the process and the
+    descendants it waited for); the sum of all of them is sampled from /proc every `every` seconds.
+    """
+    with tempfile.TemporaryFile() as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out)
+        together = 0
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            together = max(together, _tree_rss(process.pid))
+            time.sleep(every)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            sys.exit(f"{' '.join(command[3:5])} failed with exit code {process.returncode}")
+        out.seek(0)
+        output = out.read()
+    largest = usage.ru_maxrss * 1024
+    return Step(seconds, largest, max(together, largest), output)
 
 
 def _tree_rss(root: int) -> int:
@@ -111,8 +138,12 @@ def _tree_rss(root: int) -> int:
     return total
 
 
+def _mib(size: int) -> str:
+    return f"{size / 2**20:,.0f} MiB"
+
+
 def end_to_end(count: int, seed: int, workers: int, learn: bool) -> None:
-    """Simulate the cached corpus with audit (in a child process) and print the figures."""
+    """Simulate the cached corpus, then audit the run (each in a child process); print the figures."""
     csv_path, toml_path = corpus(count, seed)
     with tempfile.TemporaryDirectory() as scratch:
         db = Path(scratch) / "audit.sqlite"
@@ -120,24 +151,24 @@ def end_to_end(count: int, seed: int, workers: int, learn: bool) -> None:
         command += ["--run", "bench", "--json", "--workers", str(workers)]
         if not learn:
             command += ["--topology", str(toml_path)]
-        started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=subprocess.PIPE)
-        tree_peak = sample_tree(process)
-        seconds = time.perf_counter() - started
-        assert process.stdout is not None
-        output = process.stdout.read()
-        if process.returncode != 0:
-            sys.exit(f"simulate failed with exit code {process.returncode}")
-        summary = json.loads(output)
+        simulate = measure(command)
+        summary = json.loads(simulate.output)
         size = sum(p.stat().st_size for p in Path(scratch).glob("audit.sqlite*"))
-    largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        audit = measure([sys.executable, "-c", RUN_CLI, "audit", "--db", str(db), "--run", "bench", "--json"])
+        report = json.loads(audit.output)
     topology = "learned from the corpus" if learn else "from --topology"
     cables, received = summary["cables"], summary["received"]
-    print(f"simulate end to end: {cables:,} cables, {received:,} deliveries received")
-    print(f"  topology {topology}, {workers} decode workers, audit store {size / 2**20:,.0f} MiB")
-    print(f"  {seconds:.1f} s: {cables / seconds:,.0f} cables/s, {received / seconds:,.0f} deliveries/s")
-    print(f"  peak RSS: largest process {largest:,.0f} MiB (getrusage), ", end="")
-    print(f"all processes together {tree_peak / 2**20:,.0f} MiB (sampled)")
+    total = simulate.seconds + audit.seconds
+    dist = report["distribution"]
+    print(f"simulate + audit end to end: {cables:,} cables, {received:,} deliveries received")
+    print(f"  topology {topology}, {workers} decode workers, audit store {_mib(size)}")
+    print(f"  audit: {dist['planned']:,} planned, {dist['received']:,} received, {dist['missing']:,} missing")
+    for name, step in (("simulate", simulate), ("audit", audit)):
+        print(f"  {name:8} {step.seconds:5.1f} s, peak RSS: largest process {_mib(step.largest)}, ", end="")
+        print(f"all processes together {_mib(step.together)}")
+    print(f"  total    {total:5.1f} s: {cables / total:,.0f} cables/s, {received / total:,.0f} deliveries/s")
+    largest, together = max(simulate.largest, audit.largest), max(simulate.together, audit.together)
+    print(f"  peak RSS: largest process {_mib(largest)}, all processes together {_mib(together)} (sampled)")
 
 
 def main() -> None:
