@@ -167,9 +167,10 @@ def mosquitto_config(
 class MosquittoBroker:
     """A private mosquitto on a loopback port, with persistence in its own directory.
 
-    `autosave_changes`: see `mosquitto_config`. `start()` launches it and waits until it listens;
-    `stop()` ends it (SIGTERM saves the database, `kill=True` sends SIGKILL); `restart()` starts it
-    again on the same port with the same data.
+    `autosave_changes`: see `mosquitto_config`; `extra_config`: lines appended to the configuration
+    (they apply to its one listener, e.g. `certfile`, `keyfile`, `password_file`). `start()`
+    launches it and waits until it listens; `stop()` ends it (SIGTERM saves the database,
+    `kill=True` sends SIGKILL); `restart()` starts it again on the same port with the same data.
     """
 
     def __init__(
@@ -180,6 +181,7 @@ class MosquittoBroker:
         data_dir: Path | None = None,
         host: str = "127.0.0.1",
         autosave_changes: int | None = None,
+        extra_config: str = "",
     ) -> None:
         found = binary or find_mosquitto()
         if found is None:
@@ -188,6 +190,7 @@ class MosquittoBroker:
         self.host = host
         self.port = port or free_port(host)
         self.autosave_changes = autosave_changes
+        self.extra_config = extra_config
         self._own_dir = data_dir is None
         self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="cableroute-mosquitto-"))
         self.config_path = self.data_dir / "mosquitto.conf"
@@ -208,9 +211,8 @@ class MosquittoBroker:
         """Write the configuration, launch mosquitto and wait until it accepts connections."""
         if self.running:
             return self.info
-        self.config_path.write_text(
-            mosquitto_config(self.port, self.data_dir, self.host, autosave_changes=self.autosave_changes)
-        )
+        config = mosquitto_config(self.port, self.data_dir, self.host, autosave_changes=self.autosave_changes)
+        self.config_path.write_text(config + self.extra_config)
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
                 [self.binary, "-c", str(self.config_path)],

@@ -50,6 +50,11 @@ class MqttError(Exception):
     """The broker could not be reached, refused us, broke the protocol or went away."""
 
 
+class ConnectionRefused(MqttError):
+    """The broker refused CONNECT (bad credentials, not authorised, ...) or its TLS certificate
+    failed verification: retrying with the same settings cannot help."""
+
+
 def remaining_length(length: int) -> bytes:
     """MQTT's variable-length encoding of a packet's remaining length."""
     out = bytearray()
@@ -207,7 +212,7 @@ class MqttConnection(asyncio.Protocol):
         code = body[1]
         if code:
             reason = _CONNACK_REASONS.get(code, f"code {code}")
-            self._connack.set_exception(MqttError(f"broker refused the connection: {reason}"))
+            self._connack.set_exception(ConnectionRefused(f"broker refused the connection: {reason}"))
             return
         self.session_present = bool(body[0] & 0x01)
         self._connack.set_result(None)
@@ -361,6 +366,8 @@ async def open_connection(
             ),
             timeout,
         )
+    except ssl.SSLCertVerificationError as error:
+        raise ConnectionRefused(f"cannot trust {broker.url}: {error.verify_message}") from None
     except (OSError, TimeoutError, ssl.SSLError) as error:
         raise MqttError(f"cannot reach {broker.url}: {error or 'timed out'}") from None
     await connection.handshake(

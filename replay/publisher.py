@@ -15,7 +15,7 @@ from collections.abc import Callable
 import structlog
 
 from replay.broker import BrokerInfo
-from replay.mqtt import MqttConnection, MqttError, open_connection
+from replay.mqtt import ConnectionRefused, MqttConnection, MqttError, open_connection
 
 log = structlog.get_logger()
 
@@ -160,6 +160,8 @@ class Publisher:
             try:
                 await self._connect_once()
                 return
+            except ConnectionRefused as error:
+                raise MqttError(f"cannot connect to the broker: {error}") from error
             except MqttError as error:
                 if deadline is not None and loop.time() + delay > deadline:
                     raise MqttError(f"cannot connect to the broker: {error}") from error

@@ -338,9 +338,9 @@ class Replayer:
         ]
         reason = TIMEOUT_REASON
         try:
+            await self._publisher.start()  # one connection first: a broker that refuses us fails fast
             await self._posts.start(offline=never_online)
             self.ledger.offline.update(never_online)
-            await self._publisher.start()
             self._started_publishing = time.perf_counter()
             await self._replay(schedule, plans)
             await self._wait_for_receipts()

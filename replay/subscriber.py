@@ -13,7 +13,7 @@ from collections.abc import Callable
 import structlog
 
 from replay.broker import BrokerInfo
-from replay.mqtt import MqttConnection, MqttError, open_connection
+from replay.mqtt import ConnectionRefused, MqttConnection, MqttError, open_connection
 
 log = structlog.get_logger()
 
@@ -26,6 +26,8 @@ class Subscriber:
 
     Every message goes to `on_payload(payload)` before it is acknowledged. The client reconnects by
     itself when the broker goes away; `go_offline` / `go_online` take it down and back on purpose.
+    A broker that refuses the connection (credentials, authorisation) ends the client: waiting for
+    it then fails at once with the broker's reason.
     """
 
     def __init__(
@@ -50,6 +52,11 @@ class Subscriber:
         self._down = asyncio.Event()
         self._down.set()
         self._task: asyncio.Task[None] | None = None
+        #: Why the broker refused the connection, when it did (the client then stops trying).
+        self.refused: ConnectionRefused | None = None
+        self._refused = asyncio.Event()
+        #: The last reason a connection attempt failed, for error messages.
+        self.last_error: str | None = None
         #: Successful connections so far, and messages handed to the handler.
         self.connects = 0
         self.messages = 0
@@ -93,10 +100,17 @@ class Subscriber:
             self._task = None
 
     async def _wait(self, event: asyncio.Event, timeout: float, what: str) -> None:
+        waiters = {asyncio.ensure_future(event.wait()), asyncio.ensure_future(self._refused.wait())}
         try:
-            await asyncio.wait_for(event.wait(), timeout)
-        except TimeoutError:
-            raise MqttError(f"{self.name} did not {what} within {timeout} s") from None
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+        if self.refused is not None:
+            raise MqttError(f"{self.name} could not {what}: {self.refused}")
+        if not event.is_set():
+            last = f" (last error: {self.last_error})" if self.last_error else ""
+            raise MqttError(f"{self.name} did not {what} within {timeout} s{last}")
 
     async def _run(self) -> None:
         delay = RECONNECT_DELAYS[0]
@@ -124,7 +138,13 @@ class Subscriber:
                     await connection.disconnect()
                 elif self._want_online and not self._stopping:
                     log.info("connection lost", client=self.name)
+            except ConnectionRefused as error:
+                log.warning("connection refused", client=self.name, error=str(error))
+                self.refused = error
+                self._refused.set()
+                return
             except MqttError as error:
+                self.last_error = str(error)
                 if connection is not None:
                     connection.abort()
                 if self._want_online and not self._stopping:
