@@ -34,6 +34,7 @@ _PINGREQ_PACKET = b"\xc0\x00"
 _DISCONNECT_PACKET = b"\xe0\x00"
 _U16 = struct.Struct("!H")
 
+_SERVER_UNAVAILABLE = 3  # the one CONNACK refusal worth retrying
 _CONNACK_REASONS = {
     1: "unacceptable protocol version",
     2: "client identifier rejected",
@@ -212,7 +213,8 @@ class MqttConnection(asyncio.Protocol):
         code = body[1]
         if code:
             reason = _CONNACK_REASONS.get(code, f"code {code}")
-            self._connack.set_exception(ConnectionRefused(f"broker refused the connection: {reason}"))
+            error = MqttError if code == _SERVER_UNAVAILABLE else ConnectionRefused
+            self._connack.set_exception(error(f"broker refused the connection: {reason}"))
             return
         self.session_present = bool(body[0] & 0x01)
         self._connack.set_result(None)

@@ -8,6 +8,7 @@ import pytest
 
 from replay.broker import BrokerInfo, free_port
 from replay.mqtt import (
+    ConnectionRefused,
     MqttConnection,
     MqttError,
     connect_packet,
@@ -69,16 +70,23 @@ async def test_messages_are_parsed_whatever_the_chunking_and_acknowledged_after_
     assert transport.written == [b"\x40\x02\x00\x07\x40\x02\x01\x2c"]
 
 
-async def test_a_refused_connection_is_an_error() -> None:
+@pytest.mark.parametrize(
+    ("code", "reason", "final"),
+    [(4, "bad user name or password", True), (5, "not authorised", True), (3, "server unavailable", False)],
+)
+async def test_a_refused_connection_is_an_error_final_unless_the_server_is_unavailable(
+    code: int, reason: str, final: bool
+) -> None:
     connection = MqttConnection()
     connection.connection_made(_Transport())
     handshake = asyncio.ensure_future(
         connection.handshake("x", clean_session=True, keepalive=0, username=None, password=None, timeout=1)
     )
     await asyncio.sleep(0)
-    connection.data_received(b"\x20\x02\x00\x05")
-    with pytest.raises(MqttError, match="not authorised"):
+    connection.data_received(b"\x20\x02\x00" + bytes([code]))
+    with pytest.raises(MqttError, match=reason) as raised:
         await handshake
+    assert isinstance(raised.value, ConnectionRefused) is final
 
 
 @pytest.mark.broker
