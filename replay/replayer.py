@@ -354,19 +354,21 @@ class Replayer:
         return summary
 
     async def _replay(self, schedule: Sequence[tuple[float | None, int]], plans: Sequence[Plan]) -> None:
-        """Inject every cable at its time (cables without one: at the network's current time) and
-        publish what the circuits complete, paced. `schedule` holds (time, size) per cable."""
+        """Inject every cable at its time (cables without one, which come last: when the last timed
+        one entered, as in the simulator) and publish what the circuits complete, paced. `schedule`
+        holds (time, size) per cable."""
         network = self._network
         assert network is not None
         summary = self.summary
+        at = 0.0
         for (time_of_cable, size), result in zip(schedule, plans, strict=True):
             if time_of_cable is not None:
                 at = time_of_cable
                 if summary.first_time is None:
                     summary.first_time = at
             else:
+                # Not the network's clock: paced, it may not have reached the last timed cable yet.
                 summary.untimed += 1
-                at = network.now if math.isfinite(network.now) else (summary.first_time or 0.0)
             await self._run_until(at)
             self.pacer.note(at)
             self._injected_wall[result.cable_id] = time.time()
