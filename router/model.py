@@ -1,4 +1,9 @@
-"""The decoded cable: frozen msgspec Structs whose JSON form is a public contract."""
+"""The decoded cable: frozen msgspec Structs whose JSON form is a public contract.
+
+The Structs hold only strings, numbers, dates and other such Structs, so they cannot form reference
+cycles: they are left out of the garbage collector's tracking (`gc=False`), which keeps a corpus of
+decoded cables cheap to hold.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from router.precedence import Precedence
 Severity = Literal["info", "warning", "error"]
 
 
-class Diagnostic(msgspec.Struct, frozen=True):
+class Diagnostic(msgspec.Struct, frozen=True, gc=False):
     """Something the decoder noticed: `line` is 1-based from the top of the input (0: no line)."""
 
     line: int
@@ -21,21 +26,21 @@ class Diagnostic(msgspec.Struct, frozen=True):
     message: str
 
 
-class Transmission(msgspec.Struct, frozen=True):
+class Transmission(msgspec.Struct, frozen=True, gc=False):
     """FL1: `VZCZC` + channel + channel serial."""
 
     channel: str
     serial: int
 
 
-class Routing(msgspec.Struct, frozen=True):
+class Routing(msgspec.Struct, frozen=True, gc=False):
     """FL2: the routing precedence and the relay routing indicators."""
 
     precedence: Precedence | None
     relays: tuple[str, ...] = ()
 
 
-class Station(msgspec.Struct, frozen=True):
+class Station(msgspec.Struct, frozen=True, gc=False):
     """FL3: originating station RI, station serial number, section and filing time (UTC)."""
 
     ri: str
@@ -44,7 +49,7 @@ class Station(msgspec.Struct, frozen=True):
     filed: datetime | None = None
 
 
-class Security(msgspec.Struct, frozen=True):
+class Security(msgspec.Struct, frozen=True, gc=False):
     """FL4: security prosign (`ZNR`/`ZNY`), classification, further signals and any `(CCY ...)` note."""
 
     prosign: str | None
@@ -54,14 +59,14 @@ class Security(msgspec.Struct, frozen=True):
     note: str | None = None
 
 
-class PrecedencePair(msgspec.Struct, frozen=True):
+class PrecedencePair(msgspec.Struct, frozen=True, gc=False):
     """FL5 precedence: the action level and, when FL5 has two letters, the info level."""
 
     action: Precedence | None = None
     info: Precedence | None = None
 
 
-class Addressee(msgspec.Struct, frozen=True, kw_only=True):
+class Addressee(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One TO / INFO / XMT entry.
 
     `precedence` is the effective level (the primer's rule); `precedence_stated` the word on the
@@ -81,7 +86,7 @@ class Addressee(msgspec.Struct, frozen=True, kw_only=True):
     line: int = 0
 
 
-class Banner(msgspec.Struct, frozen=True):
+class Banner(msgspec.Struct, frozen=True, gc=False):
     """The body's banner line, e.g. `C O N F I D E N T I A L SECTION 01 OF 02 TOKYO 003310`."""
 
     classification: str | None = None
@@ -92,7 +97,7 @@ class Banner(msgspec.Struct, frozen=True):
     line: int = 0
 
 
-class Cable(msgspec.Struct, frozen=True, kw_only=True):
+class Cable(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A decoded cable: every header line, the body's banner and metadata, and diagnostics."""
 
     id: str | None = None
