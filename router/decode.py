@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from router.body import BodyParts, scan_body
-from router.header import MAX_BLANK_RUN, HeaderParts, walk_header
+from router.header import MAX_BLANK_RUN, HeaderParts, read_standard_header, walk_header
 from router.model import Cable, Diagnostic
 from router.reference_id import derive_reference_id
 from router.wrappers import MAX_WRAPPER_LINES, TelegramStart, locate_telegram
@@ -12,6 +12,8 @@ from router.wrappers import MAX_WRAPPER_LINES, TelegramStart, locate_telegram
 FIRST_WINDOW = 2048
 #: Lines the header walk may look past its last line (blank lines inside an addressee list).
 _LOOKAHEAD = MAX_BLANK_RUN + 1
+#: Where a telegram whose first line is FL1 starts.
+_FL1_ON_FIRST_LINE = TelegramStart(index=0, first="fl1")
 
 
 def decode(text: str, source: str | None = None) -> Cable:
@@ -27,10 +29,14 @@ def decode(text: str, source: str | None = None) -> Cable:
 
 
 def _decode(text: str, source: str | None) -> Cable:
-    """Decode with a window of lines that grows until the header and the top of the body fit in it."""
+    """Decode a header in the standard layout straight from the text; any other with a window of lines
+    that grows until the header and the top of the body fit in it."""
     if not text or text.isspace():
         empty = Diagnostic(0, "empty", "error", "the input is empty")
         return Cable(source=source, size=len(text), diagnostics=(empty,))
+    begun = read_standard_header(text)
+    if begun is not None and begun.resume is None:
+        return _assemble(text, source, _FL1_ON_FIRST_LINE, begun)
     window = FIRST_WINDOW
     while True:
         lines, complete = _split(text, window)
@@ -40,9 +46,10 @@ def _decode(text: str, source: str | None) -> Cable:
                 return _without_header(text, source, lines, start)
             window *= 4
             continue
-        header = walk_header(lines, start.index, text)
+        header = walk_header(lines, start.index, text, begun)
         if complete or header.end + _LOOKAHEAD < len(lines):
-            return _assemble(text, source, lines, start, header)
+            return _assemble(text, source, start, header)
+        begun = None  # the walk changed it: a wider window starts over
         window *= 4
 
 
@@ -73,13 +80,11 @@ def _without_header(text: str, source: str | None, lines: list[str], start: Tele
     )
 
 
-def _assemble(
-    text: str, source: str | None, lines: list[str], start: TelegramStart, header: HeaderParts
-) -> Cable:
+def _assemble(text: str, source: str | None, start: TelegramStart, header: HeaderParts) -> Cable:
     """Read the top of the body and put the parts together, with the diagnostics only the whole tells."""
-    raw_header = "\n".join(lines[: header.end])
+    raw_header = text[: header.offset]
     year = header.dtg.year if header.dtg else None
-    body = scan_body(text, len(raw_header) + 1 if header.end else 0, header.end + 1, year)
+    body = scan_body(text, header.offset + 1 if header.end else 0, header.end + 1, year)
     notes: list[Diagnostic] = []
     if start.skipped:
         kinds = ", ".join(start.wrappers)

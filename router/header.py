@@ -3,6 +3,9 @@
 The header is FL1-FL6 in order (any may be missing; blank lines may sit between them), then the
 addressee lists. It ends at the last addressee line: a blank line ends it unless the next non-blank line
 is clearly another addressee (an `RI/` entry or a `TO`/`INFO`/`XMT` line).
+
+Most headers have a standard layout: `read_standard_header` reads those straight from the text, without
+splitting it into lines, and hands over to the line-by-line walk at the first line it cannot read.
 """
 
 from __future__ import annotations
@@ -51,9 +54,11 @@ _START, _FL1, _FL2, _FL3, _FL4, _FL5, _FL6 = range(7)
 
 @dataclass
 class HeaderParts:
-    """What the walk found; `end` is the index after the last header line (0 when there is no header).
+    """What the walk found; `end` is the index after the last header line (0 when there is no header)
+    and `offset` the character offset where that line ends.
 
-    `section` is the addressee list that continuation lines belong to (`to`, `info`, `xmt`).
+    `section` is the addressee list that continuation lines belong to (`to`, `info`, `xmt`). `resume`
+    is the index of the line from which a header read straight from the text goes on line by line.
     """
 
     transmission: Transmission | None = None
@@ -68,16 +73,41 @@ class HeaderParts:
     info: list[Addressee] = field(default_factory=list)
     xmt: list[Addressee] = field(default_factory=list)
     end: int = 0
+    offset: int = 0
     section: str | None = None
     notes: list[Diagnostic] = field(default_factory=list)
+    resume: int | None = None
 
 
-def walk_header(lines: Sequence[str], start: int, text: str | None = None) -> HeaderParts:
+def read_standard_header(text: str) -> HeaderParts | None:
+    """The header of a text that opens with FL1-FL6 in the standard layout, read without splitting lines.
+
+    Addressee lines in the common form are read one by one from the text. None when the text does not
+    open with the standard layout; `resume` is set when a line needs the line-by-line walk (`walk_header`
+    with these parts goes on from there).
+    """
+    parts = HeaderParts()
+    offset = _standard_block(text, parts)
+    if not offset:
+        return None
+    parts.end = text.count("\n", 0, offset)
+    parts.offset = offset - 1
+    _read_common_addressees(text, offset, parts)
+    return parts
+
+
+def walk_header(
+    lines: Sequence[str], start: int, text: str | None = None, begun: HeaderParts | None = None
+) -> HeaderParts:
     """Decode the header that starts at line index `start`.
 
     When `text` (the input the lines were split from) is given and FL1-FL6 have the standard layout,
     they are read with one regular expression; otherwise, and always for the addressees, line by line.
+    `begun` is a header `read_standard_header` left to finish from its `resume` line.
     """
+    if begun is not None and begun.resume is not None:
+        last = _walk_addressees(lines, begun.resume, begun, begun.end - 1)
+        return _ended(begun, lines, last)
     parts = HeaderParts()
     stage = _START
     fl3: tuple[str, int] | None = None
@@ -85,11 +115,11 @@ def walk_header(lines: Sequence[str], start: int, text: str | None = None) -> He
     index = start
     count = len(lines)
     if text is not None and start == 0:
-        consumed = _standard_block(text, parts)
-        if consumed:
+        offset = _standard_block(text, parts)
+        if offset:
             stage = _FL6
-            last = consumed - 1
-            index = consumed
+            index = text.count("\n", 0, offset)
+            last = index - 1
     while index < count and stage < _FL6:
         line = lines[index].strip()
         if not line:
@@ -114,7 +144,14 @@ def walk_header(lines: Sequence[str], start: int, text: str | None = None) -> He
         last = _walk_addressees(lines, index, parts, last)
     if fl3 is not None:
         parts.station = parse_fl3(fl3[0], fl3[1], parts.dtg, parts.notes)
+    return _ended(parts, lines, last)
+
+
+def _ended(parts: HeaderParts, lines: Sequence[str], last: int) -> HeaderParts:
+    """`parts` with the header ending at line index `last` (-1: no header) of `lines`."""
     parts.end = last + 1
+    parts.offset = sum(map(len, lines[: parts.end])) + last if parts.end else 0
+    parts.resume = None
     return parts
 
 
@@ -131,7 +168,8 @@ _STANDARD_BLOCK_RE = re.compile(
 
 
 def _standard_block(text: str, parts: HeaderParts) -> int:
-    """Read FL1-FL6 at the start of `text` if they have the standard layout: the lines consumed, or 0."""
+    """Read FL1-FL6 at the start of `text` if they have the standard layout: the character offset where
+    the line after FL6 starts, or 0."""
     match = _STANDARD_BLOCK_RE.match(text)
     if match is None:
         return 0
@@ -156,7 +194,7 @@ def _standard_block(text: str, parts: HeaderParts) -> int:
     )
     parts.dtg = dtg
     parts.from_ = originator
-    return text.count("\n", 0, match.end())
+    return match.end()
 
 
 def _format_line(line: str, number: int, stage: int, parts: HeaderParts) -> int | None:
@@ -233,24 +271,64 @@ def _walk_addressees(lines: Sequence[str], index: int, parts: HeaderParts, last:
     return last
 
 
+def _read_common_addressees(text: str, position: int, parts: HeaderParts) -> None:
+    """Read addressee lines in the common form straight from the text, from character `position` (the
+    start of line index `parts.end`), to the end of the header or to a line that needs the line-by-line
+    walk (whose index becomes `parts.resume`)."""
+    index = parts.end
+    while True:
+        match = _TEXT_LINE_RE.match(text, position)
+        if match is None or not _common_addressee(match, index + 1, parts):
+            break
+        index += 1
+        parts.end = index
+        parts.offset = match.end()
+        position = parts.offset + 1
+    if position > len(text):  # the text ends with the last addressee line
+        return
+    newline = text.find("\n", position)
+    if text[position : newline if newline >= 0 else len(text)].strip() or _header_goes_on(text, newline):
+        parts.resume = index
+
+
+def _header_goes_on(text: str, newline: int) -> bool:
+    """After the blank line that ends at `newline` (-1: the last line of the text), the decision of
+    `_next_addressee_line`: whether one of the next few lines is clearly an addressee line."""
+    for _ in range(MAX_BLANK_RUN):
+        if newline < 0:
+            return False
+        start = newline + 1
+        newline = text.find("\n", start)
+        line = text[start : newline if newline >= 0 else len(text)].strip()
+        if line:
+            return looks_like_addressee(line) or is_page_debris(line)
+    return False
+
+
 def _addressee_line(line: str, number: int, parts: HeaderParts) -> bool:
     """Decode one FL7-FL9 line into `parts`; False when the line is not part of the header."""
     match = _COMMON_LINE_RE.fullmatch(line)
-    if match is None:
+    if match is None or not _common_addressee(match, number, parts):
         return _unusual_addressee_line(line, number, parts)
+    return True
+
+
+def _common_addressee(match: re.Match[str], number: int, parts: HeaderParts) -> bool:
+    """Add the addressee of a line in the common form (a `_COMMON_LINE` match) to `parts`; False when the
+    line needs the general reading (`_unusual_addressee_line`), which then sees the same `parts`."""
     keyword, zen, ri, name, niact, word, mcn = match.groups()
     if keyword is None:
         if ri is None and zen is None and (name[:1] in _RISKY_STARTS or parts.section is None):
-            return _unusual_addressee_line(line, number, parts)
+            return False
         section = parts.section
     else:
         section = parts.section = SECTION_KEYWORDS[keyword]
     if "//" in name or "PAGE" in name:
-        return _unusual_addressee_line(line, number, parts)
+        return False
     if word is None:
         last = name[name.rfind(" ") + 1 :]
         if len(last) >= 5 and last[0] in "FIPR" and precedence_word(last) is not None:
-            return _unusual_addressee_line(line, number, parts)
+            return False
         stated = None
         if section == "info":
             level = parts.precedence.info or parts.precedence.action
@@ -280,11 +358,16 @@ def _addressee_line(line: str, number: int, parts: HeaderParts) -> bool:
     return True
 
 
-#: The common addressee line, keyword included: [TO|INFO|XMT] [ZEN/][RI/]PLAD [NIACT] [LEVEL] [MCN].
-_COMMON_LINE_RE = re.compile(
+#: The common addressee line, keyword included: [TO|INFO|XMT] [ZEN/][RI/]PLAD [NIACT] [LEVEL] [MCN]. (The
+#: lookahead after each word of the PLAD only saves trying the rest where it cannot start.)
+_COMMON_LINE = (
     r"(?:(TO|INFO|XMT)(?: +|/))?(?:(ZEN)/)?(?:(R[A-Z0-9]{3,7})/)?(\S+(?: \S+)*?)"
+    r"(?= [NIPFR\d \t\r]|[ \t\r]*(?:\n|\Z))"
     r"(?: (NIACT))?(?: (IMMEDIATE|PRIORITY|FLASH|ROUTINE))?(?: (\d{4}(?:-\d{4})?))? *"
 )
+_COMMON_LINE_RE = re.compile(_COMMON_LINE)
+#: The same as a whole line of the text, with the spaces, tabs or carriage return `strip` would remove.
+_TEXT_LINE_RE = re.compile(r"[ \t]*" + _COMMON_LINE + r"[ \t\r]*(?=\n|\Z)")
 #: First letters of lines that might be a banner (the header ended without a blank line).
 _RISKY_STARTS = frozenset("UCSTLONE")
 _LEVELS = {level.value: level for level in Precedence}
