@@ -9,7 +9,8 @@ Two passes, so that a corpus of Cablegate size fits in memory:
    advance the network to the cable's time, and inject it. Every completed transmission becomes a
    receipt (or a drop for a lossy post, or nothing for a post that stays offline); at the end the
    planned deliveries without a receipt are recorded as missing. Store writes go to a
-   `StoreProcess`, so SQLite works on the second core while the network runs.
+   `StoreProcess`, so SQLite works on the second core while the network runs; planned deliveries
+   and receipts go there as plain rows (`AuditStore.record_rows`).
 
 Faults: `lossy` posts drop the share of deliveries `router.faults.is_dropped` picks (the broker replay
 uses the same function); `offline` posts receive what reaches them during a window when the window
@@ -29,8 +30,7 @@ import structlog
 
 from replay.corpus import CableText, ReadError
 from replay.ingest import Ingest
-from replay.receipt import Receipt
-from replay.store import AuditStore
+from replay.store import AuditStore, DeliveryRow, ReceiptRow
 from replay.store_process import StoreProcess
 from router.compact import unpack
 from router.deliveries import Plan, Sent
@@ -38,6 +38,7 @@ from router.faults import is_dropped, receipt_time
 from router.model import Cable
 from router.network import Network
 from router.plan import Planner
+from router.precedence import Precedence
 from topology.topology import Topology
 
 log = structlog.get_logger()
@@ -46,6 +47,8 @@ Window = tuple[float, float]
 
 #: Reason recorded for planned deliveries that never reached their post.
 MISSING_REASON = "not received (post offline)"
+
+_RANK: dict[Precedence, int] = {level: level.rank for level in Precedence}
 
 
 class SimulationOptions(msgspec.Struct, kw_only=True):
@@ -119,10 +122,11 @@ class Simulation:
         self.progress = progress or (lambda report: None)
         self.summary = SimulationSummary(run=run)
         self.read_errors: list[ReadError] = []
-        self._receipts: list[Receipt] = []
+        self._receipts: list[ReceiptRow] = []
+        self._deliveries: list[DeliveryRow] = []
         self._sent: list[Sent] = []
         self._drops: list[tuple[str, str]] = []
-        self._plans: list[Plan] = []
+        self._plans: list[Plan] = []  # plans with other-means, unresolved or exempted addressees
         self._writer: StoreProcess | None = None
 
     # -- pass 1 ----------------------------------------------------------------------------------
@@ -157,11 +161,11 @@ class Simulation:
         """Turn completed transmissions into receipts, drops, or nothing (offline for good)."""
         if not sent:
             return
-        run = self.run_name
         lossy = self.options.lossy
         offline = self.options.offline
         seed = self.options.seed
         receipts = self._receipts
+        rank = _RANK
         if self.options.record_sent:
             self._sent.extend(sent)
         for s in sent:
@@ -178,32 +182,43 @@ class Simulation:
                     continue
                 received = arrival
             receipts.append(
-                Receipt(
-                    run=run,
-                    cable_id=s.cable_id,
-                    post=post,
-                    role=s.role,
-                    precedence=s.precedence,
-                    niact=s.niact,
-                    channel_serial=s.channel_serial,
-                    scheduled_sim=s.scheduled_at,
-                    enqueued_sim=s.enqueued_at,
-                    transmitted_sim=s.transmitted_at,
-                    received_sim=received,
+                (
+                    s.cable_id,
+                    post,
+                    s.role,
+                    rank[s.precedence],
+                    s.niact,
+                    s.channel_serial,
+                    s.scheduled_at,
+                    s.enqueued_at,
+                    s.transmitted_at,
+                    received,
                 )
             )
         self.summary.transmitted += len(sent)
         if len(receipts) >= self.options.batch:
             self._flush()
 
+    def _add_plan(self, plan: Plan) -> None:
+        """Buffer a plan for the store: its deliveries as rows, the rest (rare) as a plan without them."""
+        rank = _RANK
+        self._deliveries.extend(
+            [(d.cable_id, d.post, d.role, rank[d.precedence], d.niact, d.reasons) for d in plan.deliveries]
+        )
+        if plan.other_means or plan.unresolved or plan.exempted:
+            self._plans.append(msgspec.structs.replace(plan, deliveries=()))
+        if len(self._deliveries) >= self.options.batch:
+            self._flush()
+
     def _flush(self) -> None:
-        """Hand over what is buffered: plans, receipts, drops and transmissions."""
+        """Hand over what is buffered: plans, deliveries and receipts, drops and transmissions."""
         writer, summary = self._writer, self.summary
         assert writer is not None
         writer.record_plans(self._plans)
         self._plans = []
         summary.received += len(self._receipts)
-        writer.record_receipts(self._receipts)
+        writer.record_rows(self._deliveries, self._receipts)
+        self._deliveries = []
         self._receipts = []
         summary.dropped += len(self._drops)
         writer.record_drops(self._drops)
@@ -219,7 +234,7 @@ class Simulation:
         plan = Planner(topology).plan
         summary = self.summary
         deliver = self._deliver
-        plan_batch = max(1, self.options.batch // 8)
+        add_plan = self._add_plan
         done = 0
         for index in sorted(range(len(keys)), key=keys.__getitem__):
             cable = unpack(packed[index])
@@ -234,14 +249,12 @@ class Simulation:
                 at = network.now if math.isfinite(network.now) else 0.0
             deliver(network.advance(at))
             result = plan(cable)
-            self._plans.append(result)
+            add_plan(result)
             summary.planned += len(result.deliveries)
             summary.other_means += len(result.other_means)
             summary.unresolved += len(result.unresolved)
             summary.exempted += len(result.exempted)
             network.inject(result, cable.size, at)
-            if len(self._plans) >= plan_batch:
-                self._flush()
             done += 1
             if done % 10_000 == 0:
                 self.progress(Progress(stage="route", cables=done, deliveries=summary.transmitted))
@@ -290,7 +303,9 @@ class Simulation:
                 self._writer = None
                 gc.unfreeze()
         summary = self.summary
-        summary.missing = self.store.close_missing(self.run_name, MISSING_REASON)
+        # Every receipt is of a planned delivery, at most once: when all arrived, none is missing.
+        if summary.received != summary.planned:
+            summary.missing = self.store.close_missing(self.run_name, MISSING_REASON)
         summary.wall_s = time.perf_counter() - started
         return summary
 

@@ -209,6 +209,12 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (run_id, post, cable) DO UPDATE SET duplicates = duplicates + 1
 """
 
+_DELIVERY_SQL = """
+INSERT INTO deliveries (run_id, cable, post, role, precedence, niact, reasons)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT DO NOTHING
+"""
+
 _RECEIPT_WALL_SQL = """
 INSERT INTO receipt_wall (run_id, cable, post, scheduled_wall, enqueued_wall, transmitted_wall, received_wall)
 VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -230,6 +236,14 @@ UPDATE cables SET recorded = 1, source = ?, origin_ri = ?, ssn = ?, section = ?,
     banner_section = ?, channel = ?, channel_serial = ?, size = ?, errors = ?, addressees = ?, derived = ?
 WHERE id = ?
 """
+
+#: A planned delivery in the bulk form of `record_rows`: (cable id, post RI, role, precedence rank,
+#: NIACT, reasons).
+DeliveryRow = tuple[str, str, str, int, bool, Sequence[str]]
+
+#: A simulated receipt in the bulk form of `record_rows`: (cable id, post RI, role, precedence rank,
+#: NIACT, channel serial, then the scheduled, enqueued, transmitted and received simulated times).
+ReceiptRow = tuple[str, str, str, int, bool, int, float, float, float, float]
 
 # One addressee in the `cables.addressees` blob.
 AddresseeRow = tuple[str, str | None, str, int | None, int | None, bool, str | None, bool, str | None]
@@ -634,8 +648,7 @@ class AuditStore:
             posts = self._post_keys_for(d.post for plan in plans for d in plan.deliveries)
             rank = _RANK
             self.connection.executemany(
-                "INSERT INTO deliveries (run_id, cable, post, role, precedence, niact, reasons) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                _DELIVERY_SQL,
                 [
                     (
                         run_id,
@@ -744,6 +757,33 @@ class AuditStore:
                     )
                     for r in receipts
                     if r.received_wall is not None
+                ],
+            )
+
+    def record_rows(
+        self, run: str, deliveries: Sequence[DeliveryRow], receipts: Sequence[ReceiptRow]
+    ) -> None:
+        """Record planned deliveries and simulated receipts given as plain rows, in one transaction:
+        the bulk form of `record_plans` (deliveries only) and `record_receipts` (no wall-clock times)."""
+        run_id = self.run_id(run)
+        with self._transaction():
+            cables = self._cable_keys_for(
+                run_id, [row[0] for row in deliveries] + [row[0] for row in receipts]
+            )
+            posts = self._post_keys_for([row[1] for row in deliveries] + [row[1] for row in receipts])
+            execute = self.connection.executemany
+            execute(
+                _DELIVERY_SQL,
+                [
+                    (run_id, cables[cable], posts[post], role, rank, niact, "\n".join(reasons))
+                    for cable, post, role, rank, niact, reasons in deliveries
+                ],
+            )
+            execute(
+                _RECEIPT_SQL,
+                [
+                    (run_id, cables[r[0]], posts[r[1]], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9])
+                    for r in receipts
                 ],
             )
 
