@@ -52,7 +52,7 @@ MAX_BLANK_RUN = 3
 _START, _FL1, _FL2, _FL3, _FL4, _FL5, _FL6 = range(7)
 
 
-@dataclass
+@dataclass(slots=True)
 class HeaderParts:
     """What the walk found; `end` is the index after the last header line (0 when there is no header)
     and `offset` the character offset where that line ends.
@@ -173,10 +173,9 @@ def _standard_block(text: str, parts: HeaderParts) -> int:
     match = _STANDARD_BLOCK_RE.match(text)
     if match is None:
         return 0
-    (channel, serial, doubled, relays, ri, ssn, section, day, hour, minute, prosign, letters) = match.group(
-        *range(1, 13)
-    )
-    action, info, dtg_day, dtg_hour, dtg_minute, month, year, originator = match.group(*range(13, 21))
+    groups = match.groups()
+    channel, serial, doubled, relays, ri, ssn, section, day, hour, minute, prosign, letters = groups[:12]
+    action, info, dtg_day, dtg_hour, dtg_minute, month, year, originator = groups[12:]
     dtg = dtg_datetime(int(dtg_day), int(dtg_hour), int(dtg_minute), "Z", month, int(year))
     if dtg is None:
         return 0
@@ -281,9 +280,10 @@ def _read_common_addressees(text: str, position: int, parts: HeaderParts) -> Non
         if match is None or not _common_addressee(match, index + 1, parts):
             break
         index += 1
+        position = match.end() + 1
+    if index > parts.end:
         parts.end = index
-        parts.offset = match.end()
-        position = parts.offset + 1
+        parts.offset = position - 1
     if position > len(text):  # the text ends with the last addressee line
         return
     newline = text.find("\n", position)
@@ -317,12 +317,12 @@ def _common_addressee(match: re.Match[str], number: int, parts: HeaderParts) -> 
     """Add the addressee of a line in the common form (a `_COMMON_LINE` match) to `parts`; False when the
     line needs the general reading (`_unusual_addressee_line`), which then sees the same `parts`."""
     keyword, zen, ri, name, niact, word, mcn = match.groups()
-    if keyword is None:
-        if ri is None and zen is None and (name[:1] in _RISKY_STARTS or parts.section is None):
-            return False
-        section = parts.section
-    else:
+    if keyword is not None:
         section = parts.section = SECTION_KEYWORDS[keyword]
+    elif ri is None and zen is None and (name[0] in _RISKY_STARTS or parts.section is None):
+        return False
+    else:
+        section = parts.section
     if "//" in name or "PAGE" in name:
         return False
     if word is None:
@@ -330,10 +330,9 @@ def _common_addressee(match: re.Match[str], number: int, parts: HeaderParts) -> 
         if len(last) >= 5 and last[0] in "FIPR" and precedence_word(last) is not None:
             return False
         stated = None
+        level = parts.precedence.action
         if section == "info":
-            level = parts.precedence.info or parts.precedence.action
-        else:
-            level = parts.precedence.action
+            level = parts.precedence.info or level
     else:
         stated = level = _LEVELS[word]
         if niact:
