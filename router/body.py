@@ -72,14 +72,19 @@ _LABEL_RE = re.compile(r"(?:¶\s*)?\(?[A-Z][.)]\s")
 _TAG_LIST_LINE_RE = re.compile(r"[A-Z]{2,6}(?: *, *[A-Z]{2,6})+ *,?")
 _REF_RE = re.compile(r"REF(?:S|TEL|TELS)?\b[ \t]*(:?)[ \t]*")
 _PARAGRAPH_LINE_RE = re.compile(r"\n[ \t\-\[]*(?:(?:¶|\$\\P)[ \t]*)?1{1,2}[ \t]?\.[\] \t(]")
-_PARAGRAPH_START_RE = re.compile(r"[ \t\-\[]*(?:¶[ \t]*)?1{1,2}[ \t]?\.[\] \t(]")
+#: A line (upper-cased) that opens another field, a paragraph, or is one of the lines that end a field.
+_FIELD_START_RE = re.compile(
+    r"REF|SUBJ|TAGS|CLASSIFIED|E\.O\.|EO |\([UCS]\)"
+    r"|[ \t\-\[]*(?:¶[ \t]*)?1{1,2}[ \t]?\.[\] \t(]|" + _FIELD_END_RE.pattern
+)
 _MARKDOWN_LINK_RE = re.compile(r"\[([^\]]*)\]\(#\)")
 _MARKDOWN_PARA_RE = re.compile(r"\$\\P(\d*)\$")
 #: One reference in a REF text: a compact id (`08STATE117889`), or an optional year, 1-3 origin words
-#: and a serial (`08 BRASILIA 001652`, `STATE 117889`, `09 SAN SALVADOR 1101`).
+#: and a serial (`08 BRASILIA 001652`, `STATE 117889`, `09 SAN SALVADOR 1101`). (The lookahead and the
+#: possessive words only spare the search positions and backtracking that cannot match.)
 _REFERENCE_RE = re.compile(
-    r"(?<![A-Z0-9])(?:(\d\d)([A-Z]{3,})(\d{1,6})"
-    r"|(?:(\d{4}|\d{2}) +)?(?!AND )([A-Z]{2,}(?: [A-Z]{2,}){0,2}) +(\d{1,6}))(?!\d)"
+    r"(?<![A-Z0-9])(?=[A-Z0-9])(?:(\d\d)([A-Z]{3,}+)(\d{1,6})"
+    r"|(?:(\d{4}|\d{2}) +)?(?!AND )([A-Z]{2,}+(?: [A-Z]{2,}+){0,2}) +(\d{1,6}))(?!\d)"
 )
 #: Where a field glued to the subject begins (exports that lost their line breaks).
 _GLUED_FIELD_RE = re.compile(
@@ -129,7 +134,7 @@ _MONTHS = frozenset(
 _NOT_ORIGINS = _NOT_ORIGINS | _MONTHS
 
 
-@dataclass
+@dataclass(slots=True)
 class BodyParts:
     """What the top of the body holds."""
 
@@ -178,7 +183,7 @@ def parse_declassify(text: str) -> date | None:
     match = _DECL_RE.search(text)
     if match is None:
         return None
-    month, day, year = (int(part) for part in match.groups())
+    month, day, year = map(int, match.groups())
     try:
         return date(expand_year(year), month, day)
     except ValueError:
@@ -190,28 +195,27 @@ def parse_tags(text: str) -> tuple[str, ...]:
     cut = text.find("SUBJ")
     if cut >= 0:
         text = text[:cut]
-    return tuple(token for token in _TAG_TOKEN_RE.findall(text) if token != "SIPDIS")
+    tokens = _TAG_TOKEN_RE.findall(text)
+    if "SIPDIS" in tokens:
+        return tuple(token for token in tokens if token != "SIPDIS")
+    return tuple(tokens)
 
 
 def parse_references(text: str, year: int | None) -> list[str]:
     """Reference ids in a REF text: `STATE 117889` -> `08STATE117889` (cable year when none is given)."""
-    text = text[:MAX_REFERENCE_CHARS]
     found: list[str] = []
-    for match in _REFERENCE_RE.finditer(text):
+    cable_yy = year % 100 if year is not None else None
+    for match in _REFERENCE_RE.finditer(text, 0, MAX_REFERENCE_CHARS):
         compact_year, compact_origin, compact_serial, ref_year, origin, serial = match.groups()
         if compact_year is not None:
             reference = f"{compact_year}{compact_origin}{int(compact_serial)}"
         else:
-            words = origin.split()
-            if not _NOT_ORIGINS.isdisjoint(words) or not _follows_delimiter(text, match.start()):
+            if not _NOT_ORIGINS.isdisjoint(origin.split(" ")) or not _follows_delimiter(text, match.start()):
                 continue
-            if ref_year is not None:
-                yy = int(ref_year) % 100
-            elif year is not None:
-                yy = year % 100
-            else:
+            yy = int(ref_year) % 100 if ref_year is not None else cable_yy
+            if yy is None:
                 continue
-            station = "".join(words)
+            station = origin.replace(" ", "")
             reference = f"{yy:02d}{_STATION_ALIASES.get(station, station)}{int(serial)}"
         if reference not in found:
             found.append(reference)
@@ -237,41 +241,62 @@ def scan_body(text: str, offset: int, first_line: int, year: int | None) -> Body
     `year` is the cable's (for references written without one). Fields are recognised case-insensitively
     (some exports are in lower case); the subject keeps its case.
     """
-    parts = BodyParts()
-    chunk = text[offset - 1 : offset + MAX_BODY_CHARS] if offset else "\n" + text[:MAX_BODY_CHARS]
-    subject = _SUBJECT_RE.search(chunk)
-    paragraph = _PARAGRAPH_LINE_RE.search(chunk, subject.end() if subject else 0)
-    end = paragraph.start() if paragraph else len(chunk)
-    original = chunk[:end]
+    top, original, subject_start = _body_top(text, offset)
+    tags = _first_valid(_TAGS_RE, top, _tags_position)
+    if subject_start is None:
+        glued = _GLUED_SUBJECT_RE.search(top)
+        subject_start = glued.end() if glued is not None else None
+    return BodyParts(
+        banner=_find_banner(top, first_line - 1),
+        sipdis="SIPDIS" in top,
+        declassify=parse_declassify(top) if "DECL" in top else None,
+        tags=parse_tags(_tags_text(top, tags)) if tags is not None else (),
+        subject=_clean_subject(_continued(original, subject_start)) if subject_start is not None else None,
+        references=_references(top, year),
+    )
+
+
+def _body_top(text: str, offset: int) -> tuple[str, str, int | None]:
+    """The top of the body that starts at character `offset`, upper-cased and as written (markdown
+    removed), and where the text of its SUBJECT line starts in it (None without one).
+
+    It runs from the newline before the body to the first numbered paragraph after the SUBJECT line, and
+    at most `MAX_BODY_CHARS`; the searches run over `text` itself, which is not copied.
+    """
+    if offset:
+        start, stop = offset - 1, offset + MAX_BODY_CHARS
+    else:
+        text = "\n" + text[:MAX_BODY_CHARS]
+        start, stop = 0, len(text)
+    subject = _SUBJECT_RE.search(text, start, stop)
+    paragraph = _PARAGRAPH_LINE_RE.search(text, subject.end() if subject else start, stop)
+    original = text[start : paragraph.start() if paragraph else stop]
+    subject_start = subject.end() - start if subject else None
     if ("#" in original and "](#)" in original) or ("$" in original and "$\\P" in original):
         original = clean_markdown(original)
         subject = _SUBJECT_RE.search(original)
+        subject_start = subject.end() if subject else None
     top = original.upper()
     if len(top) != len(original):  # a few characters grow when upper-cased; keep offsets aligned
         original = top
         subject = _SUBJECT_RE.search(top)
-    parts.banner = _find_banner(top, first_line - 1)
-    parts.sipdis = "SIPDIS" in top
-    if "DECL" in top:
-        parts.declassify = parse_declassify(top)
-    tags = _first_valid(_TAGS_RE, top, _tags_position)
-    if tags is not None:
-        parts.tags = parse_tags(_tags_text(top, tags))
-    if subject is None:
-        subject = _GLUED_SUBJECT_RE.search(top)
-    if subject is not None:
-        parts.subject = _clean_subject(_continued(original, subject.end()))
+        subject_start = subject.end() if subject else None
+    return top, original, subject_start
+
+
+def _references(top: str, year: int | None) -> list[str]:
+    """The reference ids of the REF field in the (upper-cased) top of the body, if it has one."""
     reference = _first_valid(_REF_RE, top, _reference_position)
-    if reference is not None:
-        field = _continued(top, reference.end(), labelled=True)
-        while field.startswith("REF"):  # `REF: REF: A) ...`
-            repeated = _REF_RE.match(field)
-            if repeated is None or not repeated.end():
-                break
-            field = field[repeated.end() :]
-        glued = _glued_field(field)
-        parts.references = parse_references(field[: glued.start()] if glued else field, year)
-    return parts
+    if reference is None:
+        return []
+    field = _continued(top, reference.end(), labelled=True)
+    while field.startswith("REF"):  # `REF: REF: A) ...`
+        repeated = _REF_RE.match(field)
+        if repeated is None or not repeated.end():
+            break
+        field = field[repeated.end() :]
+    glued = _glued_field(field)
+    return parse_references(field[: glued.start()] if glued else field, year)
 
 
 def _tags_text(top: str, match: re.Match[str]) -> str:
@@ -339,9 +364,7 @@ def _reference_position(text: str, match: re.Match[str]) -> bool:
 
 def _find_banner(top: str, first_line: int) -> Banner | None:
     """The first banner in the top of the body, also when it was cut after its classification."""
-    start = 0
-    while start < len(top) and top[start] in " \t\r\n":
-        start += 1
+    start = len(top) - len(top.lstrip(" \t\r\n"))
     line_end = top.find("\n", start)
     match = BANNER_RE.match(top, start, line_end if line_end >= 0 else len(top))
     if match is not None:  # the usual case: the banner is the body's first line
@@ -371,23 +394,19 @@ def _continued(text: str, start: int, labelled: bool = False) -> str:
     joined = ""
     blank = False
     for number, line in enumerate(text[start : start + MAX_FIELD_CHARS].split("\n")):
-        line = line.strip().rstrip("\\").rstrip()
+        line = line.strip()
+        if line.endswith("\\"):
+            line = line.rstrip("\\").rstrip()
         if not line:
             blank = bool(joined)
             continue
-        if number and (_starts_field(line) or (blank and not (labelled and _LABEL_RE.match(line)))):
+        if number and ((blank and not (labelled and _LABEL_RE.match(line))) or _starts_field(line)):
             break
         blank = False
-        if line:
-            joined = f"{joined}{line}" if joined.endswith("-") or not joined else f"{joined} {line}"
+        joined = f"{joined}{line}" if joined.endswith("-") or not joined else f"{joined} {line}"
     return joined
 
 
 def _starts_field(line: str) -> bool:
     """True for a line that opens another body field or a paragraph."""
-    line = line.upper()
-    return (
-        line.startswith(("REF", "SUBJ", "TAGS", "CLASSIFIED", "E.O.", "EO ", "(U)", "(C)", "(S)"))
-        or _PARAGRAPH_START_RE.match(line) is not None
-        or _FIELD_END_RE.match(line) is not None
-    )
+    return _FIELD_START_RE.match(line.upper()) is not None

@@ -55,7 +55,10 @@ def station_from_banner(banner: Banner | None) -> str | None:
     """The station part of a reference id as the banner writes the origin, spaces removed."""
     if banner is None or not banner.origin:
         return None
-    station = _NON_LETTERS_RE.sub("", banner.origin)
+    origin = banner.origin
+    if origin.isascii() and origin.isalpha() and origin.isupper():  # only A-Z: nothing to remove
+        return origin
+    station = _NON_LETTERS_RE.sub("", origin)
     return station or None
 
 
