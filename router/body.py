@@ -242,7 +242,7 @@ def scan_body(text: str, offset: int, first_line: int, year: int | None) -> Body
     (some exports are in lower case); the subject keeps its case.
     """
     top, original, subject_start = _body_top(text, offset)
-    tags = _first_valid(_TAGS_RE, top, _tags_position)
+    tags = _first_valid(_TAGS_RE, top, _tags_position) if "TAG" in top else None
     if subject_start is None:
         glued = _GLUED_SUBJECT_RE.search(top)
         subject_start = glued.end() if glued is not None else None
@@ -286,7 +286,7 @@ def _body_top(text: str, offset: int) -> tuple[str, str, int | None]:
 
 def _references(top: str, year: int | None) -> list[str]:
     """The reference ids of the REF field in the (upper-cased) top of the body, if it has one."""
-    reference = _first_valid(_REF_RE, top, _reference_position)
+    reference = _first_valid(_REF_RE, top, _reference_position) if "REF" in top else None
     if reference is None:
         return []
     field = _continued(top, reference.end(), labelled=True)

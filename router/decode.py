@@ -37,6 +37,7 @@ def _decode(text: str, source: str | None) -> Cable:
     begun = read_standard_header(text)
     if begun is not None and begun.resume is None:
         return _assemble(text, source, _FL1_ON_FIRST_LINE, begun)
+    standard = begun is not None  # else the walk need not try the standard layout again
     window = FIRST_WINDOW
     while True:
         lines, complete = _split(text, window)
@@ -46,7 +47,7 @@ def _decode(text: str, source: str | None) -> Cable:
                 return _without_header(text, source, lines, start)
             window *= 4
             continue
-        header = walk_header(lines, start.index, text, begun)
+        header = walk_header(lines, start.index, text if standard else None, begun)
         if complete or header.end + _LOOKAHEAD < len(lines):
             return _assemble(text, source, start, header)
         begun = None  # the walk changed it: a wider window starts over

@@ -155,15 +155,16 @@ def _ended(parts: HeaderParts, lines: Sequence[str], last: int) -> HeaderParts:
     return parts
 
 
-#: FL1-FL6 in the standard layout: one line each, single spaces, `ZZH` as the only FL4 signal, a UTC
-#: DTG with a 2-digit year and no FL5 signals (blank lines may follow FL2).
+#: FL1-FL6 in the standard layout: one line each (FL2 may go on over lines of RIs), single spaces (also
+#: in the PLAD, as `parse_fl6` would give it), `ZZH` as the only FL4 signal, a UTC DTG with a 2-digit year
+#: and no FL5 signals (blank lines may follow FL2).
 _STANDARD_BLOCK_RE = re.compile(
     r"VZCZC([A-Z]{3})(\d{1,5})\n"
-    r"(ZZ|OO|PP|RR)((?: R[A-Z0-9]{3,7})*)\n(?:\n)*"
+    r"(ZZ|OO|PP|RR)((?: R[A-Z0-9]{3,7})*)\n((?:R[A-Z0-9]{3,7}(?: R[A-Z0-9]{3,7})*\n)*)(?:\n)*"
     r"DE (R[A-Z0-9]{3,7}) #(\d{1,6})(?:/(\d{1,3}))? (\d{3})(\d\d)(\d\d) ?\n"
     r"(ZN[RY]) (UUUUU|EEEEE|CCCCC|SSSSS|TTTTT) ZZH ?\n"
     r"([ZOPR])(?: ([ZOPR]))? (\d\d)(\d\d)(\d\d)Z ([A-Z]{3}) (\d\d) ?\n"
-    r"FM ([^\n]*[^\n ]) *\n"
+    r"FM (\S+(?: \S+)*) *\n"
 )
 
 
@@ -174,8 +175,8 @@ def _standard_block(text: str, parts: HeaderParts) -> int:
     if match is None:
         return 0
     groups = match.groups()
-    channel, serial, doubled, relays, ri, ssn, section, day, hour, minute, prosign, letters = groups[:12]
-    action, info, dtg_day, dtg_hour, dtg_minute, month, year, originator = groups[12:]
+    channel, serial, doubled, relays, more_relays, ri, ssn, section, day, hour, minute = groups[:11]
+    prosign, letters, action, info, dtg_day, dtg_hour, dtg_minute, month, year, originator = groups[11:]
     dtg = dtg_datetime(int(dtg_day), int(dtg_hour), int(dtg_minute), "Z", month, int(year))
     if dtg is None:
         return 0
@@ -183,7 +184,9 @@ def _standard_block(text: str, parts: HeaderParts) -> int:
     if filed is None:
         return 0
     parts.transmission = Transmission(channel=channel, serial=int(serial))
-    parts.routing = Routing(precedence=DOUBLED_PROSIGNS[doubled], relays=tuple(relays.split()))
+    parts.routing = Routing(
+        precedence=DOUBLED_PROSIGNS[doubled], relays=tuple(f"{relays} {more_relays}".split())
+    )
     parts.station = Station(ri=ri, ssn=int(ssn), section=int(section) if section else None, filed=filed)
     parts.security = Security(
         prosign=prosign, classification=CLASSIFICATION_LETTERS[letters[0]], signals=("ZZH",)
