@@ -52,6 +52,8 @@ def dtg_datetime(day: int, hour: int, minute: int, zone: str, month: str, year: 
     if month_no is None or offset is None or hour > 24 or minute > 59:
         return None
     try:
+        if hour < 24 and not offset:  # the usual UTC DTG: no arithmetic needed
+            return datetime(expand_year(year), month_no, day, hour, minute, tzinfo=UTC)
         local = datetime(expand_year(year), month_no, day, tzinfo=UTC)
     except ValueError:
         return None
