@@ -38,8 +38,26 @@ ZONE_OFFSETS: dict[str, int] = _zone_offsets()
 DTG_RE = re.compile(r"(\d\d)(\d\d)(\d\d)\s?([A-IK-Z])\s+([A-Za-z]{3})\s+(\d{4}|\d{2})(?!\d)")
 
 
+#: How many years past the current one a 2-digit DTG year may still name (clocks and time zones differ).
+DTG_YEAR_MARGIN = 1
+#: The latest year a 2-digit DTG year names; later 2-digit years are of the 1900s (`66` -> 1966).
+LATEST_DTG_YEAR = datetime.now(UTC).year + DTG_YEAR_MARGIN
+
+
+def dtg_year(year: int, latest: int = LATEST_DTG_YEAR) -> int:
+    """A DTG's 2-digit year as a full year: 20xx up to `latest`, else 19xx; 4-digit years pass through.
+
+    A cable is never dated in the future, so a 2-digit year past the current one (and a small margin)
+    belongs to the previous century.
+    """
+    if year >= 100:
+        return year
+    return 2000 + year if 2000 + year <= latest else 1900 + year
+
+
 def expand_year(year: int) -> int:
-    """A 2-digit year as a full year (70-99 -> 19xx, else 20xx); 4-digit years pass through."""
+    """A 2-digit year of a declassification date as a full year (70-99 -> 19xx, else 20xx, as such dates
+    lie ahead of the cable); 4-digit years pass through."""
     if year >= 100:
         return year
     return 1900 + year if year >= 70 else 2000 + year
@@ -53,8 +71,8 @@ def dtg_datetime(day: int, hour: int, minute: int, zone: str, month: str, year: 
         return None
     try:
         if hour < 24 and not offset:  # the usual UTC DTG: no arithmetic needed
-            return datetime(expand_year(year), month_no, day, hour, minute, tzinfo=UTC)
-        local = datetime(expand_year(year), month_no, day, tzinfo=UTC)
+            return datetime(dtg_year(year), month_no, day, hour, minute, tzinfo=UTC)
+        local = datetime(dtg_year(year), month_no, day, tzinfo=UTC)
     except ValueError:
         return None
     return local + timedelta(hours=hour - offset, minutes=minute)

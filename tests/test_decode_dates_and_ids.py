@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from router.decode import decode
-from router.dtg import ZONE_OFFSETS, dtg_datetime, julian_datetime, parse_dtg
+from router.dtg import ZONE_OFFSETS, dtg_datetime, dtg_year, julian_datetime, parse_dtg
 from router.model import Banner, Station
 from router.reference_id import derive_reference_id, station_from_plad
 from tests.decode_samples import HEADER, cable
@@ -26,11 +26,35 @@ DTG = datetime(2008, 12, 4, 7, 34, tzinfo=UTC)
         ("312330Y DEC 08", datetime(2009, 1, 1, 11, 30, tzinfo=UTC)),
         ("171512Z JAN 90", datetime(1990, 1, 17, 15, 12, tzinfo=UTC)),
         ("291359Z Nov 00", datetime(2000, 11, 29, 13, 59, tzinfo=UTC)),
+        ("281848Z DEC 66", datetime(1966, 12, 28, 18, 48, tzinfo=UTC)),
     ],
 )
 def test_dtg(text: str, expected: datetime) -> None:
     moment, match = parse_dtg(text)
     assert match is not None and moment == expected
+
+
+@pytest.mark.parametrize(
+    ("year", "latest", "expected"),
+    [
+        (8, 2026, 2008),
+        (26, 2026, 2026),
+        (27, 2026, 1927),
+        (66, 2026, 1966),
+        (99, 2026, 1999),
+        (27, 2027, 2027),
+        (2066, 2026, 2066),
+    ],
+)
+def test_two_digit_dtg_years_after_the_latest_are_of_the_1900s(year: int, latest: int, expected: int) -> None:
+    assert dtg_year(year, latest) == expected
+
+
+def test_cable_dated_in_the_1960s() -> None:
+    header = ["P R 281848Z DEC 66", "FM AMEMBASSY BUENOS AIRES", "TO SECSTATE WASHDC PRIORITY"]
+    decoded = decode(cable(header, ["", "UNCLASSIFIED BUENOS AIRES 2481", "", "TAGS: EFIS PBTS AR"]))
+    assert decoded.dtg == datetime(1966, 12, 28, 18, 48, tzinfo=UTC)
+    assert decoded.id == "66BUENOSAIRES2481"
 
 
 def test_zone_letters_skip_j() -> None:
