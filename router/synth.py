@@ -106,6 +106,18 @@ def station_name(plad: str) -> str:
     return plad
 
 
+def published_id(cited_id: str, banner_word: str, sections: int) -> str:
+    """The id a cable is published under, from the id other cables cite it by (`08LONDON2883`).
+
+    Cablegate took the words between the classification and the origin of a one-section EFTO banner
+    (`UNCLAS E F T O LONDON 002883`) for part of the origin: such cables are published as
+    `08EFTOLONDON2883`; with `SECTION 01 OF 02` in between, as `08LONDON2883`.
+    """
+    if sections == 1 and banner_word.endswith("E F T O"):
+        return f"{cited_id[:2]}EFTO{cited_id[2:]}"
+    return cited_id
+
+
 def origin_label(plad: str) -> str:
     """The Cablegate `origin` column for an originator: `Embassy Tokyo`, `Secretary of State`, ..."""
     if plad.startswith("SECSTATE"):
@@ -279,7 +291,8 @@ class _Generator:
         sections = 1 if rng.random() < 0.93 else rng.randint(2, 4)
         station = station_name(origin.name)
         serial = self.counters.serial(station, moment.year)
-        cable_id = f"{moment:%y}{station.replace(' ', '')}{serial}"
+        cited_id = f"{moment:%y}{station.replace(' ', '')}{serial}"
+        cable_id = published_id(cited_id, banner_word, sections)
         filed = moment + timedelta(minutes=rng.randint(1, 60)) if from_state else moment
 
         to, info, xmt, collective = self.addressees(origin, from_state, plain)
@@ -305,7 +318,7 @@ class _Generator:
         references = self.references()
         body = self.body(classification, banner_word, station, serial, sections, moment, references)
         self.recent.append((station, serial))
-        self.recent_ids.append(cable_id)
+        self.recent_ids.append(cited_id)
         return SynthCable(
             id=cable_id,
             header="\n".join(header_lines),

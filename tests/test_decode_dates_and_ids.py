@@ -117,6 +117,22 @@ def test_id_from_the_banner_as_published() -> None:
     assert derive_reference_id(DTG, banner("E F T O LONDON", "002883"), None, None) == "08EFTOLONDON2883"
 
 
+@pytest.mark.parametrize(
+    ("banner_line", "expected"),
+    [
+        ("UNCLAS E F T O LONDON 002883", "08EFTOLONDON2883"),
+        ("UNCLAS E F T O SECTION 01 OF 08 LONDON 002883", "08LONDON2883"),
+    ],
+)
+def test_efto_banner_ids_as_published(banner_line: str, expected: str) -> None:
+    header = [*HEADER[:2], "DE RUEHLO #2883/01 1651320", "ZNY EEEEE ZZH", "P 131320Z JUN 08"]
+    header += ["FM AMEMBASSY LONDON", "TO RUEHC/SECSTATE WASHDC PRIORITY 4711"]
+    decoded = decode(cable(header, ["", banner_line, "", "TAGS: PREL UK", "SUBJECT: TALKS"]))
+    assert decoded.id == expected
+    assert decoded.banner is not None and decoded.banner.classification == "UNCLASSIFIED"
+    assert decoded.security is not None and decoded.security.classification == "UNCLASSIFIED EFTO"
+
+
 def test_id_falls_back_to_fm_and_fl3() -> None:
     station = Station(ri="RUEHTV", ssn=4032)
     assert derive_reference_id(DTG, None, station, "AMEMBASSY TEL AVIV") == "08TELAVIV4032"
