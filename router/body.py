@@ -165,7 +165,9 @@ def parse_banner(line: str, number: int) -> Banner | None:
 def _banner_from_match(match: re.Match[str], number: int) -> Banner | None:
     """A Banner from a BANNER_RE match on line `number`."""
     classification, section, sections, origin, mrn = match.groups()
-    origin = " ".join(origin.split()).strip(" .-")
+    if "  " in origin:
+        origin = " ".join(origin.split())
+    origin = origin.strip(" .-")
     if not origin:
         return None
     return Banner(
@@ -210,7 +212,10 @@ def parse_references(text: str, year: int | None) -> list[str]:
         if compact_year is not None:
             reference = f"{compact_year}{compact_origin}{int(compact_serial)}"
         else:
-            if not _NOT_ORIGINS.isdisjoint(origin.split(" ")) or not _follows_delimiter(text, match.start()):
+            start = match.start()
+            if start and not _follows_delimiter(text, start):
+                continue
+            if not _NOT_ORIGINS.isdisjoint(origin.split(" ")):
                 continue
             yy = int(ref_year) % 100 if ref_year is not None else cable_yy
             if yy is None:
@@ -306,7 +311,7 @@ def _tags_text(top: str, match: re.Match[str]) -> str:
     while position < len(top):
         following_end = top.find("\n", position + 1)
         following = top[position + 1 : following_end if following_end >= 0 else len(top)].strip()
-        if not following or _starts_field(following):
+        if not following or following.startswith("SUBJ") or _starts_field(following):
             break
         if not (text.rstrip().endswith(",") or _TAG_LIST_LINE_RE.fullmatch(following)):
             break
@@ -391,6 +396,10 @@ def _continued(text: str, start: int, labelled: bool = False) -> str:
     a line opening with a label (`B.`, `¶B.`, `C)`); a line ending with a hyphen is joined to the next
     without a space; export line-continuation backslashes are dropped.
     """
+    if not labelled:
+        single = _single_line_field(text, start)
+        if single is not None:
+            return single
     joined = ""
     blank = False
     for number, line in enumerate(text[start : start + MAX_FIELD_CHARS].split("\n")):
@@ -405,6 +414,17 @@ def _continued(text: str, start: int, labelled: bool = False) -> str:
         blank = False
         joined = f"{joined}{line}" if joined.endswith("-") or not joined else f"{joined} {line}"
     return joined
+
+
+def _single_line_field(text: str, start: int) -> str | None:
+    """The usual field of one line, followed by a blank line: its text (what `_continued` would give
+    without `labelled`), else None."""
+    end = text.find("\n", start, start + MAX_FIELD_CHARS)
+    after = text.find("\n", end + 1, start + MAX_FIELD_CHARS) if end >= 0 else -1
+    if after < 0 or text[end + 1 : after].strip():
+        return None
+    line = text[start:end].strip()
+    return line if line and not line.endswith("\\") else None
 
 
 def _starts_field(line: str) -> bool:
