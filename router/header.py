@@ -361,11 +361,12 @@ def _common_addressee(match: re.Match[str], number: int, parts: HeaderParts) -> 
 
 
 #: The common addressee line, keyword included: [TO|INFO|XMT] [ZEN/][RI/]PLAD [NIACT] [LEVEL] [MCN]. (The
-#: lookahead after each word of the PLAD only saves trying the rest where it cannot start.)
+#: lookahead after each word of the PLAD only saves trying the rest where it cannot start; `(?:X|)` is
+#: `X?`, written so because it runs faster.)
 _COMMON_LINE = (
-    r"(?:(TO|INFO|XMT)(?: +|/))?(?:(ZEN)/)?(?:(R[A-Z0-9]{3,7})/)?(\S+(?: \S+)*?)"
+    r"(?:(TO|INFO|XMT)(?: +|/)|)(?:(ZEN)/|)(?:(R[A-Z0-9]{3,7})/|)(\S+(?: \S+)*?)"
     r"(?= [NIPFR\d \t\r]|[ \t\r]*(?:\n|\Z))"
-    r"(?: (NIACT))?(?: (IMMEDIATE|PRIORITY|FLASH|ROUTINE))?(?: (\d{4}(?:-\d{4})?))? *"
+    r"(?: (NIACT)|)(?: (IMMEDIATE|PRIORITY|FLASH|ROUTINE)|)(?: (\d{4}(?:-\d{4}|))|) *"
 )
 _COMMON_LINE_RE = re.compile(_COMMON_LINE)
 #: The same as a whole line of the text, with the spaces, tabs or carriage return `strip` would remove.
