@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -114,7 +115,13 @@ def _day_of_year(year: int, day_of_year: int, hour: int, minute: int) -> datetim
     """Day `day_of_year` of `year` at hour:minute UTC (None for day 366 of a common year)."""
     if day_of_year == 366 and not _is_leap(year):
         return None
-    return datetime(year, 1, 1, tzinfo=UTC) + timedelta(days=day_of_year - 1, hours=hour, minutes=minute)
+    return _new_year(year) + timedelta(day_of_year - 1, (hour * 60 + minute) * 60)
+
+
+@functools.lru_cache(maxsize=256)
+def _new_year(year: int) -> datetime:
+    """1 January of `year`, 00:00 UTC (kept: a corpus spans a few dozen years)."""
+    return datetime(year, 1, 1, tzinfo=UTC)
 
 
 def _is_leap(year: int) -> bool:
