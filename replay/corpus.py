@@ -2,12 +2,22 @@
 
 Inputs are streamed one cable at a time. A file that cannot be read becomes a `ReadError` and the run
 goes on with the next input.
+
+A large Cablegate CSV can instead be handed out in slices (`iter_source_slices`): the reader only
+finds where each run of `SLICE_ROWS` records ends, and whoever takes a `CsvSlice` parses it
+(`read_csv_slice`), so that the parsing is shared among processes. Slices are cut only where every
+record before the cut is plain RFC 4180 (fields quoted with doubled quotes inside, or unquoted without
+quotes, CR or LF; rows ending in CRLF or LF), where the cut is certain to fall between the same rows
+the `csv` module reads; from the first record that is not, the rest of the file is read row by row.
+Both ways give the same texts, sources and errors.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -20,6 +30,18 @@ from router.model import Cable
 #: Columns of the published Cablegate CSV export.
 CSV_COLUMNS = ("id", "date", "reference", "origin", "classification", "references", "header", "body")
 _ID, _HEADER, _BODY = 0, 6, 7
+
+#: Records per `CsvSlice`.
+SLICE_ROWS = 256
+
+#: Bytes read at a time while cutting slices, and the most a record may hold before the rest of the
+#: file is read row by row instead.
+_BLOCK = 4 << 20
+_LONGEST_RECORD = 64 << 20
+
+# One RFC 4180 record: fields either quoted (quotes inside doubled) or free of quotes, commas, CR and LF.
+_FIELD = rb'(?:"[^"]*(?:""[^"]*)*"|[^",\r\n]*)'
+_RECORD = re.compile(_FIELD + rb"(?:," + _FIELD + rb")*\r?\n")
 
 
 class CableText(msgspec.Struct, frozen=True):
@@ -34,6 +56,17 @@ class ReadError(msgspec.Struct, frozen=True):
 
     source: str
     message: str
+
+
+class CsvSlice(msgspec.Struct, frozen=True):
+    """Whole records of a Cablegate CSV: bytes `start` to `end` of `path`, the first being row
+    `first_row` (from 1), in `encoding`. `read_csv_slice` turns it into cable texts."""
+
+    path: str
+    start: int
+    end: int
+    first_row: int
+    encoding: str
 
 
 def decode_bytes(data: bytes) -> str | None:
@@ -52,6 +85,19 @@ def decode_bytes(data: bytes) -> str | None:
 
 def iter_sources(paths: Sequence[str]) -> Iterator[CableText | ReadError]:
     """Every cable text in the inputs, in order; unreadable inputs are yielded as `ReadError`s."""
+    for item in _sources(paths, slices=False):
+        assert not isinstance(item, CsvSlice)
+        yield item
+
+
+def iter_source_slices(paths: Sequence[str]) -> Iterator[CableText | ReadError | CsvSlice]:
+    """`iter_sources`, but CSV files come as `CsvSlice`s as far as they can be cut (see the module's
+    docstring), for `read_csv_slice` to parse wherever is convenient."""
+    return _sources(paths, slices=True)
+
+
+def _sources(paths: Sequence[str], *, slices: bool) -> Iterator[CableText | ReadError | CsvSlice]:
+    """The items of every input in order; CSV files as slices when `slices`."""
     for path in paths:
         if path == "-":
             yield from _read_stdin()
@@ -60,7 +106,7 @@ def iter_sources(paths: Sequence[str]) -> Iterator[CableText | ReadError]:
         if target.is_dir():
             yield from _read_directory(target)
         elif target.suffix.lower() == ".csv" and target.is_file():
-            yield from _read_csv(target)
+            yield from _read_csv(target, slices=slices)
         else:
             yield _read_file(target)
 
@@ -128,40 +174,122 @@ def _raise_csv_field_limit() -> None:
             limit //= 10
 
 
-def _read_csv(path: Path) -> Iterator[CableText | ReadError]:
-    """A Cablegate CSV export, row by row: header and body joined into one cable text per row."""
+def _read_csv(path: Path, *, slices: bool = False) -> Iterator[CableText | ReadError | CsvSlice]:
+    """A Cablegate CSV export: header and body joined into one cable text per row (or, with
+    `slices`, `CsvSlice`s as far as they can be cut)."""
     _raise_csv_field_limit()
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(65_536)
+    except OSError as error:
+        yield ReadError(str(path), error.strerror or str(error))
+        return
+    if b"\x00" in head:
+        yield ReadError(str(path), "binary file (contains NUL bytes)")
+        return
+    encoding = _csv_encoding(path)
+    offset, row_number = 0, 0
+    if slices:
+        for item in _cut_slices(path, encoding):
+            if isinstance(item, CsvSlice):
+                yield item
+            else:
+                offset, row_number = item
+    yield from _read_csv_rows(path, encoding, offset, row_number)
+
+
+def _cut_slices(path: Path, encoding: str) -> Iterator[CsvSlice | tuple[int, int]]:
+    """`CsvSlice`s from the start of the file for as long as its records are plain RFC 4180; last,
+    the offset and row count where row-by-row reading must take over (the end of the file, the
+    first record that is not plain, or one that is not whole at the end of the file)."""
+    match = _RECORD.match
+    start, rows, count = 0, 0, 0  # the slice being cut: file offset, rows before it, records in it
+    offset, block, position = 0, b"", 0  # file offset of block[0]; position in block
+    with path.open("rb") as handle:
+        while True:
+            data = handle.read(_BLOCK)
+            if not data or b"\x00" in data:
+                break
+            offset += position
+            block = block[position:] + data
+            position = 0
+            while (found := match(block, position)) is not None:
+                position = found.end()
+                count += 1
+                if count == SLICE_ROWS:
+                    yield CsvSlice(str(path), start, offset + position, rows + 1, encoding)
+                    start, rows, count = offset + position, rows + count, 0
+            if len(block) - position > _LONGEST_RECORD:
+                break
+    if count:
+        yield CsvSlice(str(path), start, offset + position, rows + 1, encoding)
+    yield offset + position, rows + count
+
+
+def read_csv_slice(piece: CsvSlice) -> list[CableText | ReadError]:
+    """The cable texts (and rows of the wrong shape, as `ReadError`s) of a slice of a CSV file."""
+    _raise_csv_field_limit()
+    path = Path(piece.path)
+    try:
+        with path.open("rb") as handle:
+            handle.seek(piece.start)
+            data = handle.read(piece.end - piece.start)
+    except OSError as error:
+        return [ReadError(f"{path}:{piece.first_row}", f"CSV error: {error}")]
+    text = data.decode(_encoding_at(piece.encoding, piece.start), errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    return [
+        _csv_row(path, number, row)
+        for number, row in enumerate(reader, piece.first_row)
+        if not _is_header_row(number, row)
+    ]
+
+
+def _read_csv_rows(
+    path: Path, encoding: str, offset: int = 0, rows_before: int = 0
+) -> Iterator[CableText | ReadError]:
+    """A CSV file row by row from byte `offset`, where row `rows_before + 1` starts."""
     try:
         handle = path.open("rb")
     except OSError as error:
         yield ReadError(str(path), error.strerror or str(error))
         return
     with handle:
-        head = handle.read(65_536)
-        if b"\x00" in head:
-            yield ReadError(str(path), "binary file (contains NUL bytes)")
-            return
-        handle.seek(0)
-        encoding = _csv_encoding(path)
-        stream = io.TextIOWrapper(handle, encoding=encoding, errors="replace", newline="")
+        handle.seek(offset)
+        stream = io.TextIOWrapper(
+            handle, encoding=_encoding_at(encoding, offset), errors="replace", newline=""
+        )
         reader = csv.reader(stream)
-        row_number = 0
+        row_number = rows_before
         try:
             for row in reader:
                 row_number += 1
-                if row_number == 1 and [cell.strip().lower() for cell in row] == list(CSV_COLUMNS):
-                    continue
-                yield _csv_row(path, row_number, row)
+                if not _is_header_row(row_number, row):
+                    yield _csv_row(path, row_number, row)
         except (csv.Error, UnicodeDecodeError, OSError) as error:
             yield ReadError(f"{path}:{row_number + 1}", f"CSV error: {error}")
 
 
+def _is_header_row(row_number: int, row: list[str]) -> bool:
+    """Whether a row is the column-name row an export may start with."""
+    return row_number == 1 and [cell.strip().lower() for cell in row] == list(CSV_COLUMNS)
+
+
+def _encoding_at(encoding: str, offset: int) -> str:
+    """The codec for text starting at `offset`: a byte-order mark is dropped only at the start."""
+    return "utf-8" if encoding == "utf-8-sig" and offset else encoding
+
+
 def _csv_encoding(path: Path) -> str:
-    """UTF-8 when the whole file decodes as UTF-8, else cp1252 (checked in chunks, not loaded at once)."""
+    """UTF-8 when the whole file decodes as UTF-8, else cp1252 (checked in chunks, not loaded at once;
+    chunks of plain ASCII need no decoding)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        with path.open("r", encoding="utf-8", newline="") as handle:
-            while handle.read(1 << 20):
-                pass
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                if not (chunk.isascii() and not decoder.getstate()[0]):
+                    decoder.decode(chunk)
+            decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return "cp1252"
     return "utf-8-sig"

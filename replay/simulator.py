@@ -28,7 +28,7 @@ from typing import Any
 import msgspec
 import structlog
 
-from replay.corpus import CableText, ReadError
+from replay.corpus import CableText, CsvSlice, ReadError
 from replay.ingest import Ingest
 from replay.store import AuditStore, DeliveryRow, ReceiptRow
 from replay.store_process import StoreProcess
@@ -134,7 +134,7 @@ class Simulation:
     def _ingest(
         self,
         ingest: Ingest,
-        items: Iterable[CableText | ReadError],
+        items: Iterable[CableText | ReadError | CsvSlice],
         keys: list[tuple[int, float, float, int, int]],
         packed: list[bytes],
     ) -> Iterator[bytes]:
@@ -280,7 +280,7 @@ class Simulation:
         self.progress(Progress(stage="read", cables=cables))
 
     def run(
-        self, items: Iterable[CableText | ReadError], topology_factory: TopologyFactory
+        self, items: Iterable[CableText | ReadError | CsvSlice], topology_factory: TopologyFactory
     ) -> SimulationSummary:
         """Read, order, plan, simulate and record; returns the summary."""
         started = time.perf_counter()

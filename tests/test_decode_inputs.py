@@ -9,7 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from replay.corpus import CableText, ReadError, decode_bytes, iter_sources, read_cables
+from replay import corpus
+from replay.corpus import (
+    CableText,
+    CsvSlice,
+    ReadError,
+    decode_bytes,
+    iter_source_slices,
+    iter_sources,
+    read_cables,
+    read_csv_slice,
+)
 from tests.decode_samples import HEADER, cable
 
 
@@ -107,3 +117,50 @@ def test_binary_csv_is_a_read_error(tmp_path: Path) -> None:
     path.write_bytes(b"1,2\x00,3\n")
     items = list(iter_sources([str(path)]))
     assert [type(item) for item in items] == [ReadError]
+
+
+def _expand_slices(paths: list[str]) -> tuple[list[CableText | ReadError], int]:
+    """What `iter_source_slices` gives, with each slice parsed; and how many slices there were."""
+    items: list[CableText | ReadError] = []
+    slices = 0
+    for item in iter_source_slices(paths):
+        if isinstance(item, CsvSlice):
+            slices += 1
+            items.extend(read_csv_slice(item))
+        else:
+            items.append(item)
+    return items, slices
+
+
+@pytest.mark.parametrize(
+    ("tail", "encoding", "plain_rows"),
+    [
+        ("", "utf-8", 0),
+        ("", "utf-8-sig", 0),
+        ("", "cp1252", 0),
+        ('9,"x",y"z,r,c,,h,b\n10,d,r,o,c,,h,b\n', "utf-8", 2),  # a quote inside an unquoted field
+        ("11,d,r,o,c,,h,b", "utf-8", 1),  # the last record without its line end
+        ("12,d,r,o,c,,h,b\r13,d,r,o,c,,h,b\n", "utf-8", 2),  # a lone CR ends a record too
+    ],
+)
+def test_csv_slices_read_like_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tail: str, encoding: str, plain_rows: int
+) -> None:
+    monkeypatch.setattr(corpus, "SLICE_ROWS", 2)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["id", "date", "reference", "origin", "classification", "references", "header", "body"])
+    body = 'UNCLAS OSLO 000457\r\n\r\nSUBJECT: "QUOTED", WITH COMMAS\rAND A LONE CR; BOGOTÁ'
+    for n in range(1, 8):
+        writer.writerow(
+            [str(n), "6/13/2007 13:20", f"07OSLO{n}", "Embassy Oslo", "C", "", "\n".join(HEADER), body]
+        )
+        if n == 4:
+            buffer.write("5,too,few\r\n\r\n")  # a row of the wrong shape, then an empty one
+    path = tmp_path / "export.csv"
+    path.write_bytes((buffer.getvalue() + tail).encode(encoding))
+    expected = list(iter_sources([str(path)]))
+    items, slices = _expand_slices([str(path)])
+    assert items == expected
+    assert slices >= 4 and len(items) == 9 + plain_rows
+    assert [type(item) for item in items].count(ReadError) == 2

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+import replay.corpus
 from replay.cli import main
 from replay.cli.synth import write_csv
-from replay.corpus import CableText, ReadError, iter_sources
+from replay.corpus import CableText, CsvSlice, ReadError, iter_source_slices, iter_sources
 from replay.queries import who_got
 from replay.simulator import Simulation, SimulationOptions, SimulationSummary
 from replay.store import AuditStore
@@ -38,7 +39,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory, topology: Topology) -> Path
 
 def _simulate(
     db: Path,
-    corpus: Path | Iterable[CableText | ReadError],
+    corpus: Path | Iterable[CableText | ReadError | CsvSlice],
     topology: Topology,
     options: SimulationOptions | None = None,
     workers: int = 1,
@@ -101,6 +102,22 @@ def test_two_workers_give_the_same_run(tmp_path: Path, corpus: Path, topology: T
     one, _ = _simulate(tmp_path / "one.sqlite", corpus, topology, workers=1)
     two, _ = _simulate(tmp_path / "two.sqlite", corpus, topology, workers=2)
     assert _rows(one, sql) == _rows(two, sql)
+
+
+def test_csv_slices_on_two_workers_give_the_same_run(
+    tmp_path: Path, corpus: Path, topology: Topology, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(replay.corpus, "SLICE_ROWS", 30)
+    sql = (
+        "SELECT c.cable_id, c.source, p.ri, r.channel_serial, r.received_sim FROM receipts AS r "
+        "JOIN cables AS c ON c.id = r.cable JOIN posts AS p ON p.id = r.post ORDER BY 1, 3"
+    )
+    rows, _ = _simulate(tmp_path / "rows.sqlite", corpus, topology, workers=1)
+    items = list(iter_source_slices([str(corpus)]))
+    assert sum(isinstance(item, CsvSlice) for item in items) == 14
+    sliced, summary = _simulate(tmp_path / "sliced.sqlite", items, topology, workers=2)
+    assert summary.cables == 400 and summary.read_errors == 0
+    assert _rows(rows, sql) == _rows(sliced, sql)
 
 
 def test_lossy_post_drops_exactly_the_chosen_deliveries(

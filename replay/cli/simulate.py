@@ -24,7 +24,7 @@ from replay.cli.run_options import (
     parse_lossy,
     parse_offline,
 )
-from replay.corpus import iter_sources
+from replay.corpus import iter_source_slices
 from replay.simulator import Progress, Simulation, SimulationOptions, SimulationSummary, options_record
 from replay.store import AuditStore, StoreError, default_db_path
 from replay.topology_source import topology_for
@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             with _progress() as report:
                 simulation = Simulation(store, name, options, progress=report, workers=args.workers)
-                summary = simulation.run(iter_sources(args.paths), _topology_factory(args.topology))
+                summary = simulation.run(iter_source_slices(args.paths), _topology_factory(args.topology))
         except (OSError, TopologyFileError) as error:
             store.finish_run(name, "failed", {"error": str(error)})
             print(f"cableroute simulate: {error}", file=sys.stderr)
