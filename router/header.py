@@ -303,8 +303,8 @@ def _header_goes_on(text: str, newline: int) -> bool:
         start = newline + 1
         newline = text.find("\n", start)
         line = text[start : newline if newline >= 0 else len(text)].strip()
-        if line:
-            return looks_like_addressee(line) or is_page_debris(line)
+        if line:  # (both tests need one of these first letters)
+            return line[0] in "TIXZRP" and (looks_like_addressee(line) or is_page_debris(line))
     return False
 
 
