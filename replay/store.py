@@ -41,6 +41,9 @@ _log = structlog.get_logger()
 #: Bumped whenever the schema changes; stored in `PRAGMA user_version`.
 SCHEMA_VERSION = 3
 
+#: Unknown cable ids in one write from which the keys of the run's whole `cables` rows are read.
+LOOKUP_ALL_FROM = 1_000
+
 #: Precedence rank → level, for reading rank columns back.
 LEVEL_BY_RANK: dict[int, Precedence] = {level.rank: level for level in Precedence}
 
@@ -574,7 +577,14 @@ class AuditStore:
         unknown = [cable_id for cable_id in set(cable_ids) if cable_id not in cables]
         if not unknown:
             return cables
-        for cable_id, (key, recorded) in self._lookup_cables(run_id, unknown).items():
+        # Many unknown ids (a writer that did not record the cables itself): read the whole run's
+        # keys at once, which is cheaper than looking them up in small groups.
+        found = (
+            self._run_cables(run_id)
+            if len(unknown) > LOOKUP_ALL_FROM
+            else self._lookup_cables(run_id, unknown)
+        )
+        for cable_id, (key, recorded) in found.items():
             cables[cable_id] = key
             if not recorded:
                 self._placeholders.add(key)
@@ -624,6 +634,13 @@ class AuditStore:
             self.connection.executemany(_CABLE_SQL, new_rows)
             self.connection.executemany(_FILL_PLACEHOLDER_SQL, fills)
         return len(new_rows) + len(fills)
+
+    def _run_cables(self, run_id: int) -> dict[str, tuple[int, int]]:
+        """cable id → (key, recorded) for every cable row of the run."""
+        rows = self.connection.execute(
+            "SELECT cable_id, id, recorded FROM cables WHERE run_id = ?", (run_id,)
+        )
+        return {cable_id: (key, recorded) for cable_id, key, recorded in rows}
 
     def _lookup_cables(self, run_id: int, cable_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
         """cable id → (key, recorded) for those of `cable_ids` already in the run's rows."""

@@ -239,6 +239,22 @@ def test_a_second_connection_sees_and_extends_the_same_run(tmp_path: Path) -> No
         assert count(writer_a, "SELECT count(DISTINCT cable) FROM receipts") == 1
 
 
+def test_rows_name_cables_another_connection_recorded(tmp_path: Path) -> None:
+    path = tmp_path / "audit.sqlite"
+    ids = [f"08TOKYO{n}" for n in range(1, 1_501)]
+    with AuditStore(path) as recorder, AuditStore(path) as writer:
+        run = recorder.start_run(None, "simulate", {})
+        recorder.record_cables(run, [make_cable(cable_id, ssn=n) for n, cable_id in enumerate(ids, 1)])
+        receipt = (ids[0], "RUEHC", "action", 2, False, 1, 70.0, 80.0, 99.0, 100.0)
+        deliveries = [(cable_id, "RUEHC", "action", 2, False, ("TO RUEHC",)) for cable_id in ids]
+        writer.record_rows(run, [*deliveries, ("08TOKYO9999", "RUEHFK", "info", 1, True, ())], [receipt])
+        joined = "SELECT count(*) FROM deliveries AS d JOIN cables AS c ON c.id = d.cable WHERE c.ssn = {}"
+        assert [count(recorder, joined.format(n)) for n in (1, 750, 1_500)] == [1, 1, 1]
+        assert count(recorder, "SELECT count(*) FROM cables") == 1_501
+        assert count(recorder, "SELECT recorded FROM cables WHERE cable_id = '08TOKYO9999'") == 0
+        assert count(recorder, "SELECT c.ssn FROM receipts AS r JOIN cables AS c ON c.id = r.cable") == 1
+
+
 def test_sent_transmissions_are_recorded_per_circuit(store: AuditStore) -> None:
     run = store.start_run(None, "simulate", {})
     sent = [
