@@ -34,10 +34,9 @@ def _decode(text: str, source: str | None) -> Cable:
     if not text or text.isspace():
         empty = Diagnostic(0, "empty", "error", "the input is empty")
         return Cable(source=source, size=len(text), diagnostics=(empty,))
-    begun = read_standard_header(text)
-    if begun is not None and begun.resume is None:
-        return _assemble(text, source, _FL1_ON_FIRST_LINE, begun)
-    standard = begun is not None  # else the walk need not try the standard layout again
+    standard = read_standard_header(text)
+    if standard is not None:
+        return _assemble(text, source, _FL1_ON_FIRST_LINE, standard)
     window = FIRST_WINDOW
     while True:
         lines, complete = _split(text, window)
@@ -47,10 +46,9 @@ def _decode(text: str, source: str | None) -> Cable:
                 return _without_header(text, source, lines, start)
             window *= 4
             continue
-        header = walk_header(lines, start.index, text if standard else None, begun)
+        header = walk_header(lines, start.index, text)
         if complete or header.end + _LOOKAHEAD < len(lines):
             return _assemble(text, source, start, header)
-        begun = None  # the walk changed it: a wider window starts over
         window *= 4
 
 

@@ -5,7 +5,8 @@ addressee lists. It ends at the last addressee line: a blank line ends it unless
 is clearly another addressee (an `RI/` entry or a `TO`/`INFO`/`XMT` line).
 
 Most headers have a standard layout: `read_standard_header` reads those straight from the text, without
-splitting it into lines, and hands over to the line-by-line walk at the first line it cannot read.
+splitting it into lines. Other headers are walked over the lines of the top of the text (`walk_header`).
+Either way the addressee lines are read from the text itself, line after line.
 """
 
 from __future__ import annotations
@@ -57,8 +58,7 @@ class HeaderParts:
     """What the walk found; `end` is the index after the last header line (0 when there is no header)
     and `offset` the character offset where that line ends.
 
-    `section` is the addressee list that continuation lines belong to (`to`, `info`, `xmt`). `resume`
-    is the index of the line from which a header read straight from the text goes on line by line.
+    `section` is the addressee list that continuation lines belong to (`to`, `info`, `xmt`).
     """
 
     transmission: Transmission | None = None
@@ -76,50 +76,28 @@ class HeaderParts:
     offset: int = 0
     section: str | None = None
     notes: list[Diagnostic] = field(default_factory=list)
-    resume: int | None = None
 
 
 def read_standard_header(text: str) -> HeaderParts | None:
-    """The header of a text that opens with FL1-FL6 in the standard layout, read without splitting lines.
-
-    Addressee lines in the common form are read one by one from the text. None when the text does not
-    open with the standard layout; `resume` is set when a line needs the line-by-line walk (`walk_header`
-    with these parts goes on from there).
-    """
+    """The header of a text that opens with FL1-FL6 in the standard layout, read without splitting lines;
+    None when the text does not open with the standard layout."""
     parts = HeaderParts()
     offset = _standard_block(text, parts)
     if not offset:
         return None
-    parts.end = text.count("\n", 0, offset)
-    parts.offset = offset - 1
-    _read_common_addressees(text, offset, parts)
+    _read_addressees(text, offset, text.count("\n", 0, offset), parts)
     return parts
 
 
-def walk_header(
-    lines: Sequence[str], start: int, text: str | None = None, begun: HeaderParts | None = None
-) -> HeaderParts:
-    """Decode the header that starts at line index `start`.
-
-    When `text` (the input the lines were split from) is given and FL1-FL6 have the standard layout,
-    they are read with one regular expression; otherwise, and always for the addressees, line by line.
-    `begun` is a header `read_standard_header` left to finish from its `resume` line.
-    """
-    if begun is not None and begun.resume is not None:
-        last = _walk_addressees(lines, begun.resume, begun, begun.end - 1)
-        return _ended(begun, lines, last)
+def walk_header(lines: Sequence[str], start: int, text: str) -> HeaderParts:
+    """Decode the header that starts at line index `start` of `lines`, the top of `text` split into
+    lines: FL1-FL6 line by line, then the addressee lines from the text."""
     parts = HeaderParts()
     stage = _START
     fl3: tuple[str, int] | None = None
     last = start - 1
     index = start
     count = len(lines)
-    if text is not None and start == 0:
-        offset = _standard_block(text, parts)
-        if offset:
-            stage = _FL6
-            index = text.count("\n", 0, offset)
-            last = index - 1
     while index < count and stage < _FL6:
         line = lines[index].strip()
         if not line:
@@ -140,18 +118,13 @@ def walk_header(
             stage = max(stage, new_stage)
         last = index
         index += 1
-    if stage >= _FL6:
-        last = _walk_addressees(lines, index, parts, last)
+    if stage >= _FL6:  # the FM line is line `last`, the addressee lines follow it
+        _read_addressees(text, sum(map(len, lines[:index])) + index, index, parts)
+    else:
+        parts.end = last + 1
+        parts.offset = sum(map(len, lines[: parts.end])) + last if parts.end else 0
     if fl3 is not None:
         parts.station = parse_fl3(fl3[0], fl3[1], parts.dtg, parts.notes)
-    return _ended(parts, lines, last)
-
-
-def _ended(parts: HeaderParts, lines: Sequence[str], last: int) -> HeaderParts:
-    """`parts` with the header ending at line index `last` (-1: no header) of `lines`."""
-    parts.end = last + 1
-    parts.offset = sum(map(len, lines[: parts.end])) + last if parts.end else 0
-    parts.resume = None
     return parts
 
 
@@ -242,70 +215,58 @@ def _has_format_line_ahead(lines: Sequence[str], index: int) -> bool:
     return False
 
 
-def _next_addressee_line(lines: Sequence[str], index: int) -> int | None:
-    """After a blank line inside the addressee lists: the index of the next addressee line, if any."""
+def _read_addressees(text: str, position: int, index: int, parts: HeaderParts) -> None:
+    """Decode the addressee lines from character `position` of `text`, the start of line index `index`
+    (the FM line ends just before it), and set where the header ends (`parts.end`, `parts.offset`).
+
+    Lines in the common form are read with one pattern straight from the text; any other line as
+    `_addressee_line` reads it. A blank line ends the header unless the next non-blank line (within
+    `MAX_BLANK_RUN`) is clearly another addressee line.
+    """
+    parts.end = index
+    parts.offset = position - 1
+    size = len(text)
+    while position <= size:
+        match = _TEXT_LINE_RE.match(text, position)
+        if match is not None and _common_addressee(match, index + 1, parts):
+            end = match.end()
+        else:
+            end = _line_end(text, position)
+            line = text[position:end].strip()
+            if not line:
+                following = _next_addressee_line(text, end, index)
+                if following is None:
+                    return
+                position, index = following
+                continue
+            if not _addressee_line(line, index + 1, parts):
+                return
+        index += 1
+        parts.end = index
+        parts.offset = end
+        position = end + 1
+
+
+def _line_end(text: str, position: int) -> int:
+    """Where the line that starts at `position` ends (its newline, or the end of the text)."""
+    end = text.find("\n", position)
+    return end if end >= 0 else len(text)
+
+
+def _next_addressee_line(text: str, end: int, index: int) -> tuple[int, int] | None:
+    """After the blank line with index `index` that ends at `end`: where the next addressee line starts
+    and its index, when the first non-blank line of the next `MAX_BLANK_RUN` is clearly one."""
     for offset in range(1, MAX_BLANK_RUN + 1):
-        if index + offset >= len(lines):
+        if end >= len(text):  # no further line
             return None
-        line = lines[index + offset].strip()
-        if line:
-            if looks_like_addressee(line) or is_page_debris(line):
-                return index + offset
+        start = end + 1
+        end = _line_end(text, start)
+        line = text[start:end].strip()
+        if line:  # (both tests need one of these first letters)
+            if line[0] in "TIXZRP" and (looks_like_addressee(line) or is_page_debris(line)):
+                return start, index + offset
             return None
     return None
-
-
-def _walk_addressees(lines: Sequence[str], index: int, parts: HeaderParts, last: int) -> int:
-    """Decode the addressee lines from line index `index`; the index of the last header line."""
-    count = len(lines)
-    while index < count:
-        line = lines[index].strip()
-        if not line:
-            following = _next_addressee_line(lines, index)
-            if following is None:
-                break
-            index = following
-            continue
-        if not _addressee_line(line, index + 1, parts):
-            break
-        last = index
-        index += 1
-    return last
-
-
-def _read_common_addressees(text: str, position: int, parts: HeaderParts) -> None:
-    """Read addressee lines in the common form straight from the text, from character `position` (the
-    start of line index `parts.end`), to the end of the header or to a line that needs the line-by-line
-    walk (whose index becomes `parts.resume`)."""
-    index = parts.end
-    while True:
-        match = _TEXT_LINE_RE.match(text, position)
-        if match is None or not _common_addressee(match, index + 1, parts):
-            break
-        index += 1
-        position = match.end() + 1
-    if index > parts.end:
-        parts.end = index
-        parts.offset = position - 1
-    if position > len(text):  # the text ends with the last addressee line
-        return
-    newline = text.find("\n", position)
-    if text[position : newline if newline >= 0 else len(text)].strip() or _header_goes_on(text, newline):
-        parts.resume = index
-
-
-def _header_goes_on(text: str, newline: int) -> bool:
-    """After the blank line that ends at `newline` (-1: the last line of the text), the decision of
-    `_next_addressee_line`: whether one of the next few lines is clearly an addressee line."""
-    for _ in range(MAX_BLANK_RUN):
-        if newline < 0:
-            return False
-        start = newline + 1
-        newline = text.find("\n", start)
-        line = text[start : newline if newline >= 0 else len(text)].strip()
-        if line:  # (both tests need one of these first letters)
-            return line[0] in "TIXZRP" and (looks_like_addressee(line) or is_page_debris(line))
-    return False
 
 
 def _addressee_line(line: str, number: int, parts: HeaderParts) -> bool:
