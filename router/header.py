@@ -129,14 +129,14 @@ def walk_header(lines: Sequence[str], start: int, text: str) -> HeaderParts:
 
 
 #: FL1-FL6 in the standard layout: one line each (FL2 may go on over lines of RIs), single spaces (also
-#: in the PLAD, as `parse_fl6` would give it), `ZZH` as the only FL4 signal, a UTC DTG with a 2-digit year
-#: and no FL5 signals (blank lines may follow FL2).
+#: in the PLAD, as `parse_fl6` would give it), `ZZH` and then only 3-letter operating signals in FL4, a
+#: UTC DTG with a 2-digit year and only operating signals after it (blank lines may follow FL2).
 _STANDARD_BLOCK_RE = re.compile(
     r"VZCZC([A-Z]{3})(\d{1,5})\n"
     r"(ZZ|OO|PP|RR)((?: R[A-Z0-9]{3,7})*)\n((?:R[A-Z0-9]{3,7}(?: R[A-Z0-9]{3,7})*\n)*)(?:\n)*"
     r"DE (R[A-Z0-9]{3,7}) #(\d{1,6})(?:/(\d{1,3}))? (\d{3})(\d\d)(\d\d) ?\n"
-    r"(ZN[RY]) (UUUUU|EEEEE|CCCCC|SSSSS|TTTTT) ZZH ?\n"
-    r"([ZOPR])(?: ([ZOPR]))? (\d\d)(\d\d)(\d\d)Z ([A-Z]{3}) (\d\d) ?\n"
+    r"(ZN[RY]) (UUUUU|EEEEE|CCCCC|SSSSS|TTTTT) ZZH((?: Z[A-Z]{2})*) ?\n"
+    r"([ZOPR])(?: ([ZOPR]))? (\d\d)(\d\d)(\d\d)Z ([A-Z]{3}) (\d\d)((?: Z[A-Z]{2}\d?)*) ?\n"
     r"FM (\S+(?: \S+)*) *\n"
 )
 
@@ -149,7 +149,8 @@ def _standard_block(text: str, parts: HeaderParts) -> int:
         return 0
     groups = match.groups()
     channel, serial, doubled, relays, more_relays, ri, ssn, section, day, hour, minute = groups[:11]
-    prosign, letters, action, info, dtg_day, dtg_hour, dtg_minute, month, year, originator = groups[11:]
+    prosign, letters, fl4_signals, action, info, dtg_day, dtg_hour, dtg_minute, month, year = groups[11:21]
+    fl5_signals, originator = groups[21:]
     dtg = dtg_datetime(int(dtg_day), int(dtg_hour), int(dtg_minute), "Z", month, int(year))
     if dtg is None:
         return 0
@@ -162,12 +163,15 @@ def _standard_block(text: str, parts: HeaderParts) -> int:
     )
     parts.station = Station(ri=ri, ssn=int(ssn), section=int(section) if section else None, filed=filed)
     parts.security = Security(
-        prosign=prosign, classification=CLASSIFICATION_LETTERS[letters[0]], signals=("ZZH",)
+        prosign=prosign,
+        classification=CLASSIFICATION_LETTERS[letters[0]],
+        signals=("ZZH", *fl4_signals.split()),
     )
     parts.precedence = PrecedencePair(
         action=PROSIGNS[action], info=PROSIGNS[info] if info is not None else None
     )
     parts.dtg = dtg
+    parts.dtg_signals = tuple(fl5_signals.split())
     parts.from_ = originator
     return match.end()
 
