@@ -40,8 +40,13 @@ _BLOCK = 4 << 20
 _LONGEST_RECORD = 64 << 20
 
 # One RFC 4180 record: fields either quoted (quotes inside doubled) or free of quotes, commas, CR and LF.
-_FIELD = rb'(?:"[^"]*(?:""[^"]*)*"|[^",\r\n]*)'
-_RECORD = re.compile(_FIELD + rb"(?:," + _FIELD + rb")*\r?\n")
+_FIELD = r'(?:"[^"]*(?:""[^"]*)*"|[^",\r\n]*)'
+_RECORD_PATTERN = _FIELD + r"(?:," + _FIELD + r")*\r?\n"
+_RECORD = re.compile(_RECORD_PATTERN.encode())
+_RECORD_TEXT = re.compile(_RECORD_PATTERN)
+# A record of exactly the Cablegate columns, each field captured: quoted (group 2n) or not (2n + 1).
+_CAPTURED_FIELD = r'(?:"([^"]*(?:""[^"]*)*)"|([^",\r\n]*))'
+_CABLEGATE_RECORD = re.compile(",".join([_CAPTURED_FIELD] * len(CSV_COLUMNS)) + r"\r?\n")
 
 
 class CableText(msgspec.Struct, frozen=True):
@@ -237,12 +242,33 @@ def read_csv_slice(piece: CsvSlice) -> list[CableText | ReadError]:
     except OSError as error:
         return [ReadError(f"{path}:{piece.first_row}", f"CSV error: {error}")]
     text = data.decode(_encoding_at(piece.encoding, piece.start), errors="replace")
-    reader = csv.reader(io.StringIO(text, newline=""))
     return [
         _csv_row(path, number, row)
-        for number, row in enumerate(reader, piece.first_row)
+        for number, row in enumerate(_plain_rows(text), piece.first_row)
         if not _is_header_row(number, row)
     ]
+
+
+def _plain_rows(text: str) -> Iterator[list[str]]:
+    """The rows of plain RFC 4180 records, as the `csv` module reads them. Records of the Cablegate
+    shape are split by one pattern (several times quicker); any other goes through `csv`."""
+    cablegate, record = _CABLEGATE_RECORD.match, _RECORD_TEXT.match
+    position, end = 0, len(text)
+    while position < end:
+        found = cablegate(text, position)
+        if found is not None:
+            groups = found.groups()
+            yield [
+                plain if quoted is None else quoted.replace('""', '"')
+                for quoted, plain in zip(groups[0::2], groups[1::2], strict=True)
+            ]
+        else:
+            found = record(text, position)
+            if found is None:  # not plain after all: let `csv` read the rest
+                yield from csv.reader(io.StringIO(text[position:], newline=""))
+                return
+            yield from csv.reader(io.StringIO(found.group(), newline=""))
+        position = found.end()
 
 
 def _read_csv_rows(
