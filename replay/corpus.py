@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import re
 import sys
 from collections.abc import Iterator, Sequence
@@ -78,8 +79,8 @@ def decode_bytes(data: bytes) -> str | None:
     """Text from bytes: UTF-8 (a BOM is dropped), else cp1252, else Latin-1; None for binary (NUL bytes)."""
     if b"\x00" in data:
         return None
-    try:
-        return data.decode("utf-8-sig")
+    try:  # UTF-8 without its BOM: the plain codec is faster than utf-8-sig
+        return (data[3:] if data.startswith(codecs.BOM_UTF8) else data).decode("utf-8")
     except UnicodeDecodeError:
         pass
     try:
@@ -128,10 +129,10 @@ def read_cables(paths: Sequence[str]) -> tuple[list[Cable], list[ReadError]]:
     return cables, errors
 
 
-def _read_file(path: Path) -> CableText | ReadError:
+def _read_file(path: Path | str) -> CableText | ReadError:
     """One file as a cable text."""
     try:
-        data = path.read_bytes()
+        data = _file_bytes(path)
     except FileNotFoundError:
         return ReadError(str(path), "no such file")
     except IsADirectoryError:
@@ -144,10 +145,22 @@ def _read_file(path: Path) -> CableText | ReadError:
     return CableText(str(path), text)
 
 
+def _file_bytes(path: Path | str) -> bytes:
+    """The bytes of a file, read without a buffered file object (cheaper for many small files)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(descriptor, 1 << 20):
+            chunks.append(chunk)
+    finally:
+        os.close(descriptor)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 def _read_directory(directory: Path) -> Iterator[CableText | ReadError]:
     """Every `*.txt` file below a directory, in sorted order."""
     try:
-        files = sorted(path for path in directory.rglob("*.txt") if path.is_file())
+        files = _txt_files(directory)
     except OSError as error:
         yield ReadError(str(directory), error.strerror or str(error))
         return
@@ -156,6 +169,29 @@ def _read_directory(directory: Path) -> Iterator[CableText | ReadError]:
         return
     for path in files:
         yield _read_file(path)
+
+
+def _txt_files(directory: Path) -> list[str]:
+    """The `*.txt` files below a directory (symbolic links to files included, linked directories not
+    entered, unreadable directories skipped), sorted as paths: what `sorted(directory.rglob("*.txt"))`
+    keeps of files, listed with `os.scandir` (no `stat` per file, no `Path` objects)."""
+    root = str(directory)
+    prefix = "" if root == "." else root if root.endswith("/") else root + "/"
+    found: list[tuple[str, ...]] = []
+    pending = [()]
+    while pending:
+        parts = pending.pop()
+        try:
+            with os.scandir(prefix + "/".join(parts) if parts else root) as entries:
+                listed = list(entries)
+        except PermissionError:
+            continue
+        for entry in listed:
+            if entry.is_dir() and not entry.is_symlink():
+                pending.append((*parts, entry.name))
+            if entry.name.endswith(".txt") and entry.is_file():
+                found.append((*parts, entry.name))
+    return [prefix + "/".join(parts) for parts in sorted(found)]
 
 
 def _read_stdin() -> Iterator[CableText | ReadError]:

@@ -34,6 +34,27 @@ def test_file_and_directory(tmp_path: Path) -> None:
     assert [Path(item.source).name for item in items] == ["a.txt", "a.txt", "b.txt"]
 
 
+def test_directory_files_in_the_order_and_names_of_sorted_rglob(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("b.txt", "a.b/c.txt", "a/b.txt", "a/z/y.txt", "d.txt/e.txt", ".h.txt", "A.TXT", "n.md"):
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(cable(), encoding="utf-8")
+    (tmp_path / "link.txt").symlink_to(tmp_path / "b.txt")
+    (tmp_path / "linked").symlink_to(tmp_path / "a", target_is_directory=True)
+    expected = [str(path) for path in sorted(tmp_path.rglob("*.txt")) if path.is_file()]
+    assert len(expected) == 7 and not any("linked" in name for name in expected)
+    assert [item.source for item in iter_sources([str(tmp_path)])] == expected
+    monkeypatch.chdir(tmp_path)
+    relative = [str(path) for path in sorted(Path(".").rglob("*.txt")) if path.is_file()]
+    assert (
+        [item.source for item in iter_sources(["."])]
+        == relative
+        == [name.removeprefix(f"{tmp_path}/") for name in expected]
+    )
+
+
 def test_missing_file_binary_file_and_empty_directory(tmp_path: Path) -> None:
     (tmp_path / "binary.txt").write_bytes(b"VZCZC\x00\x01\x02")
     empty = tmp_path / "empty"
