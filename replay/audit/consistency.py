@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 import msgspec
 
@@ -46,6 +47,7 @@ class Finding(msgspec.Struct, frozen=True, kw_only=True):
     detail: str
 
 
+@lru_cache(maxsize=4096)
 def classification_level(text: str | None) -> str | None:
     """`TOP SECRET`, `SECRET`, `CONFIDENTIAL` or `UNCLASSIFIED` for a FL4 or banner classification
     (`UNCLASSIFIED EFTO`, `UNCLAS`, `SECRET//NOFORN` …), or None when it names none of them."""

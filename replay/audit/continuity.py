@@ -17,6 +17,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import pairwise
+from operator import itemgetter
 
 import msgspec
 
@@ -183,9 +184,8 @@ class ContinuityNumbers:
         return found
 
 
-def _moment(entry: tuple[float, int | None, str]) -> float:
-    """Sort key: filing time."""
-    return entry[0]
+#: Sort key: filing time.
+_moment = itemgetter(0)
 
 
 def mcn_gaps(cables: Iterable[CableFacts]) -> list[Gap]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import NamedTuple
 
 import msgspec
@@ -114,9 +115,8 @@ def circuit_inversions(post: str, transmissions: Iterable[TransmissionRow]) -> l
     return found
 
 
-def _started(transmission: TransmissionRow) -> float:
-    """Sort key: the start time."""
-    return transmission[2]
+#: Sort key: the start time.
+_started = itemgetter(2)
 
 
 def _inversion(
@@ -160,9 +160,8 @@ def starts_from_receipts(
     return rebuilt
 
 
-def _transmitted(receipt: tuple[int, float, float, str | int]) -> float:
-    """Sort key: the completion time."""
-    return receipt[2]
+#: Sort key: the completion time.
+_transmitted = itemgetter(2)
 
 
 def nearest_rank(ordered: Sequence[float], percent: float) -> float | None:
