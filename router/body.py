@@ -65,7 +65,7 @@ _GLUED_SUBJECT_RE = re.compile(r"(?<=\s)SUBJECT[ \t]*:[ \t]*")
 #: A classification marking opening the subject (`(C)`, `(S/NF)`, `(SBU)`).
 _SUBJECT_MARKING_RE = re.compile(r"\((?:U|C|S|TS|SBU|LOU|FOUO|NF)(?:/+[A-Z]{1,6})*\)\s*")
 #: Lines that end a field: page headers of printed copies, rules, handling notes.
-_FIELD_END_RE = re.compile(r"-{4,}|PAGE \d|[A-Z][A-Z ]* \d{8} +\d{3}|SENSITIVE BUT UNCLASSIFIED|SENSITIVE$")
+_FIELD_END = r"-{4,}|PAGE \d|[A-Z][A-Z ]* \d{8} +\d{3}|SENSITIVE BUT UNCLASSIFIED|SENSITIVE$"
 #: A label opening a reference line (`B.`, `¶B.`, `C)`, `(D)`).
 _LABEL_RE = re.compile(r"(?:¶\s*)?\(?[A-Z][.)]\s")
 #: A line of TAGS continued on the next (`NATO, UK, CN`).
@@ -75,7 +75,7 @@ _PARAGRAPH_LINE_RE = re.compile(r"\n[ \t\-\[]*(?:(?:¶|\$\\P)[ \t]*)?1{1,2}[ \t]
 #: A line (upper-cased) that opens another field, a paragraph, or is one of the lines that end a field.
 _FIELD_START_RE = re.compile(
     r"REF|SUBJ|TAGS|CLASSIFIED|E\.O\.|EO |\([UCS]\)"
-    r"|[ \t\-\[]*(?:¶[ \t]*)?1{1,2}[ \t]?\.[\] \t(]|" + _FIELD_END_RE.pattern
+    r"|[ \t\-\[]*(?:¶[ \t]*)?1{1,2}[ \t]?\.[\] \t(]|" + _FIELD_END
 )
 _MARKDOWN_LINK_RE = re.compile(r"\[([^\]]*)\]\(#\)")
 _MARKDOWN_PARA_RE = re.compile(r"\$\\P(\d*)\$")
