@@ -80,15 +80,16 @@ class _Evidence:
                 key = self.sighting(origin, cable.from_)
                 if key:
                     self.origin_pairs[origin, key] += 1
+        relays = cable.routing.relays if cable.routing is not None else ()
+        if cable.transmission is None or cable.transmission.channel not in RELAY_CHANNELS:
+            relays = ()
         named: list[tuple[str | None, str]] = []
         for addressee in (*cable.to, *cable.info, *cable.xmt):
             if addressee.name or addressee.ri:
                 self.sighting(addressee.ri, addressee.name)
                 named.append((addressee.ri, addressee.name))
-        relays = cable.routing.relays if cable.routing is not None else ()
-        if cable.transmission is None or cable.transmission.channel not in RELAY_CHANNELS:
-            relays = ()
-        self.cables.append(_Seen(relays=relays, origin=origin, addressees=named))
+        if relays:  # only cables with relays show members (`_members`); the rest need not be kept
+            self.cables.append(_Seen(relays=relays, origin=origin, addressees=named))
 
 
 def learn_topology(cables: Iterable[Cable]) -> Topology:
