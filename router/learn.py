@@ -51,7 +51,8 @@ class _Seen(msgspec.Struct):
 
 
 class _Evidence:
-    """Counts gathered in one pass over the cables."""
+    """Counts gathered in one pass over the cables. Sightings are first counted as written, and each
+    distinct (RI, PLAD) pair is normalised once, by `tally`."""
 
     def __init__(self) -> None:
         self.pairs: Counter[tuple[str, str]] = Counter()
@@ -60,16 +61,18 @@ class _Evidence:
         self.plain: Counter[str] = Counter()
         self.stations: set[str] = set()
         self.cables: list[_Seen] = []
+        self._written: Counter[tuple[str | None, str]] = Counter()
+        self._written_origins: Counter[tuple[str, str]] = Counter()
 
-    def sighting(self, ri: str | None, name: str) -> str:
-        """Record one RI/PLAD sighting (RI may be None); returns the PLAD's key."""
+    def sighting(self, ri: str | None, name: str, count: int = 1) -> str:
+        """Record `count` sightings of one RI/PLAD pair (RI may be None); returns the PLAD's key."""
         key = normalize_plad(name)
         if key:
-            self.spellings[key][" ".join(name.split())] += 1
+            self.spellings[key][" ".join(name.split())] += count
             if ri:
-                self.pairs[ri, key] += 1
+                self.pairs[ri, key] += count
             else:
-                self.plain[key] += 1
+                self.plain[key] += count
         return key
 
     def add(self, cable: Cable) -> None:
@@ -77,19 +80,25 @@ class _Evidence:
         if origin:
             self.stations.add(origin)
             if cable.from_:
-                key = self.sighting(origin, cable.from_)
-                if key:
-                    self.origin_pairs[origin, key] += 1
+                self._written_origins[origin, cable.from_] += 1
+        named = [(a.ri, a.name) for a in (*cable.to, *cable.info, *cable.xmt) if a.name or a.ri]
+        self._written.update(named)
         relays = cable.routing.relays if cable.routing is not None else ()
         if cable.transmission is None or cable.transmission.channel not in RELAY_CHANNELS:
             relays = ()
-        named: list[tuple[str | None, str]] = []
-        for addressee in (*cable.to, *cable.info, *cable.xmt):
-            if addressee.name or addressee.ri:
-                self.sighting(addressee.ri, addressee.name)
-                named.append((addressee.ri, addressee.name))
         if relays:  # only cables with relays show members (`_members`); the rest need not be kept
             self.cables.append(_Seen(relays=relays, origin=origin, addressees=named))
+
+    def tally(self) -> None:
+        """Count the sightings gathered as written under their PLAD keys."""
+        for (origin, name), count in self._written_origins.items():
+            key = self.sighting(origin, name, count)
+            if key:
+                self.origin_pairs[origin, key] += count
+        for (ri, name), count in self._written.items():
+            self.sighting(ri, name, count)
+        self._written.clear()
+        self._written_origins.clear()
 
 
 def learn_topology(cables: Iterable[Cable]) -> Topology:
@@ -97,6 +106,7 @@ def learn_topology(cables: Iterable[Cable]) -> Topology:
     evidence = _Evidence()
     for cable in cables:
         evidence.add(cable)
+    evidence.tally()
     skeleton = _skeleton(evidence)
     members = _members(evidence, skeleton)
     collectives = [
