@@ -2,15 +2,18 @@
 
 Two passes, so that a corpus of Cablegate size fits in memory:
 
-1. Stream the inputs: decode each cable and record it in the audit store (on worker processes, see
-   `replay.ingest`), and keep only its replay key and a compact packed form (`router.compact`). The
-   cables also go through the topology factory once (the default topology learns from them).
+1. Stream the inputs: decode each cable (on worker processes, see `replay.ingest`) and record it in
+   the audit store, in input order, and keep only its replay key and a compact packed form
+   (`router.compact`). The cables also go through the topology factory once (the default topology
+   learns from them).
 2. In replay order (filing time, DTG, precedence, position): plan each cable, record the plan,
    advance the network to the cable's time, and inject it. Every completed transmission becomes a
    receipt (or a drop for a lossy post, or nothing for a post that stays offline); at the end the
-   planned deliveries without a receipt are recorded as missing. Store writes go to a
-   `StoreProcess`, so SQLite works on the second core while the network runs; planned deliveries
-   and receipts go there as plain rows (`AuditStore.record_rows`).
+   planned deliveries without a receipt are recorded as missing.
+
+Store writes of both passes go to a `StoreProcess`, so that SQLite works beside the decoding and the
+network; cables, planned deliveries and receipts go there as plain rows (`AuditStore.record_cable_rows`,
+`AuditStore.record_rows`).
 
 Faults: `lossy` posts drop the share of deliveries `router.faults.is_dropped` picks (the broker replay
 uses the same function); `offline` posts receive what reaches them during a window when the window
@@ -288,7 +291,7 @@ class Simulation:
         packed: list[bytes] = []
         # The writer process is forked first, while this process is still small.
         with StoreProcess(self.store.path, self.run_name) as writer:
-            with Ingest(self.store.path, self.run_name, self.workers) as ingest:
+            with Ingest(writer.record_cable_rows, self.workers) as ingest:
                 stream = self._ingest(ingest, items, keys, packed)
                 topology = topology_factory(unpack(data) for data in stream)
                 for _ in stream:  # whatever the factory did not consume

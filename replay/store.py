@@ -362,6 +362,11 @@ def _cable_columns(cable: Cable) -> tuple[Any, ...]:
     )
 
 
+def cable_rows(cables: Iterable[Cable]) -> list[tuple[Any, ...]]:
+    """Cables as `AuditStore.record_cable_rows` takes them: each its id, then its `cables` columns."""
+    return [(cable_key_of(cable), *_cable_columns(cable)) for cable in cables]
+
+
 def _run_name_now() -> str:
     """A default run name from the local time, e.g. `run-20261123-091500`."""
     return "run-" + datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -558,7 +563,7 @@ class AuditStore:
     def _post_keys_for(self, ris: Iterable[str]) -> dict[str, int]:
         """Keys for every post named (call inside a transaction)."""
         keys = self._post_keys
-        for ri in set(ris):
+        for ri in dict.fromkeys(ris):  # in order of first mention, so that keys do not depend on hashing
             if ri not in keys:
                 self._post_key(ri)
         return keys
@@ -609,15 +614,19 @@ class AuditStore:
         """Record decoded cables; returns how many were added or filled in. A cable id already
         recorded in the run is kept once (the first); a placeholder row made by an earlier receipt
         or plan for a cable not yet recorded is filled in."""
+        return self.record_cable_rows(run, cable_rows(cables))
+
+    def record_cable_rows(self, run: str, rows: Sequence[Sequence[Any]]) -> int:
+        """`record_cables` for cables already turned into rows by `cable_rows` (wherever they were
+        decoded)."""
         run_id = self.run_id(run)
         known = self._cable_map(run_id)
         with self._transaction():
-            ids = [cable_key_of(cable) for cable in cables]
-            found = self._lookup_cables(run_id, [cable_id for cable_id in ids if cable_id not in known])
+            found = self._lookup_cables(run_id, [row[0] for row in rows if row[0] not in known])
             next_key = self._next_cable_key()
             new_rows: list[tuple[Any, ...]] = []
             fills: list[tuple[Any, ...]] = []
-            for cable_id, cable in zip(ids, cables, strict=True):
+            for cable_id, *columns in rows:
                 key = known.get(cable_id)
                 if key is None and cable_id in found:
                     key, recorded = found[cable_id]
@@ -625,11 +634,11 @@ class AuditStore:
                     if not recorded:
                         self._placeholders.add(key)
                 if key is None:
-                    new_rows.append((next_key, run_id, cable_id, *_cable_columns(cable)))
+                    new_rows.append((next_key, run_id, cable_id, *columns))
                     known[cable_id] = next_key
                     next_key += 1
                 elif key in self._placeholders:
-                    fills.append((*_cable_columns(cable), key))
+                    fills.append((*columns, key))
                     self._placeholders.discard(key)
             self.connection.executemany(_CABLE_SQL, new_rows)
             self.connection.executemany(_FILL_PLACEHOLDER_SQL, fills)

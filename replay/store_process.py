@@ -1,9 +1,9 @@
 """An audit-store writer in its own process, so that SQLite and row building use the second core.
 
-The parent encodes each batch (plain delivery and receipt rows, plans, drops, transmissions) as
+The parent encodes each batch (cable, delivery and receipt rows, plans, drops, transmissions) as
 msgpack, which msgspec does at C speed, and puts it on a bounded queue; the child decodes it and calls
-the matching `AuditStore.record_*` method. Deliveries and receipts travel as plain tuples (no field
-names, no Structs to rebuild), the bulk of a run. The queue holds a few batches at most, so a slow
+the matching `AuditStore.record_*` method. Cables, deliveries and receipts travel as plain tuples (no
+field names, no Structs to rebuild), the bulk of a run. The queue holds a few batches at most, so a slow
 disk slows the run down instead of filling memory. A write error in the child is raised in the parent
 by `close()`.
 """
@@ -31,6 +31,7 @@ QUEUE_BATCHES = 6
 
 #: The decoder of each method's arguments (after the run name).
 _DECODERS: dict[str, msgspec.msgpack.Decoder[Any]] = {
+    "record_cable_rows": msgspec.msgpack.Decoder(),  # plain rows, decoded as lists
     "record_rows": msgspec.msgpack.Decoder(),  # two lists of plain rows, decoded as lists
     "record_plans": msgspec.msgpack.Decoder(tuple[list[Plan]]),
     "record_receipts": msgspec.msgpack.Decoder(tuple[list[Receipt]]),
@@ -104,6 +105,10 @@ class StoreProcess:
             except queue.Full:
                 if not self._process.is_alive():
                     self.close()
+
+    def record_cable_rows(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Queue cables turned into rows (`replay.store.cable_rows`) for `AuditStore.record_cable_rows`."""
+        self._put("record_cable_rows", rows)
 
     def record_rows(self, deliveries: Sequence[DeliveryRow], receipts: Sequence[ReceiptRow]) -> None:
         """Queue plain delivery and receipt rows for `AuditStore.record_rows` (one transaction)."""

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import replay.corpus
+import replay.ingest
 from replay.cli import main
 from replay.cli.synth import write_csv
 from replay.corpus import CableText, CsvSlice, ReadError, iter_source_slices, iter_sources
@@ -209,6 +210,18 @@ def test_read_errors_and_duplicates_are_counted(tmp_path: Path, topology: Topolo
     _, summary = _simulate(tmp_path / "a.sqlite", items, topology)
     assert (summary.cables, summary.read_errors, summary.duplicate_ids) == (5, 1, 1)
     assert summary.received == summary.planned > 0
+
+
+def test_cables_are_recorded_in_input_order_whatever_the_workers(
+    tmp_path: Path, corpus: Path, topology: Topology, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(replay.ingest, "CHUNK", 7)
+    items = list(iter_sources([str(corpus)]))
+    copies = [CableText(f"copy-{n}.txt", item.text) for n, item in enumerate(items[::50])]
+    store, summary = _simulate(tmp_path / "a.sqlite", [*items, *copies], topology, workers=2)
+    assert summary.duplicate_ids == len(copies) == 8
+    recorded = _rows(store, "SELECT source FROM cables ORDER BY id")
+    assert recorded == [(item.source,) for item in items]
 
 
 def test_cables_without_a_time_go_last(tmp_path: Path, topology: Topology) -> None:
