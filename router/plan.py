@@ -30,6 +30,9 @@ from topology.topology import Topology
 #: Precedence of a route when neither its line nor the cable says anything.
 DEFAULT_PRECEDENCE = Precedence.ROUTINE
 
+# Precedence → rank as a plain lookup (the `rank` property costs a call).
+_RANK: dict[Precedence, int] = {level: level.rank for level in Precedence}
+
 
 class _Route(msgspec.Struct):
     """One way a post is reached; routes to the same post are merged into one Delivery."""
@@ -91,7 +94,7 @@ def _add_route(
     if route is None:
         routes[post] = _Route(role=role, precedence=level, niact=niact, reasons=[reason])
         return
-    if level.rank > route.precedence.rank:
+    if _RANK[level] > _RANK[route.precedence]:
         route.precedence = level
     if role == "action":
         route.role = "action"
