@@ -3,9 +3,10 @@
 1. End to end: a synthetic corpus of Cablegate size (251,287 cables by default) in one
    Cablegate-layout CSV, made once with `cableroute synth` and cached under the temporary directory,
    is simulated with `cableroute simulate --topology` (decode, order, plan, network, audit store),
-   then the run is audited with `cableroute audit --json`. Prints the time of each and their sum,
-   cables/s and deliveries/s over the sum, and peak memory of each: the largest process's peak RSS
-   (wait4) and the peak of all its processes together (sampled from /proc every 0.25 s).
+   then the run is audited with `cableroute audit --json`. Prints the time of each (wall, and CPU of
+   all its processes) and their sum, cables/s and deliveries/s over the sum, and peak memory of each:
+   the largest process's peak RSS (wait4) and the peak of all its processes together (sampled from
+   /proc every 0.25 s).
 2. Network core: synthetic plans (10 deliveries each over 300 posts, random precedence) pushed
    through `router.network.Network`; prints deliveries/s and heap events/s.
 
@@ -83,9 +84,11 @@ def corpus(count: int, seed: int) -> tuple[Path, Path]:
 
 
 class Step(NamedTuple):
-    """One measured command: wall seconds, the largest process's peak RSS and the peak of all together."""
+    """One measured command: wall and CPU seconds (all its processes), the largest process's peak RSS
+    and the peak of all together."""
 
     seconds: float
+    cpu: float
     largest: int
     together: int
     output: bytes
@@ -114,7 +117,7 @@ def measure(command: list[str], every: float = 0.25) -> Step:
         out.seek(0)
         output = out.read()
     largest = usage.ru_maxrss * 1024
-    return Step(seconds, largest, max(together, largest), output)
+    return Step(seconds, usage.ru_utime + usage.ru_stime, largest, max(together, largest), output)
 
 
 def _tree_rss(root: int) -> int:
@@ -164,8 +167,8 @@ def end_to_end(count: int, seed: int, workers: int, learn: bool) -> None:
     print(f"  topology {topology}, {workers} decode workers, audit store {_mib(size)}")
     print(f"  audit: {dist['planned']:,} planned, {dist['received']:,} received, {dist['missing']:,} missing")
     for name, step in (("simulate", simulate), ("audit", audit)):
-        print(f"  {name:8} {step.seconds:5.1f} s, peak RSS: largest process {_mib(step.largest)}, ", end="")
-        print(f"all processes together {_mib(step.together)}")
+        print(f"  {name:8} {step.seconds:5.1f} s ({step.cpu:.0f} s CPU), peak RSS: largest process ", end="")
+        print(f"{_mib(step.largest)}, all processes together {_mib(step.together)}")
     print(f"  total    {total:5.1f} s: {cables / total:,.0f} cables/s, {received / total:,.0f} deliveries/s")
     largest, together = max(simulate.largest, audit.largest), max(simulate.together, audit.together)
     print(f"  peak RSS: largest process {_mib(largest)}, all processes together {_mib(together)} (sampled)")
