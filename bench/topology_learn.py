@@ -17,11 +17,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from replay.corpus import read_cables
-from router.learn import learn_topology
-from topology.files import dump_topology
-
 ROOT = Path(__file__).resolve().parents[1]
+# Run as `python bench/topology_learn.py`, this directory comes first on sys.path, where
+# `bench/replay.py` would shadow the `replay` package: look modules up from the project root instead.
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != ROOT / "bench"]
+sys.path.insert(0, str(ROOT))
+
+from replay.corpus import read_cables  # noqa: E402
+from router.learn import learn_topology  # noqa: E402
+from topology.files import dump_topology  # noqa: E402
+
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "cables"
 TARGET_S = 2.0
 
