@@ -42,9 +42,9 @@ _CLASS_BY_LETTER = {
 
 #: The banner: classification, optional (caveat and) SECTION n OF m, origin, serial (MRN). Matched on the
 #: upper-cased line; words are separated by spaces only (a tab means a database export's column break).
-_BANNER_REST = (  # `(?:X|)` is `X?`, written so because it runs faster
+_BANNER_REST = (  # `(?:X|)` is `X?`, written so because it runs faster; origin words are possessive
     r" *(?:(?:E ?F ?T ?O +|)SECTION *(?P<section>\d+) *OF *(?P<sections>\d+) +|)"
-    r"(?:\d\d +|)(?P<origin>(?!SECTION)(?:E F T O +|)[A-Z][A-Z.'\-]+(?: {1,8}[A-Z][A-Z.'\-]*)*?)"
+    r"(?:\d\d +|)(?P<origin>(?!SECTION)(?:E F T O +|)[A-Z][A-Z.'\-]++(?: {1,8}[A-Z][A-Z.'\-]*+)*?)"
     r" +(?P<mrn>\d{2,8})(?!\d|Z\b)"
 )
 BANNER_RE = re.compile(_CLASS_PATTERN + _BANNER_REST)
@@ -206,7 +206,7 @@ def parse_tags(text: str) -> tuple[str, ...]:
 def parse_references(text: str, year: int | None) -> list[str]:
     """Reference ids in a REF text: `STATE 117889` -> `08STATE117889` (cable year when none is given)."""
     found: list[str] = []
-    cable_yy = year % 100 if year is not None else None
+    cable_yy = f"{year % 100:02d}" if year is not None else None
     for match in _REFERENCE_RE.finditer(text, 0, MAX_REFERENCE_CHARS):
         compact_year, compact_origin, compact_serial, ref_year, origin, serial = match.groups()
         if compact_year is not None:
@@ -215,13 +215,21 @@ def parse_references(text: str, year: int | None) -> list[str]:
             start = match.start()
             if start and not _follows_delimiter(text, start):
                 continue
-            if not _NOT_ORIGINS.isdisjoint(origin.split(" ")):
+            if " " in origin:
+                if not _NOT_ORIGINS.isdisjoint(origin.split(" ")):
+                    continue
+                station = origin.replace(" ", "")
+            elif origin in _NOT_ORIGINS:
                 continue
-            yy = int(ref_year) % 100 if ref_year is not None else cable_yy
-            if yy is None:
+            else:
+                station = origin
+            if ref_year is not None:  # two or four digits: the last two are the year's
+                yy = ref_year[-2:] if ref_year.isascii() else f"{int(ref_year) % 100:02d}"
+            elif cable_yy is not None:
+                yy = cable_yy
+            else:
                 continue
-            station = origin.replace(" ", "")
-            reference = f"{yy:02d}{_STATION_ALIASES.get(station, station)}{int(serial)}"
+            reference = f"{yy}{_STATION_ALIASES.get(station, station)}{int(serial)}"
         if reference not in found:
             found.append(reference)
     return found
@@ -294,7 +302,7 @@ def _references(top: str, year: int | None) -> list[str]:
     reference = _first_valid(_REF_RE, top, _reference_position) if "REF" in top else None
     if reference is None:
         return []
-    field = _continued(top, reference.end(), labelled=True)
+    field = _continued(top, reference.end(), labelled=True, upper=True)
     while field.startswith("REF"):  # `REF: REF: A) ...`
         repeated = _REF_RE.match(field)
         if repeated is None or not repeated.end():
@@ -311,7 +319,7 @@ def _tags_text(top: str, match: re.Match[str]) -> str:
     while position < len(top):
         following_end = top.find("\n", position + 1)
         following = top[position + 1 : following_end if following_end >= 0 else len(top)].strip()
-        if not following or following.startswith("SUBJ") or _starts_field(following):
+        if not following or following.startswith("SUBJ") or _FIELD_START_RE.match(following):
             break
         if not (text.rstrip().endswith(",") or _TAG_LIST_LINE_RE.fullmatch(following)):
             break
@@ -389,13 +397,14 @@ def _find_banner(top: str, first_line: int) -> Banner | None:
     return _banner_from_match(full, first_line + top.count("\n", 0, full.start("cls")))
 
 
-def _continued(text: str, start: int, labelled: bool = False) -> str:
+def _continued(text: str, start: int, labelled: bool = False, upper: bool = False) -> str:
     """A field's text from `start`, continued over following lines until a blank line or the next field.
 
     Blank lines right after an empty field line are skipped, and with `labelled` also blank lines before
     a line opening with a label (`B.`, `¶B.`, `C)`); a line ending with a hyphen is joined to the next
-    without a space; export line-continuation backslashes are dropped.
+    without a space; export line-continuation backslashes are dropped. `upper`: the text is upper-cased.
     """
+    field_start = _FIELD_START_RE.match if upper else _starts_field
     if not labelled:
         single = _single_line_field(text, start)
         if single is not None:
@@ -409,7 +418,7 @@ def _continued(text: str, start: int, labelled: bool = False) -> str:
         if not line:
             blank = bool(joined)
             continue
-        if number and ((blank and not (labelled and _LABEL_RE.match(line))) or _starts_field(line)):
+        if number and ((blank and not (labelled and _LABEL_RE.match(line))) or field_start(line)):
             break
         blank = False
         joined = f"{joined}{line}" if joined.endswith("-") or not joined else f"{joined} {line}"

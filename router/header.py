@@ -227,11 +227,11 @@ def _read_addressees(text: str, position: int, index: int, parts: HeaderParts) -
     `_addressee_line` reads it. A blank line ends the header unless the next non-blank line (within
     `MAX_BLANK_RUN`) is clearly another addressee line.
     """
-    parts.end = index
-    parts.offset = position - 1
+    last_index, last_end = index, position - 1
     size = len(text)
+    match_line = _TEXT_LINE_RE.match
     while position <= size:
-        match = _TEXT_LINE_RE.match(text, position)
+        match = match_line(text, position)
         if match is not None and _common_addressee(match, index + 1, parts):
             end = match.end()
         else:
@@ -240,15 +240,15 @@ def _read_addressees(text: str, position: int, index: int, parts: HeaderParts) -
             if not line:
                 following = _next_addressee_line(text, end, index)
                 if following is None:
-                    return
+                    break
                 position, index = following
                 continue
             if not _addressee_line(line, index + 1, parts):
-                return
+                break
         index += 1
-        parts.end = index
-        parts.offset = end
+        last_index, last_end = index, end
         position = end + 1
+    parts.end, parts.offset = last_index, last_end
 
 
 def _line_end(text: str, position: int) -> int:
@@ -287,20 +287,19 @@ def _common_addressee(match: re.Match[str], number: int, parts: HeaderParts) -> 
     keyword, zen, ri, name, niact, word, mcn = match.groups()
     if keyword is not None:
         section = parts.section = SECTION_KEYWORDS[keyword]
-    elif ri is None and zen is None and (name[0] in _RISKY_STARTS or parts.section is None):
-        return False
     else:
         section = parts.section
+        if ri is None and zen is None and (section is None or name[0] in _RISKY_STARTS):
+            return False
     if "//" in name or "PAGE" in name:
         return False
     if word is None:
-        last = name[name.rfind(" ") + 1 :]
-        if len(last) >= 5 and last[0] in "FIPR" and precedence_word(last) is not None:
+        last = name.rfind(" ") + 1
+        if len(name) - last >= 5 and name[last] in "FIPR" and precedence_word(name[last:]) is not None:
             return False
         stated = None
-        level = parts.precedence.action
-        if section == "info":
-            level = parts.precedence.info or level
+        precedence = parts.precedence
+        level = (precedence.info or precedence.action) if section == "info" else precedence.action
     else:
         stated = level = _LEVELS[word]
         if niact:
@@ -326,10 +325,11 @@ def _common_addressee(match: re.Match[str], number: int, parts: HeaderParts) -> 
 
 
 #: The common addressee line, keyword included: [TO|INFO|XMT] [ZEN/][RI/]PLAD [NIACT] [LEVEL] [MCN]. (The
-#: lookahead after each word of the PLAD only saves trying the rest where it cannot start; `(?:X|)` is
-#: `X?`, written so because it runs faster.)
+#: lookahead after each word of the PLAD only saves trying the rest where it cannot start, and the words
+#: are possessive since a word cut short could never meet it; `(?:X|)` is `X?`, written so because it
+#: runs faster.)
 _COMMON_LINE = (
-    r"(?:(TO|INFO|XMT)(?: +|/)|)(?:(ZEN)/|)(?:(R[A-Z0-9]{3,7})/|)(\S+(?: \S+)*?)"
+    r"(?:(TO|INFO|XMT)(?: +|/)|)(?:(ZEN)/|)(?:(R[A-Z0-9]{3,7})/|)(\S++(?: \S++)*?)"
     r"(?= [NIPFR\d \t\r]|[ \t\r]*(?:\n|\Z))"
     r"(?: (NIACT)|)(?: (IMMEDIATE|PRIORITY|FLASH|ROUTINE)|)(?: (\d{4}(?:-\d{4}|))|) *"
 )
