@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -255,7 +254,7 @@ def scan_body(text: str, offset: int, first_line: int, year: int | None) -> Body
     (some exports are in lower case); the subject keeps its case.
     """
     top, original, subject_start = _body_top(text, offset)
-    tags = _first_valid(_TAGS_RE, top, _tags_position) if "TAG" in top else None
+    tags = _tags_match(top) if "TAG" in top else None
     if subject_start is None:
         glued = _GLUED_SUBJECT_RE.search(top)
         subject_start = glued.end() if glued is not None else None
@@ -299,7 +298,7 @@ def _body_top(text: str, offset: int) -> tuple[str, str, int | None]:
 
 def _references(top: str, year: int | None) -> list[str]:
     """The reference ids of the REF field in the (upper-cased) top of the body, if it has one."""
-    reference = _first_valid(_REF_RE, top, _reference_position) if "REF" in top else None
+    reference = _reference_match(top) if "REF" in top else None
     if reference is None:
         return []
     field = _continued(top, reference.end(), labelled=True, upper=True)
@@ -350,29 +349,25 @@ def _glued_field(text: str) -> re.Match[str] | None:
     return None
 
 
-def _first_valid(
-    pattern: re.Pattern[str], text: str, valid: Callable[[str, re.Match[str]], bool]
-) -> re.Match[str] | None:
-    """The first match of `pattern` in `text` that `valid` accepts."""
-    for match in pattern.finditer(text):
-        if valid(text, match):
+def _tags_match(top: str) -> re.Match[str] | None:
+    """The first TAGS field that starts a word (at a line start, or glued after other fields in a
+    flattened export)."""
+    for match in _TAGS_RE.finditer(top):
+        start = match.start()
+        if start == 0 or not top[start - 1].isalpha():
             return match
     return None
 
 
-def _tags_position(text: str, match: re.Match[str]) -> bool:
-    """TAGS starts a word (at a line start, or glued after other fields in a flattened export)."""
-    start = match.start()
-    return start == 0 or not text[start - 1].isalpha()
-
-
-def _reference_position(text: str, match: re.Match[str]) -> bool:
-    """REF opens a line, or follows a space with a colon (`... SUBJECT TEXT REF: STATE 1234`)."""
-    start = match.start()
-    line_start = text.rfind("\n", 0, start) + 1
-    if not text[line_start:start].strip():
-        return True
-    return bool(match.group(1)) and text[start - 1].isspace()
+def _reference_match(top: str) -> re.Match[str] | None:
+    """The first REF field that opens a line, or follows a space with a colon (`... SUBJECT TEXT REF:
+    STATE 1234`)."""
+    for match in _REF_RE.finditer(top):
+        start = match.start()
+        line_start = top.rfind("\n", 0, start) + 1
+        if not top[line_start:start].strip() or (match.group(1) and top[start - 1].isspace()):
+            return match
+    return None
 
 
 def _find_banner(top: str, first_line: int) -> Banner | None:

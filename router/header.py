@@ -147,10 +147,11 @@ def _standard_block(text: str, parts: HeaderParts) -> int:
     match = _STANDARD_BLOCK_RE.match(text)
     if match is None:
         return 0
-    groups = match.groups()
-    channel, serial, doubled, relays, more_relays, ri, ssn, section, day, hour, minute = groups[:11]
-    prosign, letters, fl4_signals, action, info, dtg_day, dtg_hour, dtg_minute, month, year = groups[11:21]
-    fl5_signals, originator = groups[21:]
+    (
+        channel, serial, doubled, relays, more_relays, ri, ssn, section, day, hour, minute,
+        prosign, letters, fl4_signals, action, info, dtg_day, dtg_hour, dtg_minute, month, year,
+        fl5_signals, originator,
+    ) = match.groups()  # fmt: skip
     dtg = dtg_datetime(int(dtg_day), int(dtg_hour), int(dtg_minute), "Z", month, int(year))
     if dtg is None:
         return 0
