@@ -72,7 +72,8 @@ def secure_broker(tmp_path: Path) -> Iterator[tuple[MosquittoBroker, Path]]:
         broker.close()
 
 
-def _replay(url: str, db: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+def _replay(port: int, password: str, db: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    url = f"mqtts://{USER}:{password}@127.0.0.1:{port}"
     code = main(["replay", "--broker", url, "--db", str(db), "--json", "--timeout", "5"])
     out, err = capsys.readouterr()
     return code, out, err
@@ -86,8 +87,7 @@ def test_replay_through_tls_with_a_password(
 ) -> None:
     broker, ca = secure_broker
     monkeypatch.setenv("SSL_CERT_FILE", str(ca))
-    url = f"mqtts://{USER}:s%40cret@127.0.0.1:{broker.port}"
-    code, out, err = _replay(url, tmp_path / "a.sqlite", capsys)
+    code, out, err = _replay(broker.port, "s%40cret", tmp_path / "a.sqlite", capsys)
     assert code == 0, err
     summary = json.loads(out)
     assert summary["broker"] == f"mqtts://{USER}@127.0.0.1:{broker.port}"
@@ -95,29 +95,24 @@ def test_replay_through_tls_with_a_password(
     assert summary["missing"] == 0
 
 
-def test_a_wrong_password_is_a_clear_error(
+@pytest.mark.parametrize(
+    ("password", "trust_the_ca", "reason"),
+    [("wrong", True, "broker refused the connection: not authorised"), ("s%40cret", False, "cannot trust")],
+)
+def test_a_refusal_or_an_untrusted_certificate_ends_the_run_with_the_reason(
+    password: str,
+    trust_the_ca: bool,
+    reason: str,
     secure_broker: tuple[MosquittoBroker, Path],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     broker, ca = secure_broker
-    monkeypatch.setenv("SSL_CERT_FILE", str(ca))
-    code, _, err = _replay(f"mqtts://{USER}:wrong@127.0.0.1:{broker.port}", tmp_path / "a.sqlite", capsys)
+    if trust_the_ca:
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+    else:
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    code, _, err = _replay(broker.port, password, tmp_path / "a.sqlite", capsys)
     assert code == 1
-    assert "not authori" in err
-
-
-def test_an_untrusted_certificate_is_a_clear_error(
-    secure_broker: tuple[MosquittoBroker, Path],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    broker, _ = secure_broker
-    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
-    url = f"mqtts://{USER}:s%40cret@127.0.0.1:{broker.port}"
-    code, _, err = _replay(url, tmp_path / "a.sqlite", capsys)
-    assert code == 1
-    assert "cannot trust" in err
-    assert "certificate" in err
+    assert reason in err
