@@ -21,10 +21,10 @@ sys.path.insert(0, str(ROOT))
 
 from replay.audit.html import render_html  # noqa: E402
 from replay.audit.report import build_report, report_to_json  # noqa: E402
-from replay.corpus import CableText, iter_sources  # noqa: E402
-from replay.receipt import Receipt  # noqa: E402
-from replay.store import AuditStore  # noqa: E402
-from replay.topology_source import topology_for  # noqa: E402
+from replay.cli.topology_source import topology_for  # noqa: E402
+from replay.inputs.corpus import CableText, iter_sources  # noqa: E402
+from replay.store.receipt import Receipt  # noqa: E402
+from replay.store.store import AuditStore  # noqa: E402
 from router.decode import decode  # noqa: E402
 from router.deliveries import Sent  # noqa: E402
 from router.network import Network  # noqa: E402

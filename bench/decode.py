@@ -1,7 +1,7 @@
 """Benchmark: decode the whole shared corpus in-process (target: at least 20,000 cables/s on one core).
 
 Prints cables per second for decoding alone (texts already in memory) and for reading plus decoding
-(`replay.corpus.read_cables`, files read from disk), each the best of several runs, and a cProfile
+(`replay.inputs.corpus.read_cables`, files read from disk), each the best of several runs, and a cProfile
 summary with `--profile`. Usage: `python bench/decode.py [CORPUS_DIR] [--repeat N] [--profile]`.
 """
 
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-from replay.corpus import CableText, iter_sources, read_cables  # noqa: E402
+from replay.inputs.corpus import CableText, iter_sources, read_cables  # noqa: E402
 from router.decode import decode  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "cables"

@@ -27,11 +27,11 @@ from pathlib import Path
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
 
-from replay.broker import MosquittoBroker, find_mosquitto
-from replay.corpus import CableText, ReadError, iter_sources
-from replay.replayer import Replayer, ReplayOptions, ReplaySummary
-from replay.store import AuditStore, StoreWriter
-from replay.topology_source import topology_for
+from replay.cli.topology_source import topology_for
+from replay.engine.replayer import Replayer, ReplayOptions, ReplaySummary
+from replay.inputs.corpus import CableText, ReadError, iter_sources
+from replay.mqtt.broker import MosquittoBroker, find_mosquitto
+from replay.store.store import AuditStore, StoreWriter
 from router.model import Cable
 from topology.topology import Topology
 
@@ -44,8 +44,8 @@ def corpus_items(
 ) -> tuple[list[CableText | ReadError], Callable[[Iterable[Cable]], Topology], str]:
     """The cables to replay, the topology for them, and a label."""
     if args.synthetic:
-        from router.synth import synth_cables
-        from router.synth_topology import synthetic_topology
+        from router.synth.corpus import synth_cables
+        from router.synth.topology import synthetic_topology
 
         topology = synthetic_topology(args.seed)
         cables = synth_cables(args.synthetic, seed=args.seed, topology=topology)

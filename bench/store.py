@@ -20,8 +20,8 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != RO
 sys.path.insert(0, str(ROOT))
 
 from replay.audit.report import build_report  # noqa: E402
-from replay.receipt import Receipt  # noqa: E402
-from replay.store import AuditStore  # noqa: E402
+from replay.store.receipt import Receipt  # noqa: E402
+from replay.store.store import AuditStore  # noqa: E402
 from router.deliveries import Delivery, Plan, Sent  # noqa: E402
 from router.model import Addressee, Banner, Cable, PrecedencePair, Routing, Security, Station  # noqa: E402
 from router.precedence import Precedence  # noqa: E402

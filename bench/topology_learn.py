@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-from replay.corpus import read_cables  # noqa: E402
+from replay.inputs.corpus import read_cables  # noqa: E402
 from router.learn import learn_topology  # noqa: E402
 from topology.files import dump_topology  # noqa: E402
 

@@ -1,6 +1,6 @@
 """Fixtures that start a private mosquitto for the tests, on a free loopback port (never 1883).
 
-`mosquitto` is a started `replay.broker.MosquittoBroker` (persistence on, saved after every change)
+`mosquitto` is a started `replay.mqtt.broker.MosquittoBroker` (persistence on, saved after every change)
 that a test may stop, kill and restart on the same port; `broker_info` is where clients connect.
 Both skip, with the reason, when no mosquitto binary can be found.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from replay.broker import BrokerInfo, MosquittoBroker, find_mosquitto
+from replay.mqtt.broker import BrokerInfo, MosquittoBroker, find_mosquitto
 
 
 @pytest.fixture

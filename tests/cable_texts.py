@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from replay.corpus import CableText
+from replay.inputs.corpus import CableText
 from topology.model import Post
 from topology.topology import Topology
 

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from replay.broker import BrokerInfo
-from replay.corpus import CableText, iter_sources
-from replay.replayer import Replayer, ReplayOptions, ReplaySummary
-from replay.simulator import Simulation, SimulationOptions, SimulationSummary
-from replay.store import AuditStore, StoreWriter
-from router.synth import synth_cables
+from replay.engine.replayer import Replayer, ReplayOptions, ReplaySummary
+from replay.engine.simulator import Simulation, SimulationOptions, SimulationSummary
+from replay.inputs.corpus import CableText, iter_sources
+from replay.mqtt.broker import BrokerInfo
+from replay.store.store import AuditStore, StoreWriter
+from router.synth.corpus import synth_cables
 from tests.cable_texts import cable_texts
 from topology.files import bundled_example
 from topology.topology import Topology

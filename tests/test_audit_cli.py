@@ -15,8 +15,8 @@ import pytest
 from replay.audit.html import render_html
 from replay.audit.report import FINDING_KINDS, build_report
 from replay.cli import main
-from replay.receipt import Receipt
-from replay.store import AuditStore
+from replay.store.receipt import Receipt
+from replay.store.store import AuditStore
 from router.deliveries import Delivery, OtherMeans, Plan, Sent
 from router.model import Addressee, Banner, Cable, PrecedencePair, Routing, Security, Station
 from router.precedence import Precedence

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from replay.audit.report import build_report
-from replay.store import AuditStore
+from replay.store.store import AuditStore
 from router.decode import decode
 from router.model import Cable
 

@@ -7,7 +7,8 @@ import socket
 
 import pytest
 
-from replay.broker import (
+from replay.engine.posts import PostClient
+from replay.mqtt.broker import (
     AmqttBroker,
     BrokerInfo,
     MosquittoBroker,
@@ -16,8 +17,7 @@ from replay.broker import (
     mosquitto_config,
     parse_broker_url,
 )
-from replay.posts import PostClient
-from replay.publisher import Publisher
+from replay.mqtt.publisher import Publisher
 
 
 def test_broker_urls() -> None:

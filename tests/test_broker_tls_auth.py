@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from replay.broker import MosquittoBroker, find_mosquitto
 from replay.cli import main
+from replay.mqtt.broker import MosquittoBroker, find_mosquitto
 
 pytestmark = pytest.mark.broker
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from replay.broker import parse_broker_url
 from replay.cli import build_parser
+from replay.mqtt.broker import parse_broker_url
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from replay import corpus
-from replay.corpus import (
+from replay.inputs import corpus
+from replay.inputs.corpus import (
     CableText,
     CsvSlice,
     ReadError,

@@ -1,4 +1,4 @@
-"""The lean MQTT connection (`replay.mqtt`) and aiomqtt (paho-mqtt) talk through a real mosquitto.
+"""The lean MQTT connection (`replay.mqtt.client`) and aiomqtt (paho-mqtt) talk through a real mosquitto.
 
 Each side is checked against the other: aiomqtt publishes at QoS 1 to the lean subscriber (the
 posts' client) and the lean publisher (the router's) to an aiomqtt subscriber; persistent sessions
@@ -21,10 +21,10 @@ from collections.abc import Callable
 import aiomqtt
 import pytest
 
-from replay.broker import BrokerInfo
-from replay.mqtt import open_connection
-from replay.publisher import Publisher
-from replay.subscriber import Subscriber
+from replay.mqtt.broker import BrokerInfo
+from replay.mqtt.client import open_connection
+from replay.mqtt.publisher import Publisher
+from replay.mqtt.subscriber import Subscriber
 
 pytestmark = pytest.mark.broker
 

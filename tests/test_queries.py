@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from replay.cli import main
-from replay.receipt import Receipt
-from replay.store import AuditStore
+from replay.store.receipt import Receipt
+from replay.store.store import AuditStore
 from router.deliveries import Delivery, OtherMeans, Plan, UnresolvedAddressee
 from router.model import Addressee, Cable, PrecedencePair, Station
 from router.precedence import Precedence

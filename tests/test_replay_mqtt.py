@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from replay.broker import BrokerInfo, free_port
-from replay.mqtt import (
+from replay.mqtt.broker import BrokerInfo, free_port
+from replay.mqtt.client import (
     ConnectionRefused,
     MqttConnection,
     MqttError,

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from replay.pacing import Pacer
+from replay.engine.pacing import Pacer
 
 
 class FakeClock:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from replay.progress import rates, replay_progress
-from replay.replayer import ReplayProgress
+from replay.cli.progress import rates, replay_progress
+from replay.engine.replayer import ReplayProgress
 
 
 def test_rates_since_the_start() -> None:

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from replay.broker import BrokerInfo, MosquittoBroker, embedded_broker
 from replay.cli import main
-from replay.queries import QueryError, who_got
-from replay.replayer import OFFLINE_REASON, Replayer, ReplayOptions, ReplaySummary
-from replay.store import AuditStore, StoreError, StoreWriter
+from replay.engine.replayer import OFFLINE_REASON, Replayer, ReplayOptions, ReplaySummary
+from replay.mqtt.broker import BrokerInfo, MosquittoBroker, embedded_broker
+from replay.store.queries import QueryError, who_got
+from replay.store.store import AuditStore, StoreError, StoreWriter
 from router.faults import is_dropped
 from tests.cable_texts import INFO, cable_texts, small_topology
 from topology.files import bundled_example

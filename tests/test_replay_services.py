@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from replay.broker import BrokerInfo
-from replay.queries import who_got
-from replay.store import AuditStore, StoreError
+from replay.mqtt.broker import BrokerInfo
+from replay.store.queries import who_got
+from replay.store.store import AuditStore, StoreError
 from tests.cable_texts import INFO, cable_texts
 
 pytestmark = pytest.mark.broker

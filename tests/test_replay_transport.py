@@ -7,12 +7,12 @@ from collections import Counter
 
 import pytest
 
-from replay.broker import BrokerInfo, MosquittoBroker
-from replay.posts import PostClient, PostGroup, ReceiptRecorder
-from replay.publisher import Publisher
-from replay.receipt import Receipt
-from replay.topics import post_topic
-from replay.wire import encode, transmission_for
+from replay.engine.posts import PostClient, PostGroup, ReceiptRecorder
+from replay.mqtt.broker import BrokerInfo, MosquittoBroker
+from replay.mqtt.publisher import Publisher
+from replay.mqtt.topics import post_topic
+from replay.mqtt.wire import encode, transmission_for
+from replay.store.receipt import Receipt
 from router.deliveries import Sent
 from router.faults import is_dropped
 from router.precedence import Precedence

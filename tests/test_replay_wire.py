@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from replay.wire import (
+from replay.mqtt.wire import (
     Submission,
     WireError,
     decode_submission,

@@ -8,21 +8,21 @@ from pathlib import Path
 
 import pytest
 
-import replay.corpus
-import replay.ingest
+import replay.engine.ingest
+import replay.inputs.corpus
 from replay.cli import main
 from replay.cli.synth import write_csv
-from replay.corpus import CableText, CsvSlice, ReadError, iter_source_slices, iter_sources
-from replay.queries import who_got
-from replay.simulator import Simulation, SimulationOptions, SimulationSummary
-from replay.store import AuditStore
+from replay.engine.simulator import Simulation, SimulationOptions, SimulationSummary
+from replay.inputs.corpus import CableText, CsvSlice, ReadError, iter_source_slices, iter_sources
+from replay.store.queries import who_got
+from replay.store.store import AuditStore
 from router.compact import pack, unpack
 from router.decode import decode
 from router.faults import is_dropped
 from router.learn import learn_topology
 from router.plan import plan
-from router.synth import synth_cables
-from router.synth_topology import synthetic_topology
+from router.synth.corpus import synth_cables
+from router.synth.topology import synthetic_topology
 from topology.topology import Topology
 
 
@@ -108,7 +108,7 @@ def test_two_workers_give_the_same_run(tmp_path: Path, corpus: Path, topology: T
 def test_csv_slices_on_two_workers_give_the_same_run(
     tmp_path: Path, corpus: Path, topology: Topology, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(replay.corpus, "SLICE_ROWS", 30)
+    monkeypatch.setattr(replay.inputs.corpus, "SLICE_ROWS", 30)
     sql = (
         "SELECT c.cable_id, c.source, p.ri, r.channel_serial, r.received_sim FROM receipts AS r "
         "JOIN cables AS c ON c.id = r.cable JOIN posts AS p ON p.id = r.post ORDER BY 1, 3"
@@ -215,7 +215,7 @@ def test_read_errors_and_duplicates_are_counted(tmp_path: Path, topology: Topolo
 def test_cables_are_recorded_in_input_order_whatever_the_workers(
     tmp_path: Path, corpus: Path, topology: Topology, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(replay.ingest, "CHUNK", 7)
+    monkeypatch.setattr(replay.engine.ingest, "CHUNK", 7)
     items = list(iter_sources([str(corpus)]))
     copies = [CableText(f"copy-{n}.txt", item.text) for n, item in enumerate(items[::50])]
     store, summary = _simulate(tmp_path / "a.sqlite", [*items, *copies], topology, workers=2)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from replay.receipt import Receipt
-from replay.store import (
+from replay.store.receipt import Receipt
+from replay.store.store import (
     SCHEMA_VERSION,
     AuditStore,
     StoreError,

@@ -10,11 +10,11 @@ import pytest
 
 from replay.cli import main
 from replay.cli.synth import write_csv, write_directory
-from replay.corpus import CableText, iter_sources
+from replay.inputs.corpus import CableText, iter_sources
 from router.decode import decode
 from router.plan import plan
-from router.synth import SynthCable, origin_label, published_id, station_name, synth_cables
-from router.synth_topology import synthetic_topology
+from router.synth.corpus import SynthCable, origin_label, published_id, station_name, synth_cables
+from router.synth.topology import synthetic_topology
 from topology.files import bundled_example, load_topology
 from topology.topology import Topology
 

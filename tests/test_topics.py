@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from replay.topics import (
+from replay.mqtt.topics import (
     TopicError,
     is_valid_ri,
     post_client_id,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from replay.corpus import read_cables
+from replay.inputs.corpus import read_cables
 from router.learn import learn_topology
 from router.model import Cable
 from topology.books import read_books

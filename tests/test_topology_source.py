@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from replay.corpus import read_cables
-from replay.topology_source import topology_for
+from replay.cli.topology_source import topology_for
+from replay.inputs.corpus import read_cables
 from router.model import Addressee
 from topology.coverage import Coverage, UnresolvedCount, coverage
 from topology.model import Collective, Member, Post

@@ -11,7 +11,7 @@ from replay.audit import load
 from replay.audit.consistency import Finding, check_cable
 from replay.audit.continuity import ContinuityNumbers, Gap, StationSerials, channel_gaps, total_missing
 from replay.audit.facts import CableFacts
-from replay.store import AuditStore
+from replay.store.store import AuditStore
 
 
 class ContinuitySection(msgspec.Struct, kw_only=True):

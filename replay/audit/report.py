@@ -27,7 +27,7 @@ from replay.audit.precedence import (
     latency_stats,
     niact_stats,
 )
-from replay.store import AuditStore
+from replay.store.store import AuditStore
 
 _log = structlog.get_logger()
 

@@ -7,7 +7,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from replay.logs import configure_logging
+from replay.cli.logs import configure_logging
 
 #: Command modules under `replay.cli`, in the order `--help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (

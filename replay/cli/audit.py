@@ -10,8 +10,8 @@ from replay.audit.html import render_html
 from replay.audit.report import FINDING_KINDS, AuditReport, build_report, report_to_json
 from replay.cli.queries import duration
 from replay.cli.store_options import add_store_options, fail, names_topology, open_store
-from replay.store import StoreError
-from replay.tables import print_table
+from replay.cli.tables import print_table
+from replay.store.store import StoreError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Protocol
 
-from replay.corpus import CableText, ReadError, iter_sources
+from replay.inputs.corpus import CableText, ReadError, iter_sources
 from router.decode import decode
 from router.model import Addressee, Cable, cable_to_json
 

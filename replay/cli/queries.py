@@ -8,7 +8,8 @@ import sys
 import msgspec
 
 from replay.cli.store_options import add_store_options, fail, names_topology, open_store
-from replay.queries import (
+from replay.cli.tables import print_table
+from replay.store.queries import (
     QueryError,
     WhoGot,
     list_runs,
@@ -17,8 +18,7 @@ from replay.queries import (
     received_by,
     who_got,
 )
-from replay.store import StoreError
-from replay.tables import print_table
+from replay.store.store import StoreError
 from topology.topology import Topology
 
 _encoder = msgspec.json.Encoder()

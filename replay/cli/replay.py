@@ -17,7 +17,7 @@ from typing import Any
 
 import msgspec
 
-from replay.broker import BrokerError, BrokerInfo, embedded_broker, parse_broker_url
+from replay.cli.progress import replay_progress
 from replay.cli.run_options import (
     LEARNED_TOPOLOGY,
     UsageError,
@@ -28,13 +28,13 @@ from replay.cli.run_options import (
     parse_lossy,
     parse_offline,
 )
-from replay.corpus import iter_sources
-from replay.mqtt import MqttError
-from replay.progress import replay_progress
-from replay.queries import who_got
-from replay.replayer import Replayer, ReplayOptions, ReplaySummary, options_record
-from replay.store import AuditStore, StoreError, StoreWriter, default_db_path
-from replay.topology_source import topology_for
+from replay.cli.topology_source import topology_for
+from replay.engine.replayer import Replayer, ReplayOptions, ReplaySummary, options_record
+from replay.inputs.corpus import iter_sources
+from replay.mqtt.broker import BrokerError, BrokerInfo, embedded_broker, parse_broker_url
+from replay.mqtt.client import MqttError
+from replay.store.queries import who_got
+from replay.store.store import AuditStore, StoreError, StoreWriter, default_db_path
 from router.model import Cable
 from topology.files import TopologyFileError
 from topology.topology import Topology

@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from replay.broker import BrokerInfo, parse_broker_url
 from replay.cli.run_options import (
     BUNDLED_TOPOLOGY,
     add_fifo_option,
@@ -26,13 +25,14 @@ from replay.cli.run_options import (
     add_run_options,
     parse_lossy,
 )
-from replay.corpus import iter_sources
-from replay.mqtt import MqttError
-from replay.posts import PostGroup, ReceiptRecorder
-from replay.receipt import Receipt
-from replay.router_service import RouterService, submit_corpus
-from replay.store import AuditStore, StoreError, StoreWriter, default_db_path
-from replay.topics import is_valid_ri
+from replay.engine.posts import PostGroup, ReceiptRecorder
+from replay.engine.router_service import RouterService, submit_corpus
+from replay.inputs.corpus import iter_sources
+from replay.mqtt.broker import BrokerInfo, parse_broker_url
+from replay.mqtt.client import MqttError
+from replay.mqtt.topics import is_valid_ri
+from replay.store.receipt import Receipt
+from replay.store.store import AuditStore, StoreError, StoreWriter, default_db_path
 from topology.files import TopologyFileError, bundled_example, load_topology
 from topology.topology import Topology
 

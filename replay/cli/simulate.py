@@ -24,10 +24,10 @@ from replay.cli.run_options import (
     parse_lossy,
     parse_offline,
 )
-from replay.corpus import iter_source_slices
-from replay.simulator import Progress, Simulation, SimulationOptions, SimulationSummary, options_record
-from replay.store import AuditStore, StoreError, default_db_path
-from replay.topology_source import topology_for
+from replay.cli.topology_source import topology_for
+from replay.engine.simulator import Progress, Simulation, SimulationOptions, SimulationSummary, options_record
+from replay.inputs.corpus import iter_source_slices
+from replay.store.store import AuditStore, StoreError, default_db_path
 from router.faults import parse_ri, parse_window
 from router.model import Cable
 from topology.files import TopologyFileError

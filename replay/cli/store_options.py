@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from replay.store import AuditStore, StoreError, default_db_path
+from replay.store.store import AuditStore, StoreError, default_db_path
 from topology.topology import Topology
 
 

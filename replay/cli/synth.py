@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from router.synth import SynthCable, synth_cables
-from router.synth_topology import synthetic_topology
+from router.synth.corpus import SynthCable, synth_cables
+from router.synth.topology import synthetic_topology
 from topology.files import TopologyFileError, bundled_example, load_topology, write_topology
 from topology.topology import Topology
 

@@ -16,8 +16,8 @@ from typing import Any
 import msgspec
 import structlog
 
-from replay.corpus import ReadError, iter_sources
-from replay.topology_source import topology_for
+from replay.cli.topology_source import topology_for
+from replay.inputs.corpus import ReadError, iter_sources
 from router.addressees import parse_addressee, split_keyword
 from router.decode import decode
 from router.learn import learn_topology

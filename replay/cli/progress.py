@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from replay.replayer import ReplayProgress
+from replay.engine.replayer import ReplayProgress
 
 
 def rates(previous: tuple[float, int, int], now: float, cables: int, received: int) -> tuple[float, float]:

@@ -2,7 +2,7 @@
 
 Two passes, so that a corpus of Cablegate size fits in memory:
 
-1. Stream the inputs: decode each cable (on worker processes, see `replay.ingest`) and record it in
+1. Stream the inputs: decode each cable (on worker processes, see `replay.engine.ingest`) and record it in
    the audit store, in input order, and keep only its replay key and a compact packed form
    (`router.compact`). The cables also go through the topology factory once (the default topology
    learns from them).
@@ -31,10 +31,10 @@ from typing import Any
 import msgspec
 import structlog
 
-from replay.corpus import CableText, CsvSlice, ReadError
-from replay.ingest import Ingest
-from replay.store import AuditStore, DeliveryRow, ReceiptRow
-from replay.store_process import StoreProcess
+from replay.engine.ingest import Ingest
+from replay.inputs.corpus import CableText, CsvSlice, ReadError
+from replay.store.process import StoreProcess
+from replay.store.store import AuditStore, DeliveryRow, ReceiptRow
 from router.compact import unpack
 from router.deliveries import Plan, Sent
 from router.faults import is_dropped, receipt_time

@@ -17,11 +17,11 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol
 
-from replay.broker import BrokerInfo
-from replay.receipt import Receipt
-from replay.subscriber import Subscriber
-from replay.topics import post_client_id, post_topic
-from replay.wire import WireError, decode_transmission
+from replay.mqtt.broker import BrokerInfo
+from replay.mqtt.subscriber import Subscriber
+from replay.mqtt.topics import post_client_id, post_topic
+from replay.mqtt.wire import WireError, decode_transmission
+from replay.store.receipt import Receipt
 from router.faults import is_dropped
 
 #: How many posts connect at the same time when a group starts.
@@ -78,7 +78,7 @@ class PostGroup:
 
 
 class ReceiptSink(Protocol):
-    """Where receipts go: `replay.store.StoreWriter` in a run."""
+    """Where receipts go: `replay.store.store.StoreWriter` in a run."""
 
     def submit_receipt(self, receipt: Receipt) -> None:
         """Take one receipt (must not block)."""

@@ -573,10 +573,10 @@ def synth_cables(
 ) -> Iterator[SynthCable]:
     """`count` synthetic cables in time order between `start` and `end`, reproducible from `seed`.
 
-    Without a topology the made-up one of `router.synth_topology` is used.
+    Without a topology the made-up one of `router.synth.topology` is used.
     """
     if topology is None:
-        from router.synth_topology import synthetic_topology
+        from router.synth.topology import synthetic_topology
 
         topology = synthetic_topology(seed)
     generator = _Generator(topology, seed)

@@ -28,14 +28,14 @@ from typing import Any
 import msgspec
 import structlog
 
-from replay.broker import BrokerInfo
-from replay.corpus import CableText, ReadError
-from replay.pacing import Pacer
-from replay.posts import PostGroup, ReceiptRecorder
-from replay.publisher import Publisher
-from replay.store import StoreWriter
-from replay.topics import is_valid_ri, post_topic
-from replay.wire import Transmission, encode
+from replay.engine.pacing import Pacer
+from replay.engine.posts import PostGroup, ReceiptRecorder
+from replay.inputs.corpus import CableText, ReadError
+from replay.mqtt.broker import BrokerInfo
+from replay.mqtt.publisher import Publisher
+from replay.mqtt.topics import is_valid_ri, post_topic
+from replay.mqtt.wire import Transmission, encode
+from replay.store.store import StoreWriter
 from router.circuit import merge_windows
 from router.decode import decode
 from router.deliveries import Plan, Sent

@@ -20,13 +20,13 @@ from collections.abc import Iterable
 
 import structlog
 
-from replay.broker import BrokerInfo
-from replay.corpus import CableText, ReadError
-from replay.publisher import Publisher
-from replay.store import AuditStore, StoreError, StoreWriter
-from replay.subscriber import Subscriber
-from replay.topics import CABLES_IN, is_valid_ri, post_topic
-from replay.wire import Submission, WireError, decode_submission, encode, transmission_for
+from replay.inputs.corpus import CableText, ReadError
+from replay.mqtt.broker import BrokerInfo
+from replay.mqtt.publisher import Publisher
+from replay.mqtt.subscriber import Subscriber
+from replay.mqtt.topics import CABLES_IN, is_valid_ri, post_topic
+from replay.mqtt.wire import Submission, WireError, decode_submission, encode, transmission_for
+from replay.store.store import AuditStore, StoreError, StoreWriter
 from router.decode import decode
 from router.deliveries import Sent
 from router.network import Network

@@ -22,8 +22,8 @@ from typing import Any
 
 import msgspec
 
-from replay.receipt import Receipt
-from replay.store import AuditStore, DeliveryRow, ReceiptRow, StoreError
+from replay.store.receipt import Receipt
+from replay.store.store import AuditStore, DeliveryRow, ReceiptRow, StoreError
 from router.deliveries import Plan, Sent
 
 #: Batches that may wait in the queue before `record_*` blocks.
@@ -107,7 +107,7 @@ class StoreProcess:
                     self.close()
 
     def record_cable_rows(self, rows: Sequence[Sequence[Any]]) -> None:
-        """Queue cables turned into rows (`replay.store.cable_rows`) for `AuditStore.record_cable_rows`."""
+        """Queue cables turned into rows (`store.cable_rows`) for `AuditStore.record_cable_rows`."""
         self._put("record_cable_rows", rows)
 
     def record_rows(self, deliveries: Sequence[DeliveryRow], receipts: Sequence[ReceiptRow]) -> None:

@@ -1,9 +1,9 @@
 """Pass 1 of a simulated run: decode a corpus, record its cables, keep a compact form of each.
 
 The decoding is spread over worker processes: the parent reads the inputs and hands texts out in
-chunks, or slices of a CSV file (`replay.corpus.CsvSlice`) that the worker parses itself; each worker
+chunks, or slices of a CSV file (`replay.inputs.corpus.CsvSlice`) that the worker parses itself; each worker
 decodes its chunk and sends back, per cable, its id, replay key, packed form (`router.compact`) and
-its row for the audit store (`replay.store.cable_rows`), and the rows of a slice it could not read.
+its row for the audit store (`replay.store.store.cable_rows`), and the rows of a slice it could not read.
 The parent takes the chunks in input order: it hands the cable rows to `record` (the store writer),
 so that the store keeps cables in input order, the first copy of a repeated id included, however the
 workers finish; and it skips a cable whose id it has already seen (the first copy in input order is
@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from multiprocessing.pool import AsyncResult, Pool
 from typing import Any
 
-from replay.corpus import CableText, CsvSlice, ReadError, read_csv_slice
-from replay.store import cable_rows
+from replay.inputs.corpus import CableText, CsvSlice, ReadError, read_csv_slice
+from replay.store.store import cable_rows
 from router.compact import pack
 from router.decode import decode
 from router.order import replay_key

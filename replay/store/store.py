@@ -31,7 +31,7 @@ import msgspec
 import platformdirs
 import structlog
 
-from replay.receipt import Receipt
+from replay.store.receipt import Receipt
 from router.deliveries import Plan, Sent
 from router.model import Addressee, Cable
 from router.precedence import Precedence

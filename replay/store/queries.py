@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from replay.store import LEVEL_BY_RANK, AuditStore
+from replay.store.store import LEVEL_BY_RANK, AuditStore
 from router.precedence import Precedence
 
 

@@ -22,7 +22,7 @@ import struct
 import time
 from collections.abc import Callable
 
-from replay.broker import BrokerInfo
+from replay.mqtt.broker import BrokerInfo
 
 #: Seconds to wait for CONNACK, SUBACK and the broker's side of a clean disconnect.
 REPLY_TIMEOUT_S = 10.0

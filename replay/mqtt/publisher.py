@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 import structlog
 
-from replay.broker import BrokerInfo
-from replay.mqtt import ConnectionRefused, MqttConnection, MqttError, open_connection
+from replay.mqtt.broker import BrokerInfo
+from replay.mqtt.client import ConnectionRefused, MqttConnection, MqttError, open_connection
 
 log = structlog.get_logger()
 

@@ -1,0 +1,1 @@
+"""Reading inputs: cable files, directories, standard input and Cablegate CSV exports."""

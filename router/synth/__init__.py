@@ -1,0 +1,1 @@
+"""Synthetic corpora whose headers follow the real variants, and synthetic topologies."""
