@@ -32,7 +32,7 @@ from collections import deque
 from collections.abc import Iterable
 
 from router.deliveries import Delivery, Sent
-from router.precedence import Precedence
+from router.precedence import RANK, Precedence
 
 #: A ROUTINE message longer than this (characters) counts as extra long: PRIORITY traffic may interrupt it.
 EXTRA_LONG_CHARS = 20_000
@@ -42,8 +42,6 @@ _IMMEDIATE = Precedence.IMMEDIATE.rank
 _PRIORITY = Precedence.PRIORITY.rank
 _ROUTINE = Precedence.ROUTINE.rank
 
-# Precedence → rank as a plain lookup (the `rank` property costs a call per message).
-_RANK: dict[Precedence, int] = {level: level.rank for level in Precedence}
 
 # A queued message: (delivery, chars, scheduled_at, enqueued_at, interruptions).
 Job = tuple[Delivery, int, float, float, int]
@@ -137,7 +135,7 @@ class Circuit:
 
     def offer(self, delivery: Delivery, chars: int, scheduled_at: float, now: float) -> None:
         """A message for this post reaches the circuit at `now`: queue it, start it or let it preempt."""
-        rank = 0 if self.fifo else _RANK[delivery.precedence]
+        rank = 0 if self.fifo else RANK[delivery.precedence]
         self._levels[rank].append((delivery, chars, scheduled_at, now, 0))
         self._queued += 1
         job = self._job
@@ -148,7 +146,7 @@ class Circuit:
                 return
             self._start_next(now)
         elif not self.fifo and preempts(
-            rank, _RANK[job[0].precedence], job[1], now - self._started, self._finish - now
+            rank, RANK[job[0].precedence], job[1], now - self._started, self._finish - now
         ):
             self._interrupt()
             self._start_next(now)
@@ -157,7 +155,7 @@ class Circuit:
         """Put the message in transmission back at the head of its level, to be sent again in full."""
         job = self._job
         assert job is not None
-        rank = 0 if self.fifo else _RANK[job[0].precedence]
+        rank = 0 if self.fifo else RANK[job[0].precedence]
         self._levels[rank].appendleft((job[0], job[1], job[2], job[3], job[4] + 1))
         self._queued += 1
         self._job = None

@@ -12,19 +12,18 @@ from __future__ import annotations
 import msgspec
 
 from router.model import Addressee, Cable, PrecedencePair, Routing, Station, Transmission
-from router.precedence import Precedence
+from router.precedence import LEVEL_BY_RANK, RANK, Precedence
 
-_LEVELS: tuple[Precedence, ...] = tuple(sorted(Precedence, key=lambda level: level.rank))
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder()
 
 
 def _rank(level: Precedence | None) -> int:
-    return -1 if level is None else level.rank
+    return -1 if level is None else RANK[level]
 
 
 def _level(rank: int) -> Precedence | None:
-    return None if rank < 0 else _LEVELS[rank]
+    return None if rank < 0 else LEVEL_BY_RANK[rank]
 
 
 def _pack_addressees(addressees: tuple[Addressee, ...]) -> list[tuple]:

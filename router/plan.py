@@ -23,15 +23,12 @@ import msgspec
 
 from router.deliveries import Delivery, Exemption, OtherMeans, Plan, Role, UnresolvedAddressee
 from router.model import Addressee, Cable
-from router.precedence import Precedence
+from router.precedence import RANK, Precedence
 from topology.model import Collective, Post, Resolution, Unresolved
 from topology.topology import Topology
 
 #: Precedence of a route when neither its line nor the cable says anything.
 DEFAULT_PRECEDENCE = Precedence.ROUTINE
-
-# Precedence → rank as a plain lookup (the `rank` property costs a call).
-_RANK: dict[Precedence, int] = {level: level.rank for level in Precedence}
 
 
 class _Route(msgspec.Struct):
@@ -94,7 +91,7 @@ def _add_route(
     if route is None:
         routes[post] = _Route(role=role, precedence=level, niact=niact, reasons=[reason])
         return
-    if _RANK[level] > _RANK[route.precedence]:
+    if RANK[level] > RANK[route.precedence]:
         route.precedence = level
     if role == "action":
         route.role = "action"

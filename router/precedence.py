@@ -16,7 +16,7 @@ class Precedence(StrEnum):
     @property
     def rank(self) -> int:
         """3 for FLASH down to 0 for ROUTINE."""
-        return _RANK[self]
+        return RANK[self]
 
     @property
     def prosign(self) -> str:
@@ -29,12 +29,17 @@ class Precedence(StrEnum):
         return _BY_PROSIGN.get(letter)
 
 
-_RANK = {
+#: Level → rank (3 FLASH … 0 ROUTINE): the one home of the order, as a plain lookup for hot loops.
+RANK: dict[Precedence, int] = {
     Precedence.FLASH: 3,
     Precedence.IMMEDIATE: 2,
     Precedence.PRIORITY: 1,
     Precedence.ROUTINE: 0,
 }
+#: Rank → level, for reading ranks back (stored rows, circuit queues).
+LEVEL_BY_RANK: dict[int, Precedence] = {rank: level for level, rank in RANK.items()}
+#: The four levels, FLASH first.
+LEVELS_HIGH_FIRST: tuple[Precedence, ...] = tuple(sorted(RANK, key=RANK.__getitem__, reverse=True))
 _PROSIGN = {
     Precedence.FLASH: "Z",
     Precedence.IMMEDIATE: "O",

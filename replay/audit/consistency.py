@@ -23,7 +23,7 @@ from functools import lru_cache
 import msgspec
 
 from replay.audit.facts import CableFacts
-from replay.store.store import LEVEL_BY_RANK
+from router.precedence import LEVEL_BY_RANK
 
 #: Filing more than this many seconds before the DTG is an outlier.
 EARLY_FILING_S = 60.0

@@ -13,9 +13,7 @@ from typing import NamedTuple
 
 import msgspec
 
-from router.precedence import Precedence
-
-_LEVEL_BY_RANK = {level.rank: level for level in Precedence}
+from router.precedence import LEVEL_BY_RANK, LEVELS_HIGH_FIRST
 
 
 class MissingRow(NamedTuple):
@@ -107,7 +105,7 @@ class Distribution(msgspec.Struct, kw_only=True):
 
 def _by_level(counts: Mapping[int, int]) -> dict[str, int]:
     """Counts keyed by rank as counts keyed by level name, FLASH first, every level present."""
-    return {level.value: counts.get(level.rank, 0) for level in sorted(Precedence, key=lambda x: -x.rank)}
+    return {level.value: counts.get(level.rank, 0) for level in LEVELS_HIGH_FIRST}
 
 
 def _increment(counts: dict[str, int], key: str, by: int = 1) -> None:
@@ -169,7 +167,7 @@ def distribution(
             {
                 "id": row.cable_id,
                 "post": row.post,
-                "precedence": _LEVEL_BY_RANK[row.rank].value,
+                "precedence": LEVEL_BY_RANK[row.rank].value,
                 "role": row.role,
                 "niact": bool(row.niact),
                 "reason": row.reason,

@@ -15,8 +15,8 @@ import msgspec
 from replay.audit.distribution import DuplicateRow, MissingRow, OtherMeansRow, UnexpectedRow, UnresolvedRow
 from replay.audit.facts import CableFacts
 from replay.audit.precedence import TransmissionRow, starts_from_receipts
-from replay.store.store import LEVEL_BY_RANK, AuditStore, decode_addressees
-from router.precedence import Precedence
+from replay.store.store import AuditStore, decode_addressees
+from router.precedence import LEVEL_BY_RANK, Precedence
 
 #: Reason shown for an unreceived delivery of a run still going on, or one `close_missing` never saw.
 PENDING_RUNNING = "not received yet (the run is still going)"

@@ -25,9 +25,7 @@ from typing import NamedTuple
 
 import msgspec
 
-from router.precedence import SPEED_OF_SERVICE_S, Precedence
-
-_LEVELS_HIGH_FIRST = sorted(Precedence, key=lambda level: -level.rank)
+from router.precedence import LEVEL_BY_RANK, LEVELS_HIGH_FIRST, SPEED_OF_SERVICE_S, Precedence
 
 
 class Transmission(NamedTuple):
@@ -75,9 +73,6 @@ class NiactStats(msgspec.Struct, kw_only=True):
     received: int
     missing: int
     late: int
-
-
-_LEVEL_BY_RANK = {level.rank: level for level in Precedence}
 
 
 def circuit_inversions(post: str, transmissions: Iterable[TransmissionRow]) -> list[Inversion]:
@@ -129,10 +124,10 @@ def _inversion(
     return Inversion(
         post=post,
         id=cable,
-        precedence=_LEVEL_BY_RANK[rank],
+        precedence=LEVEL_BY_RANK[rank],
         started=started,
         waiting_id=waiting_cable if waiting_cable is not None else "",
-        waiting_precedence=_LEVEL_BY_RANK[waiting_rank],
+        waiting_precedence=LEVEL_BY_RANK[waiting_rank],
         waiting_since=earliest[waiting_rank],
     )
 
@@ -175,7 +170,7 @@ def nearest_rank(ordered: Sequence[float], percent: float) -> float | None:
 def latency_stats(latencies: Mapping[Precedence, Sequence[float]]) -> dict[str, LatencyStats]:
     """p50, p95, max and the share within the objective, for each of the four levels (FLASH first)."""
     stats: dict[str, LatencyStats] = {}
-    for level in _LEVELS_HIGH_FIRST:
+    for level in LEVELS_HIGH_FIRST:
         values = sorted(latencies.get(level, ()))
         objective = SPEED_OF_SERVICE_S[level]
         late = len(values) - _count_at_most(values, objective)

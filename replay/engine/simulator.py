@@ -41,7 +41,7 @@ from router.faults import is_dropped, receipt_time
 from router.model import Cable
 from router.network import Network
 from router.plan import Planner
-from router.precedence import Precedence
+from router.precedence import RANK
 from topology.topology import Topology
 
 log = structlog.get_logger()
@@ -50,8 +50,6 @@ Window = tuple[float, float]
 
 #: Reason recorded for planned deliveries that never reached their post.
 MISSING_REASON = "not received (post offline)"
-
-_RANK: dict[Precedence, int] = {level: level.rank for level in Precedence}
 
 
 class SimulationOptions(msgspec.Struct, kw_only=True):
@@ -168,7 +166,7 @@ class Simulation:
         offline = self.options.offline
         seed = self.options.seed
         receipts = self._receipts
-        rank = _RANK
+        rank = RANK
         if self.options.record_sent:
             self._sent.extend(sent)
         for s in sent:
@@ -204,7 +202,7 @@ class Simulation:
 
     def _add_plan(self, plan: Plan) -> None:
         """Buffer a plan for the store: its deliveries as rows, the rest (rare) as a plan without them."""
-        rank = _RANK
+        rank = RANK
         self._deliveries.extend(
             [(d.cable_id, d.post, d.role, rank[d.precedence], d.niact, d.reasons) for d in plan.deliveries]
         )

@@ -12,8 +12,8 @@ from typing import Any
 
 import msgspec
 
-from replay.store.store import LEVEL_BY_RANK, AuditStore
-from router.precedence import Precedence
+from replay.store.store import AuditStore
+from router.precedence import LEVEL_BY_RANK, Precedence
 
 
 class QueryError(Exception):

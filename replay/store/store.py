@@ -34,7 +34,7 @@ import structlog
 from replay.store.receipt import Receipt
 from router.deliveries import Plan, Sent
 from router.model import Addressee, Cable
-from router.precedence import Precedence
+from router.precedence import RANK, Precedence
 
 _log = structlog.get_logger()
 
@@ -44,11 +44,7 @@ SCHEMA_VERSION = 3
 #: Unknown cable ids in one write from which the keys of the run's whole `cables` rows are read.
 LOOKUP_ALL_FROM = 1_000
 
-#: Precedence rank → level, for reading rank columns back.
-LEVEL_BY_RANK: dict[int, Precedence] = {level.rank: level for level in Precedence}
-
-_RANK: dict[str, int] = {level: level.rank for level in Precedence}
-_RANK_OR_NONE: dict[str | None, int | None] = {None: None, **_RANK}
+_RANK_OR_NONE: dict[Precedence | None, int | None] = {None: None, **RANK}
 
 _SCHEMA = """
 CREATE TABLE runs (
@@ -672,7 +668,7 @@ class AuditStore:
         with self._transaction():
             cables = self._cable_keys_for(run_id, (plan.cable_id for plan in plans))
             posts = self._post_keys_for(d.post for plan in plans for d in plan.deliveries)
-            rank = _RANK
+            rank = RANK
             self.connection.executemany(
                 _DELIVERY_SQL,
                 [
@@ -717,7 +713,7 @@ class AuditStore:
         with self._transaction():
             cables = self._cable_keys_for(run_id, (s.cable_id for s in sent))
             posts = self._post_keys_for(s.post for s in sent)
-            rank = _RANK
+            rank = RANK
             self.connection.executemany(
                 "INSERT OR IGNORE INTO sent (run_id, cable, post, role, precedence, niact, channel_serial, "
                 "chars, scheduled_at, enqueued_at, started_at, transmitted_at, interruptions) "
@@ -749,7 +745,7 @@ class AuditStore:
         with self._transaction():
             cables = self._cable_keys_for(run_id, (r.cable_id for r in receipts))
             posts = self._post_keys_for(r.post for r in receipts)
-            rank = _RANK
+            rank = RANK
             self.connection.executemany(
                 _RECEIPT_SQL,
                 [
