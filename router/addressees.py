@@ -10,15 +10,18 @@ import re
 
 from router.model import Addressee
 from router.precedence import Precedence
+from topology.ri import RI_TEXT
 
 #: The section keywords that open FL7, FL8 and FL9.
 SECTION_KEYWORDS: dict[str, str] = {"TO": "to", "INFO": "info", "XMT": "xmt"}
 
 _KEYWORD_STARTS = {"TO": "TO", "IN": "INFO", "XM": "XMT"}
-_RI_RE = re.compile(r"(ZEN|R[A-Z0-9]{3,7})\s?/\s?")
+_RI_RE = re.compile(r"(ZEN|" + RI_TEXT + r")\s?/\s?")
 #: The common addressee form: [ZEN/][RI/]PLAD [NIACT] [LEVEL] [MCN], single spaces, no office symbol.
 _PLAIN_ADDRESSEE_RE = re.compile(
-    r"(?:(ZEN)/)?(?:(R[A-Z0-9]{3,7})/)?(\S+(?: \S+)*?)(?: (NIACT) )?(?: ?(IMMEDIATE|PRIORITY|FLASH|ROUTINE))?"
+    r"(?:(ZEN)/)?(?:("
+    + RI_TEXT
+    + r")/)?(\S+(?: \S+)*?)(?: (NIACT) )?(?: ?(IMMEDIATE|PRIORITY|FLASH|ROUTINE))?"
     r"(?: (\d{4}(?:-\d{4})?))? *"
 )
 _PAGE_DEBRIS_RE = re.compile(r"(?:(TO|INFO|XMT)\s+)?PAGE\s+\d+\s")

@@ -2,17 +2,16 @@
 
 `is_dropped` decides, from a hash of (seed, cable id, post), whether a lossy post drops a delivery, so
 two runs with the same seed (broker or simulated) drop exactly the same deliveries. `parse_window` and
-friends read the `RI@START-END`, `RI:FRACTION` and time forms the command line accepts.
+friends read the `RI@START-END` and `RI:FRACTION` forms the command line accepts (times: `router.times`).
 """
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
 from hashlib import blake2b
 
-_RI = re.compile(r"[A-Z][A-Z0-9]{2,11}")
-_NUMBER = re.compile(r"[+-]?\d+(\.\d*)?([eE][+-]?\d+)?")
+from router.times import parse_time
+from topology.ri import looks_like_ri
+
 _SCALE = float(1 << 64)
 
 
@@ -31,25 +30,11 @@ def is_dropped(seed: int, cable_id: str, post: str, fraction: float) -> bool:
     return drop_draw(seed, cable_id, post) < fraction
 
 
-def parse_time(text: str) -> float:
-    """Unix seconds from ISO 8601 (`2008-12-04T07:00Z`, offsets allowed, no zone = UTC) or a number."""
-    text = text.strip()
-    if _NUMBER.fullmatch(text):
-        return float(text)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"not a time: {text!r} (use ISO 8601 such as 2008-12-04T07:00Z)") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
-
-
 def parse_ri(text: str) -> str:
-    """A routing indicator, upper-cased and checked (letters and digits, starting with a letter)."""
+    """A routing indicator, upper-cased and checked (`R` and 3 to 7 letters or digits)."""
     ri = text.strip().upper()
-    if not _RI.fullmatch(ri):
-        raise ValueError(f"not a routing indicator: {text!r}")
+    if not looks_like_ri(ri):
+        raise ValueError(f"not a routing indicator (R and 3 to 7 letters or digits): {text!r}")
     return ri
 
 

@@ -12,15 +12,16 @@ from datetime import datetime
 from router.dtg import dtg_datetime, julian_datetime
 from router.model import Diagnostic, PrecedencePair, Routing, Security, Station, Transmission
 from router.precedence import Precedence
+from topology.ri import RI_TEXT
 
 #: FL1 anywhere in a line: `VZCZC` + channel + channel serial (text before it is a glued caption).
 FL1_RE = re.compile(r"VZCZC([A-Z]{3})(\d{1,5})")
 #: FL2: a doubled precedence prosign, then relay routing indicators.
 FL2_RE = re.compile(r"(ZZ|OO|PP|RR)(?:\s+(.*))?$")
 #: An FL2 continuation line: routing indicators only.
-RI_LINE_RE = re.compile(r"R[A-Z0-9]{3,7}(?:\s+R[A-Z0-9]{3,7})*\s*$")
+RI_LINE_RE = re.compile(RI_TEXT + r"(?:\s+" + RI_TEXT + r")*\s*$")
 #: FL3: `DE` RI `#`SSN[`/`section] `DDDHHMM`.
-FL3_RE = re.compile(r"DE\s+([A-Z0-9]{4,8})\s*#\s*(\d{1,6})(?:/(\d{1,3}))?(?:\s+(\d{3})(\d\d)(\d\d))?")
+FL3_RE = re.compile(r"DE\s+(" + RI_TEXT + r")\s*#\s*(\d{1,6})(?:/(\d{1,3}))?(?:\s+(\d{3})(\d\d)(\d\d))?")
 #: FL4: security prosign, the repeated classification letter (4-5 letters, release code), the rest.
 FL4_RE = re.compile(r"(ZNR|ZNY)\s+([A-Z]{3,6})(.*)$")
 #: FL5: action (and info) precedence prosigns, then the DTG (day, hour, minute, zone, month, year).

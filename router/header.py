@@ -40,6 +40,7 @@ from router.format_lines import (
 )
 from router.model import Addressee, Diagnostic, PrecedencePair, Routing, Security, Station, Transmission
 from router.precedence import Precedence
+from topology.ri import RI_TEXT
 
 #: A line that can only be the body's banner (the header has ended without a blank line).
 BANNER_START_RE = re.compile(
@@ -133,8 +134,8 @@ def walk_header(lines: Sequence[str], start: int, text: str) -> HeaderParts:
 #: UTC DTG with a 2-digit year and only operating signals after it (blank lines may follow FL2).
 _STANDARD_BLOCK_RE = re.compile(
     r"VZCZC([A-Z]{3})(\d{1,5})\n"
-    r"(ZZ|OO|PP|RR)((?: R[A-Z0-9]{3,7})*)\n((?:R[A-Z0-9]{3,7}(?: R[A-Z0-9]{3,7})*\n)*)(?:\n)*"
-    r"DE (R[A-Z0-9]{3,7}) #(\d{1,6})(?:/(\d{1,3}))? (\d{3})(\d\d)(\d\d) ?\n"
+    r"(ZZ|OO|PP|RR)((?: " + RI_TEXT + r")*)\n((?:" + RI_TEXT + r"(?: " + RI_TEXT + r")*\n)*)(?:\n)*"
+    r"DE (" + RI_TEXT + r") #(\d{1,6})(?:/(\d{1,3}))? (\d{3})(\d\d)(\d\d) ?\n"
     r"(ZN[RY]) (UUUUU|EEEEE|CCCCC|SSSSS|TTTTT) ZZH((?: Z[A-Z]{2})*) ?\n"
     r"([ZOPR])(?: ([ZOPR]))? (\d\d)(\d\d)(\d\d)Z ([A-Z]{3}) (\d\d)((?: Z[A-Z]{2}\d?)*) ?\n"
     r"FM (\S+(?: \S+)*) *\n"
@@ -330,7 +331,7 @@ def _common_addressee(match: re.Match[str], number: int, parts: HeaderParts) -> 
 #: are possessive since a word cut short could never meet it; `(?:X|)` is `X?`, written so because it
 #: runs faster.)
 _COMMON_LINE = (
-    r"(?:(TO|INFO|XMT)(?: +|/)|)(?:(ZEN)/|)(?:(R[A-Z0-9]{3,7})/|)(\S++(?: \S++)*?)"
+    r"(?:(TO|INFO|XMT)(?: +|/)|)(?:(ZEN)/|)(?:(" + RI_TEXT + r")/|)(\S++(?: \S++)*?)"
     r"(?= [NIPFR\d \t\r]|[ \t\r]*(?:\n|\Z))"
     r"(?: (NIACT)|)(?: (IMMEDIATE|PRIORITY|FLASH|ROUTINE)|)(?: (\d{4}(?:-\d{4}|))|) *"
 )

@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 
 from router.model import Cable
-
-
-def _seconds(moment: datetime | None) -> float | None:
-    """Unix seconds for a datetime; a naive datetime is taken to be UTC."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
+from router.times import seconds
 
 
 def filing_time(cable: Cable) -> float | None:
     """The FL3 filing time as Unix seconds, if the header has one."""
-    return _seconds(cable.station.filed) if cable.station is not None else None
+    return seconds(cable.station.filed) if cable.station is not None else None
 
 
 def dtg_time(cable: Cable) -> float | None:
     """The FL5 date-time group as Unix seconds, if the header has one."""
-    return _seconds(cable.dtg)
+    return seconds(cable.dtg)
 
 
 def cable_time(cable: Cable) -> float | None:

@@ -12,10 +12,10 @@ from router.faults import (
     parse_fraction,
     parse_ri,
     parse_span,
-    parse_time,
     parse_window,
     receipt_time,
 )
+from router.times import parse_time
 
 T0 = datetime(2008, 12, 4, 7, 0, tzinfo=UTC).timestamp()
 
@@ -97,3 +97,11 @@ def test_receipt_time() -> None:
     assert receipt_time(60.0, [(40.0, 60.0)]) == 60.0
     assert receipt_time(50.0, [(40.0, 60.0), (60.0, 70.0)]) == 70.0
     assert receipt_time(30.0, [(40.0, 60.0)]) == 30.0
+
+
+def test_parse_time_dates_and_end_of_day() -> None:
+    day = datetime(2008, 12, 4, tzinfo=UTC).timestamp()
+    assert parse_time("2008-12-04") == day
+    assert parse_time("2008-12-04", end_of_day=True) == day + 86_400
+    assert parse_time("2008-12-04T07:00Z", end_of_day=True) == T0
+    assert parse_time(" 2008-12-04T07:00:00+00:00 ") == T0

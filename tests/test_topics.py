@@ -16,7 +16,7 @@ from replay.mqtt.topics import (
 )
 
 
-@pytest.mark.parametrize("ri", ["RUEHC", "RUEHKO", "RUCNDT", "RHEHNSC", "RUEHKSO", "RHMFIUU", "AB12"])
+@pytest.mark.parametrize("ri", ["RUEHC", "RUEHKO", "RUCNDT", "RHEHNSC", "RUEHKSO", "RHMFIUU", "R123"])
 def test_real_routing_indicators_make_topics(ri: str) -> None:
     assert post_topic(ri) == f"posts/{ri}"
     assert post_client_id(ri) == f"cableroute-post-{ri}"
@@ -28,6 +28,8 @@ def test_real_routing_indicators_make_topics(ri: str) -> None:
     [
         "",
         "RUE",
+        "AB12",
+        "RUEHC\n",
         "RUEHKO123",
         "ruehko",
         "RUEH+",

@@ -22,7 +22,8 @@ import msgspec
 from topology.files import TopologyFileError
 from topology.kinds import is_collective_name, kind_of
 from topology.model import Collective, Post
-from topology.topology import Topology, looks_like_ri
+from topology.ri import looks_like_ri
+from topology.topology import Topology
 
 
 class BookImport(msgspec.Struct, frozen=True):

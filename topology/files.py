@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from topology.model import POST_KINDS, Collective, Member, Post
-from topology.topology import Topology, looks_like_ri
+from topology.ri import looks_like_ri
+from topology.topology import Topology
 
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 _TABLE_HEADER = re.compile(r"^\s*\[\[\s*(post|collective)\s*\]\]")

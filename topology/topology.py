@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
@@ -16,15 +15,9 @@ from topology.model import (
     Unresolved,
 )
 from topology.plad import normalize_plad
+from topology.ri import looks_like_ri
 
 Entry = Post | Collective
-
-_RI = re.compile(r"^R[A-Z0-9]{3,7}$")
-
-
-def looks_like_ri(text: str) -> bool:
-    """True when `text` has the shape of a routing indicator (`R` + 3 to 7 letters or digits)."""
-    return _RI.match(text) is not None
 
 
 class _Builder:

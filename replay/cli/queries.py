@@ -14,11 +14,11 @@ from replay.store.queries import (
     WhoGot,
     list_runs,
     parse_level,
-    parse_moment,
     received_by,
     who_got,
 )
 from replay.store.store import StoreError
+from router.times import parse_time
 from topology.topology import Topology
 
 _encoder = msgspec.json.Encoder()
@@ -167,8 +167,8 @@ def print_who_got(answer: WhoGot, topology: Topology) -> None:
 def run_received(args: argparse.Namespace) -> int:
     """List what a post received."""
     try:
-        since = parse_moment(args.since) if args.since else None
-        until = parse_moment(args.until, end_of_day=True) if args.until else None
+        since = parse_time(args.since) if args.since else None
+        until = parse_time(args.until, end_of_day=True) if args.until else None
         level = parse_level(args.precedence) if args.precedence else None
     except ValueError as error:
         print(f"cableroute received: {error}", file=sys.stderr)

@@ -1,15 +1,12 @@
 """MQTT topic names, built only from validated routing indicators.
 
-A routing indicator is 4 to 8 capital ASCII letters or digits, so nothing from input text can put
-`+`, `#`, `/`, spaces or control characters into a topic.
+A routing indicator is `R` and 3 to 7 capital ASCII letters or digits (`topology.ri`), so nothing from
+input text can put `+`, `#`, `/`, spaces or control characters into a topic.
 """
 
 from __future__ import annotations
 
-import re
-
-#: A routing indicator as it may appear in a topic: capital ASCII letters and digits, 4 to 8 long.
-RI_PATTERN = re.compile(r"[A-Z0-9]{4,8}", re.ASCII)
+from topology.ri import looks_like_ri
 
 #: Where the router service takes cables from (`cableroute serve`).
 CABLES_IN = "cables/in"
@@ -27,13 +24,13 @@ class TopicError(ValueError):
 
 def is_valid_ri(ri: object) -> bool:
     """Whether `ri` is a routing indicator safe to use in a topic or client id."""
-    return isinstance(ri, str) and RI_PATTERN.fullmatch(ri) is not None
+    return looks_like_ri(ri)
 
 
 def validated_ri(ri: object) -> str:
     """`ri` itself when it is a valid routing indicator; TopicError otherwise."""
     if not is_valid_ri(ri):
-        raise TopicError(f"not a routing indicator (4-8 capital letters or digits): {ri!r}")
+        raise TopicError(f"not a routing indicator (R and 3 to 7 capital letters or digits): {ri!r}")
     return ri  # type: ignore[return-value]
 
 

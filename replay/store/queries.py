@@ -375,19 +375,3 @@ def parse_level(text: str) -> Precedence:
     if level is None:
         raise ValueError(f"unknown precedence {text!r} (FLASH, IMMEDIATE, PRIORITY, ROUTINE or Z/O/P/R)")
     return level
-
-
-def parse_moment(text: str, *, end_of_day: bool = False) -> float:
-    """Unix seconds for an ISO date or date-time (UTC unless it carries an offset). A bare date means
-    its start, or with `end_of_day` the start of the next day."""
-    value = text.strip()
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as error:
-        raise ValueError(f"not a date: {text!r} (use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS])") from error
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    seconds = moment.timestamp()
-    if end_of_day and len(value) == 10:
-        seconds += 86_400
-    return seconds

@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from replay.store.receipt import Receipt
 from router.deliveries import Plan, Sent
 from router.model import Addressee, Cable
 from router.precedence import RANK, Precedence
+from router.times import seconds
 
 _log = structlog.get_logger()
 
@@ -312,20 +313,11 @@ def _rank_or_none(level: Precedence | None) -> int | None:
     return _RANK_OR_NONE[level]
 
 
-def _seconds(moment: datetime | None) -> float | None:
-    """Unix seconds; a naive datetime is UTC."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
-
-
 def _cable_columns(cable: Cable) -> tuple[Any, ...]:
     """Everything but the key, run and cable id of a `cables` row (in `_FILL_PLACEHOLDER_SQL` order)."""
     station = cable.station
-    filed = _seconds(station.filed) if station is not None else None
-    dtg = _seconds(cable.dtg)
+    filed = seconds(station.filed) if station is not None else None
+    dtg = seconds(cable.dtg)
     moment = cable.dtg or (station.filed if station is not None else None)
     banner = cable.banner
     security = cable.security
