@@ -10,17 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from replay.cli import COMMAND_MODULES, main
+from replay.cli import main
+from router import faults
 from router.decode import decode
 from router.precedence import SPEED_OF_SERVICE_S, Precedence
 
-faults = pytest.importorskip("router.faults", reason="the simulator's fault injection is not available")
-
-pytestmark = [
-    pytest.mark.corpus,
-    pytest.mark.slow,
-    pytest.mark.skipif("simulate" not in COMMAND_MODULES, reason="the simulate command is not available"),
-]
+pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
 #: Kinds that describe how a run delivered; the others describe the corpus and are the same in every run.
 DELIVERY_KINDS = ("missing", "unexpected", "duplicates", "inversions", "sos", "niact", "channel_gaps")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from replay.audit.html import render_html
 from replay.audit.report import FINDING_KINDS, AuditReport, build_report, report_to_json
+from replay.cli.commands import command_help
 from replay.cli.queries import duration
 from replay.cli.store_options import add_store_options, fail, names_topology, open_store
 from replay.cli.tables import print_table
@@ -18,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `audit` command."""
     parser = subparsers.add_parser(
         "audit",
-        help="audit a run: missing, duplicates, precedence, serial gaps, header consistency",
+        help=command_help("audit"),
         description=(
             "Audit a recorded run: planned against received deliveries, precedence inversions and latency "
             "against the speed-of-service objectives, station-serial / MCN / channel-serial gaps, and header "

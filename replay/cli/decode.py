@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Protocol
 
+from replay.cli.commands import command_help
 from replay.inputs.corpus import CableText, ReadError, iter_sources
 from router.decode import decode
 from router.model import Addressee, Cable, cable_to_json
@@ -21,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `decode` command."""
     parser = subparsers.add_parser(
         "decode",
-        help="decode cable headers and print a summary (or JSON lines)",
+        help=command_help("decode"),
         description=(
             "Decode cables. A PATH is a file, a directory (every *.txt below it), '-' for standard input, "
             "or a Cablegate .csv export. Exit status: 0 when every input was read, 1 when any could not be."

@@ -7,6 +7,7 @@ import sys
 
 import msgspec
 
+from replay.cli.commands import command_help
 from replay.cli.store_options import add_store_options, fail, names_topology, open_store
 from replay.cli.tables import print_table
 from replay.store.queries import (
@@ -28,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `runs`, `who-got` and `received` commands."""
     runs = subparsers.add_parser(
         "runs",
-        help="list the recorded runs",
+        help=command_help("runs"),
         description="List the runs in the audit store, oldest first, with their counts.",
     )
     add_store_options(runs, run=False)
@@ -37,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     who = subparsers.add_parser(
         "who-got",
-        help="which posts received a cable, and which did not",
+        help=command_help("who-got"),
         description=(
             "Show the posts that received a cable in a run (precedence, role, latency from filing), the "
             "posts it was planned for that have no receipt, and addressees that were not sent to (ZEN, "
@@ -51,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     received = subparsers.add_parser(
         "received",
-        help="what a post received",
+        help=command_help("received"),
         description="List the cables a post received in a run, in order of (simulated) receipt.",
     )
     received.add_argument("ri", metavar="RI", help="the post's routing indicator, e.g. RUEHFK")

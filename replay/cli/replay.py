@@ -17,6 +17,7 @@ from typing import Any
 
 import msgspec
 
+from replay.cli.commands import command_help
 from replay.cli.progress import replay_progress
 from replay.cli.run_options import (
     LEARNED_TOPOLOGY,
@@ -50,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `replay` command."""
     parser = subparsers.add_parser(
         "replay",
-        help="replay cables through an MQTT broker, every post a subscriber, and record receipts",
+        help=command_help("replay"),
         description=(
             "Decode, order and plan the cables, then replay them through an MQTT broker: every post is "
             "its own MQTT client with a persistent session; each transmission its circuit completes is "

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from replay.cli.commands import command_help
 from replay.cli.run_options import (
     BUNDLED_TOPOLOGY,
     add_fifo_option,
@@ -44,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `serve` and `posts` commands."""
     serve = subparsers.add_parser(
         "serve",
-        help="router service: route cables published to cables/in and publish to the posts",
+        help=command_help("serve"),
         description=(
             "Subscribe to cables/in (persistent session), decode, plan and route every cable sent there "
             "by `cableroute replay --remote`, and publish each completed transmission to its post. "
@@ -72,7 +73,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     posts = subparsers.add_parser(
         "posts",
-        help="the post subscribers: one MQTT client per post, recording receipts",
+        help=command_help("posts"),
         description=(
             "Connect one MQTT client per post (client id cableroute-post-<RI>, persistent session, topic "
             "posts/<RI>) and record a receipt for everything that arrives. Runs until interrupted. "

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import msgspec
 
+from replay.cli.commands import command_help
 from replay.cli.run_options import (
     LEARNED_TOPOLOGY,
     UsageError,
@@ -38,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `simulate` command."""
     parser = subparsers.add_parser(
         "simulate",
-        help="run a corpus through the network in virtual time (no broker)",
+        help=command_help("simulate"),
         description=(
             "Decode, order, plan and transmit every cable on a discrete-event clock, and record the run "
             "in the audit store. Times accept ISO 8601 (2008-12-04T07:00Z) or Unix seconds; a window "

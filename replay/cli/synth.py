@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from replay.cli.commands import command_help
 from router.synth.corpus import SynthCable, synth_cables
 from router.synth.topology import synthetic_topology
 from topology.files import TopologyFileError, bundled_example, load_topology, write_topology
@@ -23,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `synth` command."""
     parser = subparsers.add_parser(
         "synth",
-        help="write a synthetic corpus of cables",
+        help=command_help("synth"),
         description=(
             "Write synthetic cables whose headers follow the real variants (FL1 styles, cables starting "
             "at FL5, collectives, XMT, ZEN, NIACT, dual precedence, office symbols, MCN ranges, sections). "

@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 import structlog
 
+from replay.cli.commands import command_help
 from replay.cli.topology_source import topology_for
 from replay.inputs.corpus import ReadError, iter_sources
 from router.addressees import parse_addressee, split_keyword
@@ -36,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `topology` command group."""
     parser = subparsers.add_parser(
         "topology",
-        help="learn, import, show and check topologies (posts, RIs, collectives)",
+        help=command_help("topology"),
         description="Build topologies from cables or routing-indicator books, and inspect them. "
         "See docs/topology.md.",
     )
