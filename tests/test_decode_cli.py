@@ -121,3 +121,27 @@ def test_stdin_in_a_subprocess() -> None:
     result = subprocess.run(command, input=cable(), capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["id"] == "07OSLO457"
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_workers_keep_input_order_and_output(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, as_json: bool
+) -> None:
+    import replay.inputs.workers
+
+    monkeypatch.setattr(replay.inputs.workers, "CHUNK", 3)  # many chunks from a few cables
+    for number in range(20):
+        text = cable().replace("PIPELINE", f"PIPELINE {1000 + number}")
+        (tmp_path / f"c{number:02}.txt").write_text(text)
+    (tmp_path / "broken.txt").write_bytes(b"\xff\xfe\x00bad")
+    flags = ["--json"] if as_json else []
+    outputs = []
+    for workers in ("1", "2"):
+        code = main(["decode", *flags, "--workers", workers, str(tmp_path)])
+        captured = capsys.readouterr()
+        outputs.append((code, captured.out))
+    assert outputs[0] == outputs[1]
+    code, out = outputs[0]
+    assert code == 1  # broken.txt could not be read
+    order = [out.index(f"PIPELINE {1000 + number}") for number in range(20)]
+    assert order == sorted(order)

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import IO, Protocol
 
 from replay.cli.commands import command_help
-from replay.inputs.corpus import CableText, ReadError, iter_sources
+from replay.inputs.corpus import ReadError, iter_source_slices
+from replay.inputs.workers import Chunk, Workers, chunk_texts, chunked
 from router.decode import decode
 from router.model import Addressee, Cable, cable_to_json
 
 
 class _Advance(Protocol):
-    def __call__(self) -> None: ...
+    def __call__(self, count: int) -> None: ...
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,6 +33,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="cable file, directory, '-' or .csv")
     parser.add_argument("--json", action="store_true", help="one JSON object per cable per line")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="decoding processes; output stays in input order (default: the machine's cores, %(default)s)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -38,35 +48,37 @@ def run(args: argparse.Namespace) -> int:
     out = sys.stdout
     failed = 0
     decoded = 0
-    with _progress(sys.stderr) as advance:
-        for item in iter_sources(args.paths):
-            if isinstance(item, ReadError):
+    render = partial(render_chunk, as_json=args.json)
+    with _progress(sys.stderr) as advance, Workers(args.workers) as workers:
+        for result in workers.map_in_order(render, chunked(iter_source_slices(args.paths))):
+            text, count, errors = ("", 0, [result]) if isinstance(result, ReadError) else result
+            for error in errors:
                 failed += 1
-                print(f"cableroute decode: cannot read {item.source}: {item.message}", file=sys.stderr)
-                continue
-            cable = _decode(item)
-            decoded += 1
-            if args.json:
-                out.write(cable_to_json(cable).decode() + "\n")
-            else:
-                out.write(summary(cable))
-            advance()
+                print(f"cableroute decode: cannot read {error.source}: {error.message}", file=sys.stderr)
+            out.write(text)
+            decoded += count
+            advance(count)
     out.flush()
     if not args.json:
         print(f"{decoded} cables decoded, {failed} inputs unreadable", file=sys.stderr)
     return 1 if failed else 0
 
 
-def _decode(item: CableText) -> Cable:
-    """Decode one input."""
-    return decode(item.text, item.source)
+def render_chunk(chunk: Chunk, as_json: bool) -> tuple[str, int, list[ReadError]]:
+    """Decode a chunk of inputs: the output text (JSON lines or summaries), how many cables it holds,
+    and the rows of a CSV slice that could not be read."""
+    texts, errors = chunk_texts(chunk)
+    cables = [decode(text, source) for source, text in texts]
+    if as_json:
+        return "".join(cable_to_json(cable).decode() + "\n" for cable in cables), len(cables), errors
+    return "".join(summary(cable) for cable in cables), len(cables), errors
 
 
 @contextmanager
 def _progress(stream: IO[str]) -> Iterator[_Advance]:
     """A cable counter on `stream` when it is a terminal; a no-op otherwise."""
     if not stream.isatty():
-        yield lambda: None
+        yield lambda count: None
         return
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -74,7 +86,7 @@ def _progress(stream: IO[str]) -> Iterator[_Advance]:
     columns = (SpinnerColumn(), TextColumn("{task.completed} cables"), TimeElapsedColumn())
     with Progress(*columns, console=Console(file=stream), transient=True) as progress:
         task = progress.add_task("decode", total=None)
-        yield lambda: progress.advance(task)
+        yield lambda count: progress.advance(task, count)
 
 
 def summary(cable: Cable) -> str:

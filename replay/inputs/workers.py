@@ -1,0 +1,109 @@
+"""Work on inputs in worker processes, with the results handed back in input order.
+
+The inputs (`CableText`, `ReadError`, `CsvSlice` from `replay.inputs.corpus`) are grouped in chunks:
+texts in lists of `CHUNK`, a slice of a CSV file as it is (the worker parses it), and a read error
+stands alone in its place. `map_in_order` runs a function over the chunks on the workers, a few
+chunks ahead of the reader, and yields the results in input order however the workers finish.
+
+The workers are forked: the parent has imported the decoder already, so a forked worker starts at
+once. Forking is safe only before the process starts any thread, so make the pool first.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from multiprocessing.pool import AsyncResult, Pool
+from typing import TypeVar
+
+from replay.inputs.corpus import CableText, CsvSlice, ReadError, read_csv_slice
+
+#: Cables per chunk handed to a worker.
+CHUNK = 256
+
+#: What a worker is given: (source, text) pairs, or a slice of a CSV file.
+Chunk = list[tuple[str, str]] | CsvSlice
+
+Result = TypeVar("Result")
+
+
+def chunked(items: Iterable[CableText | ReadError | CsvSlice]) -> Iterator[Chunk | ReadError]:
+    """Texts grouped in chunks of `CHUNK`, CSV slices as they are, read errors in their place."""
+    chunk: list[tuple[str, str]] = []
+    for item in items:
+        if isinstance(item, CableText):
+            chunk.append((item.source, item.text))
+            if len(chunk) >= CHUNK:
+                yield chunk
+                chunk = []
+            continue
+        if chunk:
+            yield chunk
+            chunk = []
+        yield item
+    if chunk:
+        yield chunk
+
+
+def chunk_texts(chunk: Chunk) -> tuple[list[tuple[str, str]], list[ReadError]]:
+    """The (source, text) pairs of a chunk, parsing it first if it is a CSV slice, and the rows of
+    the slice that could not be read."""
+    if not isinstance(chunk, CsvSlice):
+        return chunk, []
+    texts: list[tuple[str, str]] = []
+    errors: list[ReadError] = []
+    for item in read_csv_slice(chunk):
+        if isinstance(item, ReadError):
+            errors.append(item)
+        else:
+            texts.append((item.source, item.text))
+    return texts, errors
+
+
+class Workers:
+    """A pool of worker processes (none when `count <= 1`: the work then runs in this process).
+
+    A context manager: the workers stop on exit.
+    """
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._pool: Pool | None = multiprocessing.get_context("fork").Pool(count) if count > 1 else None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the workers."""
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+    def map_in_order(
+        self, function: Callable[[Chunk], Result], chunks: Iterable[Chunk | ReadError]
+    ) -> Iterator[Result | ReadError]:
+        """`function(chunk)` for every chunk, in input order, read errors passed through in their
+        place; at most `3 * count` chunks in flight."""
+        if self._pool is None:
+            for chunk in chunks:
+                yield chunk if isinstance(chunk, ReadError) else function(chunk)
+            return
+        pending: deque[AsyncResult[Result] | ReadError] = deque()
+        for chunk in chunks:
+            pending.append(
+                chunk if isinstance(chunk, ReadError) else self._pool.apply_async(function, (chunk,))
+            )
+            while len(pending) >= 3 * self.count:
+                yield _outcome(pending.popleft())
+        while pending:
+            yield _outcome(pending.popleft())
+
+
+def _outcome(pending: AsyncResult[Result] | ReadError) -> Result | ReadError:
+    """A chunk's result once it is ready; an input that could not be read stands for itself."""
+    return pending if isinstance(pending, ReadError) else pending.get()
