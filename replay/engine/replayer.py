@@ -30,6 +30,7 @@ import structlog
 
 from replay.engine.pacing import Pacer
 from replay.engine.posts import PostGroup, ReceiptRecorder
+from replay.engine.runs import RunOptions, RunSummary
 from replay.inputs.corpus import CableText, ReadError
 from replay.mqtt.broker import BrokerInfo
 from replay.mqtt.publisher import Publisher
@@ -47,7 +48,6 @@ from topology.topology import Topology
 
 log = structlog.get_logger()
 
-Window = tuple[float, float]
 TopologyFactory = Callable[[Iterable[Cable]], Topology]
 
 #: Reason recorded for deliveries that never reached a post that stayed offline.
@@ -65,53 +65,29 @@ FLOW_WINDOW = 20_000
 RECORD_CHUNK = 2_000
 
 
-class ReplayOptions(msgspec.Struct, kw_only=True):
-    """How a replay runs. Times are Unix seconds; `speed=None` is top speed.
+class ReplayOptions(RunOptions, kw_only=True):
+    """How a replay runs: the common what-if settings, pacing (`speed=None` is top speed) and the
+    time allowed for the last receipts."""
 
-    `offline[post]` is a list of windows, or None for a post that stays disconnected.
-    """
-
+    record_sent: bool = True
     speed: float | None = None
     max_gap: float | None = None
-    fifo: bool = False
-    seed: int = 0
-    lossy: dict[str, float] = {}
-    offline: dict[str, list[Window] | None] = {}
-    default_cps: float | None = None
-    link_cps: dict[str, float] = {}
     timeout: float = 30.0
-    record_sent: bool = True
 
 
-class ReplaySummary(msgspec.Struct, kw_only=True):
+class ReplaySummary(RunSummary, kw_only=True):
     """What a replay did (also stored as the run's summary)."""
 
-    run: str
     broker: str = ""
     status: str = "running"
-    cables: int = 0
-    read_errors: int = 0
-    duplicate_ids: int = 0
-    untimed: int = 0
     posts: int = 0
-    planned: int = 0
     published: int = 0
     published_bytes: int = 0
-    received: int = 0
     duplicates: int = 0
-    dropped: int = 0
-    missing: int = 0
-    other_means: int = 0
-    unresolved: int = 0
-    exempted: int = 0
-    interrupted: int = 0
-    unusable_posts: list[str] = []
+    unusable_posts: list[str] = msgspec.field(default_factory=list)
     resent: int = 0
     reconnects: int = 0
     foreign: int = 0
-    first_time: float | None = None
-    last_time: float | None = None
-    wall_s: float = 0.0
     replay_s: float = 0.0
     deliveries_per_s: float = 0.0
 

@@ -32,6 +32,7 @@ import msgspec
 import structlog
 
 from replay.engine.ingest import Ingest
+from replay.engine.runs import RunOptions, RunSummary, Window
 from replay.inputs.corpus import CableText, CsvSlice, ReadError
 from replay.store.process import StoreProcess
 from replay.store.store import AuditStore, DeliveryRow, ReceiptRow
@@ -46,49 +47,22 @@ from topology.topology import Topology
 
 log = structlog.get_logger()
 
-Window = tuple[float, float]
 
 #: Reason recorded for planned deliveries that never reached their post.
 MISSING_REASON = "not received (post offline)"
 
 
-class SimulationOptions(msgspec.Struct, kw_only=True):
-    """What-if settings of a simulated run. Times are Unix seconds.
+class SimulationOptions(RunOptions, kw_only=True):
+    """What-if settings of a simulated run: the common ones, circuit outages, and records per batch."""
 
-    `offline[post]` is a list of windows, or None for a post that never comes back.
-    """
-
-    fifo: bool = False
-    default_cps: float | None = None
-    link_cps: dict[str, float] = {}
-    outages: dict[str, list[Window]] = {}
-    lossy: dict[str, float] = {}
-    offline: dict[str, list[Window] | None] = {}
-    seed: int = 0
-    record_sent: bool = False
+    outages: dict[str, list[Window]] = msgspec.field(default_factory=dict)
     batch: int = 20_000
 
 
-class SimulationSummary(msgspec.Struct, kw_only=True):
+class SimulationSummary(RunSummary, kw_only=True):
     """What a simulated run did (also stored as the run's summary)."""
 
-    run: str
-    cables: int = 0
-    read_errors: int = 0
-    duplicate_ids: int = 0
-    untimed: int = 0
-    planned: int = 0
     transmitted: int = 0
-    received: int = 0
-    dropped: int = 0
-    missing: int = 0
-    other_means: int = 0
-    unresolved: int = 0
-    exempted: int = 0
-    interrupted: int = 0
-    first_time: float | None = None
-    last_time: float | None = None
-    wall_s: float = 0.0
 
 
 class Progress(msgspec.Struct, kw_only=True):
