@@ -164,7 +164,8 @@ def main() -> int:
         rates = [rate for _, rate in figures[kind]]
         connects = [connect for connect, _ in figures[kind]]
         print(
-            f"  {label:<14} {statistics.median(rates):>9,.0f} msg/s (min {min(rates):,.0f}, max {max(rates):,.0f})"
+            f"  {label:<14} {statistics.median(rates):>9,.0f} msg/s"
+            f" (min {min(rates):,.0f}, max {max(rates):,.0f})"
             f"  connect all: {statistics.median(connects):.2f} s"
         )
     ratios = [g[1] / o[1] for o, g in zip(figures["own"], figures["gmqtt"], strict=True)]
