@@ -67,7 +67,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--broker",
         metavar="URL",
-        help="use this broker: mqtt://[user:pass@]host:port or mqtts://... (default: a private one)",
+        help=(
+            "use this broker: mqtt://[user:pass@]host:port or mqtts://...; a cluster's nodes as a "
+            "comma-separated list (default: a private one)"
+        ),
     )
     pace = parser.add_mutually_exclusive_group()
     pace.add_argument(

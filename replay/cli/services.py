@@ -93,7 +93,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--broker",
         metavar="URL",
         default=os.environ.get("CABLEROUTE_BROKER", DEFAULT_BROKER),
-        help=f"mqtt://[user:pass@]host:port or mqtts://... (default: $CABLEROUTE_BROKER or {DEFAULT_BROKER})",
+        help=(
+            "mqtt://[user:pass@]host:port or mqtts://...; a cluster's nodes as a comma-separated list "
+            f"(default: $CABLEROUTE_BROKER or {DEFAULT_BROKER})"
+        ),
     )
     add_run_options(parser, run=False, topology_default=BUNDLED_TOPOLOGY)
 

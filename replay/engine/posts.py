@@ -33,23 +33,31 @@ MessageHandler = Callable[[str, bytes], None]
 class PostClient(Subscriber):
     """One post's MQTT client: id `cableroute-post-<RI>`, persistent session, `posts/<RI>` at QoS 1."""
 
-    def __init__(self, ri: str, broker: BrokerInfo, handler: MessageHandler, *, keepalive: int = 30) -> None:
+    def __init__(
+        self, ri: str, broker: BrokerInfo, handler: MessageHandler, *, keepalive: int = 30, node: int = 0
+    ) -> None:
         super().__init__(
             post_client_id(ri),
             post_topic(ri),
             broker,
             lambda payload: handler(ri, payload),
             keepalive=keepalive,
+            node=node,
         )
         self.ri = ri
         self.name = f"post {ri}"
 
 
 class PostGroup:
-    """Many posts in one process: started together, stopped together, addressed by RI."""
+    """Many posts in one process: started together, stopped together, addressed by RI.
+
+    On a clustered broker the posts are spread over its nodes (in RI order, one node after another).
+    """
 
     def __init__(self, ris: Iterable[str], broker: BrokerInfo, handler: MessageHandler) -> None:
-        self.posts: dict[str, PostClient] = {ri: PostClient(ri, broker, handler) for ri in sorted(set(ris))}
+        self.posts: dict[str, PostClient] = {
+            ri: PostClient(ri, broker, handler, node=index) for index, ri in enumerate(sorted(set(ris)))
+        }
 
     async def start(self, timeout: float = 30.0, offline: Iterable[str] = ()) -> None:
         """Connect every post (a bounded number at a time); those in `offline` connect once to

@@ -47,6 +47,10 @@ class BrokerError(Exception):
 class BrokerInfo(msgspec.Struct, frozen=True, kw_only=True):
     """Where a broker is and what it can do.
 
+    A clustered broker has several nodes: `host:port` is the first, `other_nodes` the rest, and a
+    client that loses its node (or cannot reach it) goes on to the next (see `node`). Every node takes
+    the same scheme and credentials.
+
     `keeps_offline_queues`: whether messages published to a persistent session while its client is
     offline are handed over when it reconnects (mosquitto: yes; the amqtt fallback: no).
     """
@@ -58,20 +62,54 @@ class BrokerInfo(msgspec.Struct, frozen=True, kw_only=True):
     password: str | None = None
     kind: str = "external"
     keeps_offline_queues: bool = True
+    other_nodes: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def nodes(self) -> tuple[tuple[str, int], ...]:
+        """Every node as (host, port), the first one first."""
+        return ((self.host, self.port), *self.other_nodes)
+
+    def node(self, index: int) -> BrokerInfo:
+        """Node number `index` (counted round the list, so any integer will do) as a broker of its own."""
+        nodes = self.nodes
+        host, port = nodes[index % len(nodes)]
+        return msgspec.structs.replace(self, host=host, port=port, other_nodes=())
 
     @property
     def url(self) -> str:
-        """The broker as a URL, without the password."""
+        """The broker as a URL (a comma-separated list for several nodes), without the password."""
         scheme = "mqtts" if self.tls else "mqtt"
         user = f"{self.username}@" if self.username else ""
-        return f"{scheme}://{user}{self.host}:{self.port}"
+        return ",".join(f"{scheme}://{user}{host}:{port}" for host, port in self.nodes)
 
 
-def parse_broker_url(url: str) -> BrokerInfo:
-    """`mqtt://[user:pass@]host[:port]` (default port 1883) or `mqtts://...` (TLS, default 8883).
+def parse_broker_url(value: str) -> BrokerInfo:
+    """`mqtt://[user:pass@]host[:port]` (default port 1883) or `mqtts://...` (TLS, default 8883); several
+    such URLs separated by commas name the nodes of one clustered broker.
 
-    Raises ValueError with a message fit for the user when the URL is not of that form.
+    Raises ValueError with a message fit for the user when the value is not of that form, or when the
+    nodes of a list differ in scheme or credentials (credentials given once, on any node, apply to all).
     """
+    parts = [part.strip() for part in value.split(",")]
+    if not all(parts):
+        raise ValueError(f"broker list has an empty entry: {value!r}")
+    nodes = [_parse_one_url(part) for part in parts]
+    first = nodes[0]
+    if any(node.tls != first.tls for node in nodes):
+        raise ValueError(f"every broker in a list must use the same scheme (mqtt:// or mqtts://): {value!r}")
+    credentials = {(node.username, node.password) for node in nodes if node.username is not None}
+    if len(credentials) > 1:
+        raise ValueError("every broker in a list must take the same user name and password")
+    username, password = credentials.pop() if credentials else (None, None)
+    return msgspec.structs.replace(
+        first,
+        username=username,
+        password=password,
+        other_nodes=tuple((node.host, node.port) for node in nodes[1:]),
+    )
+
+
+def _parse_one_url(url: str) -> BrokerInfo:
     parts = urlsplit(url)
     if parts.scheme not in ("mqtt", "mqtts"):
         raise ValueError(f"broker URL must start with mqtt:// or mqtts://, got {url!r}")

@@ -3,7 +3,8 @@
 Every publish is kept until the broker acknowledges it (PUBACK). When the connection drops, the
 publisher reconnects with backoff and sends again, in the original order, everything not yet
 acknowledged. A message the broker had received but not yet acknowledged is then sent twice;
-receivers count such duplicates, they do not record them twice.
+receivers count such duplicates, they do not record them twice. With a clustered broker (several
+nodes), the publisher reconnects to the next node when its own goes away.
 """
 
 from __future__ import annotations
@@ -32,14 +33,23 @@ class Publisher:
 
     `publish()` never blocks: it sends at once when connected and otherwise keeps the message
     for the next connection. Producers that can outrun the broker call `await wait_for_room()`.
+    `node` is the cluster node tried first (see `BrokerInfo.node`); after a lost connection or a
+    failed attempt the next node is tried.
     """
 
     def __init__(
-        self, broker: BrokerInfo, client_id: str = "cableroute-router", *, high_water: int = HIGH_WATER
+        self,
+        broker: BrokerInfo,
+        client_id: str = "cableroute-router",
+        *,
+        high_water: int = HIGH_WATER,
+        node: int = 0,
     ):
         self.broker = broker
         self.client_id = client_id
         self.high_water = high_water
+        #: The index of the node in use (or tried next).
+        self.node = node
         self._pending: dict[int, tuple[str, bytes]] = {}
         self._mid_to_seq: dict[int, int] = {}
         self._seq = 0
@@ -140,7 +150,7 @@ class Publisher:
     async def _connect_once(self) -> None:
         self._mid_to_seq = {}
         connection = await open_connection(
-            self.broker,
+            self.broker.node(self.node),
             self.client_id,
             clean_session=True,
             on_ack=self._on_ack,
@@ -165,6 +175,7 @@ class Publisher:
             except MqttError as error:
                 if deadline is not None and loop.time() + delay > deadline:
                     raise MqttError(f"cannot connect to the broker: {error}") from error
+                self._next_node()
             await asyncio.sleep(delay)
             delay = min(delay * 2, RECONNECT_DELAYS[1])
 
@@ -176,13 +187,23 @@ class Publisher:
             await connection.lost
             if self._closing:
                 return
-            log.warning("broker connection lost; reconnecting", broker=self.broker.url, pending=self.pending)
+            lost = self.broker.node(self.node).url
+            log.warning("broker connection lost; reconnecting", broker=lost, pending=self.pending)
+            self._next_node()
             await self._connect_with_retry()
             self.reconnects += 1
             self._resend_pending()
-            log.warning("broker connection re-established", resent=len(self._pending))
+            log.warning(
+                "broker connection re-established",
+                broker=self.broker.node(self.node).url,
+                resent=len(self._pending),
+            )
             for callback in self.on_reconnect:
                 callback()
+
+    def _next_node(self) -> None:
+        """Try the next node of a clustered broker from now on."""
+        self.node = (self.node + 1) % len(self.broker.nodes)
 
     def _resend_pending(self) -> None:
         for seq, (topic, payload) in list(self._pending.items()):

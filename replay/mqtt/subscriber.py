@@ -1,7 +1,9 @@
 """A subscriber that keeps its broker session: fixed client id, `clean_session=False`, QoS 1.
 
 The broker keeps the session while the client is away (on purpose or because the broker went
-down) and hands over what was queued when it reconnects.
+down) and hands over what was queued when it reconnects. With a clustered broker (several nodes),
+a client that loses its node, or cannot reach it, reconnects to the next node and resumes its
+session there.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ class Subscriber:
     Every message goes to `on_payload(payload)` before it is acknowledged. The client reconnects by
     itself when the broker goes away; `go_offline` / `go_online` take it down and back on purpose.
     A broker that refuses the connection (credentials, authorisation) ends the client: waiting for
-    it then fails at once with the broker's reason.
+    it then fails at once with the broker's reason. `node` is the cluster node tried first (see
+    `BrokerInfo.node`); after a lost connection or a failed attempt the next node is tried.
     """
 
     def __init__(
@@ -38,6 +41,7 @@ class Subscriber:
         on_payload: Callable[[bytes], None],
         *,
         keepalive: int = 30,
+        node: int = 0,
     ) -> None:
         self.client_id = client_id
         self.topic = topic
@@ -60,6 +64,9 @@ class Subscriber:
         #: Successful connections so far, and messages handed to the handler.
         self.connects = 0
         self.messages = 0
+        #: The index of the node in use (or tried next), and how often the client moved to another.
+        self.node = node
+        self.failovers = 0
 
     @property
     def online(self) -> bool:
@@ -122,7 +129,7 @@ class Subscriber:
             connection: MqttConnection | None = None
             try:
                 connection = await open_connection(
-                    self.broker,
+                    self.broker.node(self.node),
                     self.client_id,
                     clean_session=False,
                     keepalive=self.keepalive,
@@ -137,7 +144,8 @@ class Subscriber:
                 if told:
                     await connection.disconnect()
                 elif self._want_online and not self._stopping:
-                    log.info("connection lost", client=self.name)
+                    log.info("connection lost", client=self.name, node=self.broker.node(self.node).url)
+                    self._next_node()
             except ConnectionRefused as error:
                 log.warning("connection refused", client=self.name, error=str(error))
                 self.refused = error
@@ -149,12 +157,19 @@ class Subscriber:
                     connection.abort()
                 if self._want_online and not self._stopping:
                     log.info("cannot connect", client=self.name, error=str(error))
+                    self._next_node()
             finally:
                 self._up.clear()
                 self._down.set()
             if self._want_online and not self._stopping:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RECONNECT_DELAYS[1])
+
+    def _next_node(self) -> None:
+        """Try the next node of a clustered broker from now on."""
+        if self.broker.other_nodes:
+            self.node = (self.node + 1) % len(self.broker.nodes)
+            self.failovers += 1
 
     async def _until_lost_or_told(self, connection: MqttConnection) -> bool:
         """Wait until told to go offline or stop (True) or the connection is lost (False)."""
