@@ -49,6 +49,15 @@ class _Transport(asyncio.Transport):
     def abort(self) -> None:
         self.written.append(b"<abort>")
 
+    def is_closing(self) -> bool:
+        return False
+
+    def can_write_eof(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        self.written.append(b"<close>")
+
 
 async def test_messages_are_parsed_whatever_the_chunking_and_acknowledged_after_handling() -> None:
     received: list[tuple[str, bytes]] = []
@@ -64,10 +73,30 @@ async def test_messages_are_parsed_whatever_the_chunking_and_acknowledged_after_
     for index in range(len(stream)):  # one byte at a time
         connection.data_received(stream[index : index + 1])
     assert received == [("posts/RUEHKO", b"first"), ("posts/RUEHKO", big), ("posts/RUEHKO", b"at most once")]
+    assert transport.written == []  # written when this turn of the event loop ends
+    await asyncio.sleep(0)
     assert b"".join(transport.written) == b"\x40\x02\x00\x07" + b"\x40\x02\x01\x2c"
     transport.written.clear()
     connection.data_received(stream)  # all at once: the acknowledgements go out in one write
+    await asyncio.sleep(0)
     assert transport.written == [b"\x40\x02\x00\x07\x40\x02\x01\x2c"]
+
+
+async def test_publishes_of_one_turn_leave_in_one_write_before_a_disconnect() -> None:
+    connection = MqttConnection()
+    transport = _Transport()
+    connection.connection_made(transport)
+    connection._connack.set_result(None)
+    mids = [connection.publish("posts/RUEHC", b"cable %d" % n, qos=1) for n in range(50)]
+    await asyncio.sleep(0)
+    assert transport.written == [
+        b"".join(publish_packet("posts/RUEHC", b"cable %d" % n, 1, mid) for n, mid in enumerate(mids))
+    ]
+    transport.written.clear()
+    connection.publish("posts/RUEHC", b"last", qos=0)
+    disconnecting = asyncio.ensure_future(connection.disconnect(timeout=0.01))
+    await disconnecting
+    assert transport.written == [publish_packet("posts/RUEHC", b"last", 0, 0), b"\xe0\x00", b"<close>"]
 
 
 @pytest.mark.parametrize(
