@@ -20,6 +20,7 @@ class Command(NamedTuple):
 COMMANDS: dict[str, Command] = {
     "decode": Command("decode", "decode cable headers and print a summary (or JSON lines)"),
     "topology": Command("topology", "learn, import, show and check topologies (posts, RIs, collectives)"),
+    "plan": Command("plan", "which posts each cable should reach, in what role and precedence, and why"),
     "runs": Command("queries", "list the recorded runs"),
     "who-got": Command("queries", "which posts received a cable, and which did not"),
     "received": Command("queries", "what a post received"),

@@ -31,7 +31,7 @@ from replay.cli.run_options import (
 )
 from replay.cli.topology_source import topology_for
 from replay.engine.replayer import Replayer, ReplayOptions, ReplaySummary, options_record
-from replay.inputs.corpus import iter_sources
+from replay.inputs.corpus import EXAMPLES_DIR, iter_sources
 from replay.mqtt.broker import BrokerError, BrokerInfo, embedded_broker, parse_broker_url
 from replay.mqtt.client import MqttError
 from replay.store.queries import who_got
@@ -41,7 +41,6 @@ from topology.files import TopologyFileError
 from topology.topology import Topology
 
 #: The bundled example cables, replayed when no PATH is given.
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 #: Up to this many cables, the summary lists who received each one.
 LIST_RECEIVERS_UP_TO = 5
@@ -131,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         broker = parse_broker_url(args.broker) if args.broker else None
     except (UsageError, ValueError) as error:
         return _fail(str(error), 2)
-    paths = args.paths or [str(EXAMPLES)]
+    paths = args.paths or [str(EXAMPLES_DIR)]
     if args.remote:
         if broker is None:
             return _fail("--remote needs --broker: the broker `cableroute serve` listens on", 2)

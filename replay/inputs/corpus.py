@@ -35,6 +35,9 @@ _ID, _HEADER, _BODY = 0, 6, 7
 #: Records per `CsvSlice`.
 SLICE_ROWS = 256
 
+#: The two example cables bundled with cableroute (the default input of `replay` and `plan`).
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
+
 #: Bytes read at a time while cutting slices, and the most a record may hold before the rest of the
 #: file is read row by row instead.
 _BLOCK = 4 << 20
