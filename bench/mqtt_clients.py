@@ -4,7 +4,9 @@ The question it answers: would a maintained asyncio MQTT client carry the replay
 as the project's own 3.1.1 client? Each round starts a private mosquitto, connects `--posts` clients
 in one asyncio process (persistent sessions, QoS 1 subscriptions to `posts/<n>`), and a publisher in
 another process sends `--per-post` messages of `--size` bytes to every post at QoS 1. The figure is
-messages received per second from the first publish to the last message in. The two clients take
+messages received per second from the first publish to the last message in, and the CPU time the
+clients' process spent per message (the figure that does not depend on which process is the
+bottleneck). The two clients take
 turns (A B A B ...) so that a drift in the machine's speed hits both; the ratio is taken per pair.
 
 Usage: `python bench/mqtt_clients.py [--posts 200] [--per-post 100] [--size 600] [--rounds 3]`
@@ -20,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import time
+from typing import NamedTuple
 
 from replay.mqtt.broker import BrokerInfo, MosquittoBroker
 from replay.mqtt.client import open_connection
@@ -65,8 +68,16 @@ async def _close_gmqtt(clients: list) -> None:
     await asyncio.gather(*(client.disconnect() for client in clients))
 
 
-async def _round(kind: str, broker: BrokerInfo, posts: int, per_post: int, size: int) -> tuple[float, float]:
-    """One round: (seconds to connect every client, messages received per second)."""
+class Round(NamedTuple):
+    """What one round measured."""
+
+    connect_s: float  # to connect and subscribe every client
+    rate: float  # messages received per second
+    cpu_us: float  # CPU time of the clients' process per message received, in microseconds
+
+
+async def _round(kind: str, broker: BrokerInfo, posts: int, per_post: int, size: int) -> Round:
+    """One round of `kind` clients."""
     expected = posts * per_post
     received = 0
     done = asyncio.Event()
@@ -96,11 +107,13 @@ async def _round(kind: str, broker: BrokerInfo, posts: int, per_post: int, size:
         stdout=subprocess.PIPE,
     )
     first_publish = float((await publisher.stdout.readline()).decode())  # type: ignore[union-attr]
+    cpu_started = time.process_time()
     await asyncio.wait_for(done.wait(), 600)
     rate = expected / (time.time() - first_publish)
+    cpu_us = (time.process_time() - cpu_started) / expected * 1e6
     await publisher.wait()
     await (_close_own(clients) if kind == "own" else _close_gmqtt(clients))
-    return connected, rate
+    return Round(connected, rate, cpu_us)
 
 
 async def _publish(host: str, port: int, posts: int, per_post: int, size: int) -> None:
@@ -149,7 +162,7 @@ def main() -> int:
     except ImportError:
         print("gmqtt is not installed: pip install gmqtt", file=sys.stderr)
         return 1
-    figures: dict[str, list[tuple[float, float]]] = {"own": [], "gmqtt": []}
+    figures: dict[str, list[Round]] = {"own": [], "gmqtt": []}
     for _ in range(args.rounds):
         for kind in ("own", "gmqtt"):
             with MosquittoBroker() as broker:
@@ -161,18 +174,24 @@ def main() -> int:
         f"{args.posts} post clients, {total:,} messages of {args.size} bytes at QoS 1, {args.rounds} rounds"
     )
     for kind, label in (("own", "own client"), ("gmqtt", f"gmqtt {gmqtt.__version__}")):
-        rates = [rate for _, rate in figures[kind]]
-        connects = [connect for connect, _ in figures[kind]]
+        rates = [round_.rate for round_ in figures[kind]]
+        connects = [round_.connect_s for round_ in figures[kind]]
+        cpu = [round_.cpu_us for round_ in figures[kind]]
         print(
             f"  {label:<14} {statistics.median(rates):>9,.0f} msg/s"
             f" (min {min(rates):,.0f}, max {max(rates):,.0f})"
+            f"  {statistics.median(cpu):.1f} µs CPU per message"
             f"  connect all: {statistics.median(connects):.2f} s"
         )
-    ratios = [g[1] / o[1] for o, g in zip(figures["own"], figures["gmqtt"], strict=True)]
-    print(
-        f"  gmqtt / own client, per pair: median {statistics.median(ratios):.2f} "
-        f"(min {min(ratios):.2f}, max {max(ratios):.2f})"
-    )
+    pairs = list(zip(figures["own"], figures["gmqtt"], strict=True))
+    for label, ratios in (
+        ("messages/s", [gmqtt_.rate / own.rate for own, gmqtt_ in pairs]),
+        ("CPU per message", [gmqtt_.cpu_us / own.cpu_us for own, gmqtt_ in pairs]),
+    ):
+        print(
+            f"  gmqtt / own client, {label}, per pair: median {statistics.median(ratios):.2f}"
+            f" (min {min(ratios):.2f}, max {max(ratios):.2f})"
+        )
     return 0
 
 
