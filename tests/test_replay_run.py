@@ -134,6 +134,26 @@ async def test_circuits_put_precedence_first_unless_fifo(broker_info: BrokerInfo
     assert _serials(store, fifo.run, "RUEHC", 8) == filed
 
 
+async def test_a_load_factor_compresses_the_filing_times_until_queues_form(
+    broker_info: BrokerInfo, tmp_path: Path
+) -> None:
+    # 40 characters/s: a cable takes about 45 s. Filed every 60 s nothing waits; at load 4 (every
+    # 15 s) a queue forms and the IMMEDIATE cable overtakes the PRIORITY one filed before it.
+    filed = [f"08TOKYO{serial}" for serial in range(100, 108)]
+    calm, store = await _replay(broker_info, tmp_path / "c.sqlite", 8, ReplayOptions(timeout=10), link_cps=40)
+    assert _serials(store, calm.run, "RUEHC", 8) == filed
+    busy, store = await _replay(
+        broker_info, tmp_path / "b.sqlite", 8, ReplayOptions(load=4, timeout=10), link_cps=40
+    )
+    assert busy.received == 40
+    by_precedence = _serials(store, busy.run, "RUEHC", 8)
+    assert by_precedence.index("08TOKYO102") < by_precedence.index("08TOKYO101")
+    scheduled = sorted(
+        row[0] for row in store.connection.execute("SELECT DISTINCT scheduled_sim FROM receipts")
+    )
+    assert scheduled == [START + 15 * index for index in range(8)]
+
+
 async def test_a_broker_killed_mid_run_loses_nothing(mosquitto: MosquittoBroker, tmp_path: Path) -> None:
     async def kill_and_restart() -> None:
         await asyncio.sleep(0.5)
@@ -224,6 +244,7 @@ def test_bad_options_are_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["replay", "--db", db, "--lossy", "RUEHC:2"]) == 2
     assert main(["replay", "--db", db, "--offline", "RUEHC@tomorrow"]) == 2
     assert main(["replay", "--db", db, "--speed", "0"]) == 2
+    assert main(["replay", "--db", db, "--load", "-1"]) == 2
     assert main(["replay", "--db", db, "--broker", "http://example.org"]) == 2
     assert "cableroute replay:" in capsys.readouterr().err
 

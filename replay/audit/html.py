@@ -331,6 +331,11 @@ def _findings(report: AuditReport) -> str:
     return "".join(parts)
 
 
+def _load_note(report: AuditReport) -> str:
+    """`, load factor 4` for a load what-if run; nothing at the corpus's own rate."""
+    return f", load factor {report.load:g}" if report.load != 1.0 else ""
+
+
 def render_html(report: AuditReport, topology: Topology | None = None) -> str:
     """The whole page."""
     dist, prec = report.distribution, report.precedence
@@ -348,7 +353,8 @@ def render_html(report: AuditReport, topology: Topology | None = None) -> str:
     ]
     body = [
         f"<h1>Audit of run {escape(report.run)}</h1>",
-        f'<p class="sub">{escape(report.mode)}, {escape(report.status)} — {dist.cables} cables, '
+        f'<p class="sub">{escape(report.mode)}, {escape(report.status)}{_load_note(report)} — '
+        f"{dist.cables} cables, "
         f"{dist.planned} planned deliveries, {dist.received} received, {dist.missing} missing, "
         f"{dist.other_means} by other means (ZEN), {dist.unresolved} unresolved addressees</p>",
         "<h2>Findings</h2>",

@@ -1,7 +1,7 @@
 """The audit report of one run: the JSON contract of `cableroute audit --json`, and its finding counts.
 
 Contract (more fields are added, none renamed):
-`{run, distribution: {cables, planned, received, missing, duplicates, unexpected, other_means,
+`{run, load, distribution: {cables, planned, received, missing, duplicates, unexpected, other_means,
 unresolved, missing_by_post: {RI: n}}, precedence: {inversions, inversions_by_post: {RI: n},
 latency: {LEVEL: {n, p50_s, p95_s, max_s, objective_s, met_ratio}}, niact}, continuity: {ssn_gaps,
 mcn_gaps, channel_gaps}, consistency: {KIND: n}}`.
@@ -78,6 +78,7 @@ class AuditReport(msgspec.Struct, kw_only=True):
     consistency_findings: list[Finding]
     findings: dict[str, int]
     timeline: dict[str, Any] | None = None
+    load: float = 1.0
 
 
 def build_report(
@@ -112,6 +113,7 @@ def build_report(
         consistency_findings=inconsistencies,
         findings={},
         timeline=load.timeline(store, run) if with_timeline else None,
+        load=float(header.options.get("load", 1.0)),
     )
     report.findings = finding_counts(report)
     return report

@@ -85,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
 def print_report(report: AuditReport) -> None:
     """The human form of the report."""
     dist, prec, cont = report.distribution, report.precedence, report.continuity
-    print(f"Audit of run {report.run} ({report.mode}, {report.status})")
+    load = f", load factor {report.load:g}" if report.load != 1.0 else ""
+    print(f"Audit of run {report.run} ({report.mode}, {report.status}{load})")
     print()
     print(
         f"Distribution: {dist.cables} cables, {dist.planned} planned deliveries, {dist.received} received, "

@@ -23,9 +23,11 @@ from replay.cli.run_options import (
     LEARNED_TOPOLOGY,
     UsageError,
     add_fifo_option,
+    add_load_option,
     add_lossy_options,
     add_offline_option,
     add_run_options,
+    parse_load_option,
     parse_lossy,
     parse_offline,
 )
@@ -88,6 +90,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_offline_option(parser)
     add_lossy_options(parser)
     add_fifo_option(parser)
+    add_load_option(parser)
     parser.add_argument(
         "--remote",
         action="store_true",
@@ -119,6 +122,7 @@ def build_options(args: argparse.Namespace) -> ReplayOptions:
         seed=args.seed,
         timeout=args.timeout,
         lossy=parse_lossy(args.lossy),
+        load=parse_load_option(args.load),
         offline=parse_offline(args.offline),
     )
 

@@ -1,7 +1,8 @@
 """Options shared by the commands that make a run (`replay`, `simulate`, `serve`, `posts`).
 
 Where the run is recorded (`--run`, `--db`), which topology it routes with (`--topology`), and the
-faults injected to show the audit at work (`--offline`, `--lossy`, `--fifo`, `--seed`).
+faults injected to show the audit at work (`--offline`, `--lossy`, `--fifo`, `--seed`), and the load
+what-if (`--load`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from router.circuit import merge_windows
 from router.faults import parse_fraction, parse_window
+from router.load import parse_load
 
 #: Offline windows per post: a list of (start, end) in simulated seconds, or None for the whole run.
 OfflineWindows = dict[str, list[tuple[float, float]] | None]
@@ -65,6 +67,25 @@ def add_offline_option(parser: argparse.ArgumentParser) -> None:
         help="the post is disconnected in the window (gets its queued messages at its end), "
         "or for the whole run without one (repeatable)",
     )
+
+
+def add_load_option(parser: argparse.ArgumentParser) -> None:
+    """Add `--load K`: the time between cables compressed by K (twice the traffic rate at 2)."""
+    parser.add_argument(
+        "--load",
+        default="1",
+        metavar="K",
+        help="compress the time between cables by K around the first cable's time: K times the "
+        "traffic rate (default 1, the corpus's own times)",
+    )
+
+
+def parse_load_option(text: str) -> float:
+    """The `--load` value; raises UsageError naming the bad value."""
+    try:
+        return parse_load(text)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 def parse_lossy(texts: list[str]) -> dict[str, float]:

@@ -19,9 +19,11 @@ from replay.cli.run_options import (
     LEARNED_TOPOLOGY,
     UsageError,
     add_fifo_option,
+    add_load_option,
     add_lossy_options,
     add_offline_option,
     add_run_options,
+    parse_load_option,
     parse_lossy,
     parse_offline,
 )
@@ -64,6 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="the post's circuit is down in this window; traffic queues (repeatable)",
     )
     add_fifo_option(parser)
+    add_load_option(parser)
     add_lossy_options(parser)
     add_offline_option(parser)
     parser.add_argument(
@@ -97,6 +100,7 @@ def build_options(args: argparse.Namespace) -> SimulationOptions:
         seed=args.seed,
         record_sent=args.transmissions,
         lossy=parse_lossy(args.lossy),
+        load=parse_load_option(args.load),
         offline=parse_offline(args.offline),
     )
     try:

@@ -1,4 +1,5 @@
-"""`cableroute synth --count N [--seed S] [--topology FILE] -o PATH`: write a synthetic corpus.
+"""`cableroute synth --count N [--seed S] [--start T --end T] [--topology FILE] -o PATH`: write a
+synthetic corpus.
 
 PATH ending in `.csv` gets one Cablegate-layout CSV (8 columns, no header row); any other PATH is a
 directory that receives one `ID.txt` file per cable.
@@ -11,11 +12,13 @@ import csv
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from replay.cli.commands import command_help
-from router.synth.corpus import SynthCable, synth_cables
+from router.synth.corpus import DEFAULT_END, DEFAULT_START, SynthCable, synth_cables
 from router.synth.topology import synthetic_topology
+from router.times import parse_time
 from topology.files import TopologyFileError, bundled_example, load_topology, write_topology
 from topology.topology import Topology
 
@@ -34,6 +37,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--count", type=int, required=True, metavar="N", help="number of cables")
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    parser.add_argument(
+        "--start",
+        type=_time_option,
+        metavar="T",
+        help="time of the first cable, ISO 8601 or a date (default 2004-01-01; with --end)",
+    )
+    parser.add_argument(
+        "--end",
+        type=_time_option,
+        metavar="T",
+        help="the cables fall before this time (default 2010-02-28; with --start)",
+    )
     parser.add_argument(
         "--topology",
         action="append",
@@ -67,12 +82,19 @@ def run(args: argparse.Namespace) -> int:
     if args.topology and args.synthetic_topology:
         print("cableroute synth: use --topology or --synthetic-topology, not both", file=sys.stderr)
         return 2
+    if (args.start is None) != (args.end is None):
+        print("cableroute synth: give --start and --end together", file=sys.stderr)
+        return 2
+    start, end = (args.start, args.end) if args.start is not None else (DEFAULT_START, DEFAULT_END)
+    if end <= start:
+        print("cableroute synth: --end must be after --start", file=sys.stderr)
+        return 2
     try:
         topology = synth_topology(args.topology, synthetic=args.synthetic_topology, seed=args.seed)
     except (OSError, TopologyFileError) as error:
         print(f"cableroute synth: cannot read topology: {error}", file=sys.stderr)
         return 1
-    cables = synth_cables(args.count, seed=args.seed, topology=topology)
+    cables = synth_cables(args.count, seed=args.seed, topology=topology, start=start, end=end)
     try:
         with _progress(args.count) as advance:
             if args.output.suffix.lower() == ".csv":
@@ -88,6 +110,14 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(f"{written} synthetic cables written to {args.output}", file=sys.stderr)
     return 0
+
+
+def _time_option(text: str) -> datetime:
+    """An ISO 8601 time or date (UTC unless it carries an offset) for --start / --end."""
+    try:
+        return datetime.fromtimestamp(parse_time(text), tz=UTC)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def synth_topology(paths: list[Path], *, synthetic: bool, seed: int) -> Topology:

@@ -40,6 +40,7 @@ from replay.store.store import StoreWriter
 from router.circuit import merge_windows
 from router.decode import decode
 from router.deliveries import Plan, Sent
+from router.load import LoadClock
 from router.model import Cable
 from router.network import Network
 from router.order import cable_time, replay_key
@@ -296,7 +297,8 @@ class Replayer:
         summary.cables = len(ordered)
         self._total = len(ordered)
         plans = self._plan(ordered, topology)
-        schedule = [(cable_time(cable), cable.size) for cable in ordered]
+        clock = LoadClock(self.options.load)
+        schedule = [(_at(clock, cable_time(cable)), cable.size) for cable in ordered]
         del ordered
         self._corpus.cables = []  # the plans, sizes and texts are all the replay needs from here
         posts = self._posts_of(plans)
@@ -529,6 +531,11 @@ class Replayer:
                     received=self._recorder.received,
                 )
             )
+
+
+def _at(clock: LoadClock, moment: float | None) -> float | None:
+    """A cable's time in the run (None stays None: the cable has no time)."""
+    return None if moment is None else clock(moment)
 
 
 def options_record(options: ReplayOptions, paths: Sequence[str], broker: BrokerInfo) -> dict[str, Any]:

@@ -11,7 +11,9 @@ Window = tuple[float, float]
 class RunOptions(msgspec.Struct, kw_only=True):
     """What-if settings common to both engines. Times are Unix seconds.
 
-    `offline[post]` is a list of windows, or None for a post that never comes back.
+    `offline[post]` is a list of windows, or None for a post that never comes back. `load` compresses
+    the time between cables by that factor around the first cable's time (`router.load`); outage and
+    offline windows are on the run's clock.
     """
 
     fifo: bool = False
@@ -21,6 +23,7 @@ class RunOptions(msgspec.Struct, kw_only=True):
     default_cps: float | None = None
     link_cps: dict[str, float] = {}
     record_sent: bool = False
+    load: float = 1.0
 
 
 class RunSummary(msgspec.Struct, kw_only=True):

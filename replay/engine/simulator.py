@@ -39,6 +39,7 @@ from replay.store.store import AuditStore, DeliveryRow, ReceiptRow
 from router.compact import unpack
 from router.deliveries import Plan, Sent
 from router.faults import is_dropped, receipt_time
+from router.load import LoadClock
 from router.model import Cable
 from router.network import Network
 from router.plan import Planner
@@ -210,13 +211,14 @@ class Simulation:
         summary = self.summary
         deliver = self._deliver
         add_plan = self._add_plan
+        clock = LoadClock(self.options.load)
         done = 0
         for index in sorted(range(len(keys)), key=keys.__getitem__):
             cable = unpack(packed[index])
             packed[index] = b""
             key = keys[index]
             if key[0] == 0:
-                at = key[1]
+                at = clock(key[1])
                 if summary.first_time is None:
                     summary.first_time = at
             else:
