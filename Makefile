@@ -1,9 +1,14 @@
-# Two entry points for a new machine: `make demo` (the main job) and `make test`.
+# Two entry points for a new machine: `make demo` (the main job) and `make test` (the whole suite).
+# `make check` is the quick loop while editing: lint, format check and the tests that need no broker,
+# no ../shared corpus, no broker cluster and no long run.
 VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench system-packages
+.PHONY: demo test check lint bench system-packages
+
+#: The tests `make check` leaves out (see the markers in pyproject.toml).
+CHECK_DESELECT := not broker and not corpus and not slow and not cluster
 
 $(BIN)/cableroute: pyproject.toml
 	python3 -m venv $(VENV)
@@ -27,6 +32,11 @@ test: $(BIN)/cableroute system-packages
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q
+
+check: $(BIN)/cableroute
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -q -m "$(CHECK_DESELECT)"
 
 lint: $(BIN)/cableroute
 	$(BIN)/ruff check --fix .
