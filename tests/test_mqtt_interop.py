@@ -16,7 +16,6 @@ reading its last PUBACKs and delivers those messages again (QoS 1 allows it; see
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import aiomqtt
 import pytest
@@ -25,6 +24,7 @@ from replay.mqtt.broker import BrokerInfo
 from replay.mqtt.client import open_connection
 from replay.mqtt.publisher import Publisher
 from replay.mqtt.subscriber import Subscriber
+from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.broker
 
@@ -46,15 +46,6 @@ def _sized() -> list[bytes]:
     return [bytes((size + offset) % 251 for offset in range(size)) for size in SIZES]
 
 
-async def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Wait until `condition` holds; fail the test if it does not within `timeout` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "timed out waiting"
-        await asyncio.sleep(0.01)
-
-
 async def _lean_receives(broker: BrokerInfo, payloads: list[bytes], *, offline: bool) -> list[bytes]:
     """What a lean persistent subscriber gets when aiomqtt publishes `payloads` at QoS 1 (while the
     subscriber is offline, with `offline`), then again after a reconnect and a marker."""
@@ -70,11 +61,11 @@ async def _lean_receives(broker: BrokerInfo, payloads: list[bytes], *, offline: 
             if offline:
                 assert got == []
                 await subscriber.go_online()
-            await _until(lambda: len(got) >= len(payloads))
+            assert await wait_until_async(lambda: len(got) >= len(payloads))
             await subscriber.go_offline()
             await subscriber.go_online()
             await client.publish(TOPIC, MARKER, qos=1)
-            await _until(lambda: got[-1:] == [MARKER])
+            assert await wait_until_async(lambda: got[-1:] == [MARKER])
     finally:
         await subscriber.stop()
     return got
@@ -172,7 +163,7 @@ async def test_a_bare_lean_connection_and_aiomqtt_exchange_qos_0_and_qos_1(broke
             await client.subscribe("interop/to-aiomqtt", qos=1)
             await client.publish("interop/to-lean/a", b"zero", qos=0)
             await client.publish("interop/to-lean/b", b"one", qos=1)
-            await _until(lambda: len(got) == 2)
+            assert await wait_until_async(lambda: len(got) == 2)
             mids = [
                 lean.publish("interop/to-aiomqtt", b"zero", qos=0),
                 lean.publish("interop/to-aiomqtt", b"one"),
@@ -183,7 +174,7 @@ async def test_a_bare_lean_connection_and_aiomqtt_exchange_qos_0_and_qos_1(broke
                     received.append((message.payload, message.qos))
                     if len(received) == 2:
                         break
-            await _until(lambda: len(acks) == 1)
+            assert await wait_until_async(lambda: len(acks) == 1)
     finally:
         await lean.disconnect()
     assert got == [("interop/to-lean/a", b"zero"), ("interop/to-lean/b", b"one")]

@@ -16,6 +16,7 @@ from replay.mqtt.client import (
     publish_packet,
     remaining_length,
 )
+from tests.waiting import wait_until_async
 
 
 @pytest.mark.parametrize(
@@ -129,10 +130,7 @@ async def test_publish_subscribe_and_session_through_mosquitto(broker_info: Brok
     assert await post.subscribe("posts/RUEHKO", qos=1) == 1
     router = await open_connection(broker_info, "router", clean_session=True, on_ack=acks.append)
     mids = [router.publish("posts/RUEHKO", b"message %d" % n, qos=1) for n in range(3)]
-    for _ in range(100):
-        if len(got) == 3 and len(acks) == 3:
-            break
-        await asyncio.sleep(0.01)
+    assert await wait_until_async(lambda: len(got) == 3 and len(acks) == 3)
     assert got == [b"message 0", b"message 1", b"message 2"]
     assert sorted(acks) == sorted(mids)
     await post.disconnect()
@@ -141,10 +139,7 @@ async def test_publish_subscribe_and_session_through_mosquitto(broker_info: Brok
         broker_info, "cableroute-post-RUEHKO", clean_session=False, on_message=lambda t, p: got.append(p)
     )
     assert again.session_present
-    for _ in range(100):
-        if len(got) == 4:
-            break
-        await asyncio.sleep(0.01)
+    assert await wait_until_async(lambda: len(got) == 4)
     assert got[3:] == [b"while away"]
     await again.disconnect()
     await router.disconnect()

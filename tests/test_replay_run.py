@@ -8,7 +8,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +21,7 @@ from replay.store.queries import QueryError, who_got
 from replay.store.store import AuditStore, StoreError, StoreWriter
 from router.faults import is_dropped
 from tests.cable_texts import INFO, cable_texts, small_topology
+from tests.waiting import wait_until, wait_until_async
 from topology.files import bundled_example
 
 pytestmark = pytest.mark.broker
@@ -35,7 +35,7 @@ async def _replay(
     db: Path,
     count: int,
     options: ReplayOptions,
-    during: Callable[[], Awaitable[None]] | None = None,
+    during: Callable[[Replayer], Awaitable[None]] | None = None,
     link_cps: float = 1_000_000.0,
 ) -> tuple[ReplaySummary, AuditStore]:
     store = AuditStore(db)
@@ -47,7 +47,7 @@ async def _replay(
         if during is None:
             await work
         else:
-            await asyncio.gather(work, during())
+            await asyncio.gather(work, during(replayer))
     finally:
         writer.close()
     return replayer.summary, store
@@ -155,10 +155,9 @@ async def test_a_load_factor_compresses_the_filing_times_until_queues_form(
 
 
 async def test_a_broker_killed_mid_run_loses_nothing(mosquitto: MosquittoBroker, tmp_path: Path) -> None:
-    async def kill_and_restart() -> None:
-        await asyncio.sleep(0.5)
+    async def kill_and_restart(replayer: Replayer) -> None:
+        assert await wait_until_async(lambda: replayer.summary.published >= 40)  # a fifth of the way
         mosquitto.stop(kill=True)
-        await asyncio.sleep(0.2)
         mosquitto.start()
 
     options = ReplayOptions(speed=60 * 25, timeout=10)  # 40 cables a minute apart: about 1.6 s
@@ -263,12 +262,13 @@ def test_ctrl_c_ends_a_run_cleanly_and_keeps_what_was_recorded(
         "--broker", f"mqtt://{broker_info.host}:{broker_info.port}",
     ]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:  # wait until the first cables are through
-        time.sleep(0.2)
+
+    def first_cable_through() -> bool:
         with contextlib.suppress(StoreError, QueryError), AuditStore(db, create=False) as store:
-            if who_got(store, "stopped", "08TOKYO100").received:
-                break
+            return bool(who_got(store, "stopped", "08TOKYO100").received)
+        return False
+
+    assert wait_until(first_cable_through, timeout=20)
     process.send_signal(signal.SIGINT)
     out, _ = process.communicate(timeout=20)
     assert process.returncode == 130

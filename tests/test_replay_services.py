@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from replay.mqtt.broker import BrokerInfo
 from replay.store.queries import who_got
 from replay.store.store import AuditStore, StoreError
 from tests.cable_texts import INFO, cable_texts
+from tests.waiting import StderrLines, wait_until
 
 pytestmark = pytest.mark.broker
 
@@ -22,7 +22,7 @@ CABLEROUTE = [sys.executable, "-c", "import sys; from replay.cli import main; sy
 
 
 def _start(*args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([*CABLEROUTE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen([*CABLEROUTE, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 def _run_status(db: Path, run: str) -> str | None:
@@ -42,9 +42,11 @@ def test_router_and_posts_services_replay_what_is_submitted(broker_info: BrokerI
     AuditStore(db).close()
     url = f"mqtt://{broker_info.host}:{broker_info.port}"
     posts = _start("posts", "--broker", url, "--db", str(db))
-    router = _start("serve", "--broker", url, "--db", str(db), "--settle", "0.5", "--idle-flush", "0.1")
+    router = _start("-v", "serve", "--broker", url, "--db", str(db), "--settle", "0.5", "--idle-flush", "0.1")
+    said = {process: StderrLines(process) for process in (posts, router)}
     try:
-        time.sleep(1.5)  # both connect and subscribe
+        assert said[posts].wait_for("posts connected to"), said[posts].text()
+        assert said[router].wait_for("router service listening"), said[router].text()
         submitted = subprocess.run(
             [*CABLEROUTE, "replay", "--remote", "--broker", url, "--run", "remote-test", str(corpus)],
             capture_output=True,
@@ -53,16 +55,14 @@ def test_router_and_posts_services_replay_what_is_submitted(broker_info: BrokerI
         )
         assert submitted.returncode == 0, submitted.stderr
         assert "6 cables published to cables/in" in submitted.stdout
-        deadline = time.monotonic() + 20
-        while _run_status(db, "remote-test") != "ok" and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert _run_status(db, "remote-test") == "ok"
+        assert wait_until(lambda: _run_status(db, "remote-test") == "ok", timeout=20)
     finally:
         for process in (router, posts):
             process.send_signal(signal.SIGTERM)
-        outputs = [process.communicate(timeout=15) for process in (router, posts)]
-    assert router.returncode == 0, outputs[0][1].decode()
-    assert posts.returncode == 0, outputs[1][1].decode()
+        for process in (router, posts):
+            process.wait(timeout=15)
+    assert router.returncode == 0, said[router].text()
+    assert posts.returncode == 0, said[posts].text()
     with AuditStore(db, create=False) as store:
         for serial in range(100, 106):
             report = who_got(store, "remote-test", f"08TOKYO{serial}")

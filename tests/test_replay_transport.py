@@ -16,20 +16,11 @@ from replay.store.receipt import Receipt
 from router.deliveries import Sent
 from router.faults import is_dropped
 from router.precedence import Precedence
+from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.broker
 
 POSTS = ["RUEHAA", "RUEHBB", "RUEHCC", "RUEHDD", "RUEHEE"]
-
-
-async def _eventually(condition, timeout: float = 5.0) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        if condition():
-            return True
-        await asyncio.sleep(0.02)
-    return condition()
 
 
 async def _restart_mid_stream(mosquitto: MosquittoBroker, *, kill: bool) -> tuple[Counter[bytes], Publisher]:
@@ -42,14 +33,14 @@ async def _restart_mid_stream(mosquitto: MosquittoBroker, *, kill: bool) -> tupl
         for number in range(600):
             publisher.publish(post_topic(POSTS[number % len(POSTS)]), b"message %d" % number)
             if number == 300:
-                await asyncio.sleep(0.05)
+                assert await wait_until_async(lambda: publisher.acknowledged >= 100)  # mid-stream
                 mosquitto.stop(kill=kill)
-                await asyncio.sleep(0.1)
+                assert await wait_until_async(lambda: not publisher.online)
                 mosquitto.start()
             elif number % 50 == 0:
                 await asyncio.sleep(0)
         assert await publisher.flush(10)
-        await _eventually(lambda: len(got) == 600)
+        await wait_until_async(lambda: len(got) == 600)
         return got, publisher
     finally:
         await group.stop()
@@ -80,18 +71,17 @@ async def test_an_offline_post_gets_its_queued_messages_once_on_reconnecting(bro
     await publisher.start()
     try:
         publisher.publish(post.topic, b"before")
-        assert await _eventually(lambda: got == [b"before"])
+        assert await wait_until_async(lambda: got == [b"before"])
         await post.go_offline()
         assert not post.online
         for number in range(20):
             publisher.publish(post.topic, b"while offline %d" % number)
         assert await publisher.flush(5)
-        await asyncio.sleep(0.1)
         assert got == [b"before"]
         await post.go_online()
-        assert await _eventually(lambda: len(got) == 21)
-        await asyncio.sleep(0.1)
-        assert got == [b"before"] + [b"while offline %d" % number for number in range(20)]
+        publisher.publish(post.topic, b"marker")  # arrives after whatever the session had queued
+        assert await wait_until_async(lambda: b"marker" in got)
+        assert got == [b"before"] + [b"while offline %d" % number for number in range(20)] + [b"marker"]
         assert post.connects == 2
     finally:
         await post.stop()
