@@ -76,7 +76,7 @@ def test_empty_and_blank_inputs() -> None:
 
 
 def test_fifty_megabytes_of_text() -> None:
-    """Only the top of the body is read, so this is as quick as a short cable (see bench/decode.py)."""
+    """Only the top of the body is read, so this is as quick as a short cable (see bench/decode_speed.py)."""
     body = "THE QUICK BROWN FOX JUMPS OVER THE LAZY DOG 1234.\n" * (50_000_000 // 50)
     text = cable() + body
     decoded = decode(text)

@@ -2,7 +2,7 @@
 
 Prints cables per second for decoding alone (texts already in memory) and for reading plus decoding
 (`replay.inputs.corpus.read_cables`, files read from disk), each the best of several runs, and a cProfile
-summary with `--profile`. Usage: `python bench/decode.py [CORPUS_DIR] [--repeat N] [--profile]`.
+summary with `--profile`. Usage: `python bench/decode_speed.py [CORPUS_DIR] [--repeat N] [--profile]`.
 """
 
 from __future__ import annotations
@@ -14,14 +14,10 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-# Run as `python bench/decode.py`, this directory comes first on sys.path, where `bench/replay.py` would
-# shadow the `replay` package: look modules up from the project root instead.
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != ROOT / "bench"]
-sys.path.insert(0, str(ROOT))
+from replay.inputs.corpus import CableText, iter_sources, read_cables
+from router.decode import decode
 
-from replay.inputs.corpus import CableText, iter_sources, read_cables  # noqa: E402
-from router.decode import decode  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "cables"
 TARGET = 20_000

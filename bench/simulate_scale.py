@@ -10,7 +10,7 @@
 2. Network core: synthetic plans (10 deliveries each over 300 posts, random precedence) pushed
    through `router.network.Network`; prints deliveries/s and heap events/s.
 
-Usage: `python bench/simulate.py [--count N] [--seed S] [--workers N] [--learn]`
+Usage: `python bench/simulate_scale.py [--count N] [--seed S] [--workers N] [--learn]`
 (`--learn`: no `--topology`, so the topology is learned from the corpus as by default).
 """
 

@@ -3,7 +3,7 @@
 The run is built here, without a broker: the corpus is decoded, planned against the default topology
 (the bundled example layered with what the corpus teaches), sent through the virtual-time network,
 and every transmission is recorded as sent and received. Then the audit is timed, with and without
-the HTML page. Usage: `python bench/audit.py [CORPUS_DIR]`.
+the HTML page. Usage: `python bench/audit_speed.py [CORPUS_DIR]`.
 """
 
 from __future__ import annotations
@@ -13,23 +13,19 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-# Run as `python bench/audit.py`, this directory comes first on sys.path, where `bench/replay.py` would
-# shadow the `replay` package.
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != ROOT / "bench"]
-sys.path.insert(0, str(ROOT))
+from replay.audit.html import render_html
+from replay.audit.report import build_report, report_to_json
+from replay.cli.topology_source import topology_for
+from replay.inputs.corpus import CableText, iter_sources
+from replay.store.receipt import Receipt
+from replay.store.store import AuditStore
+from router.decode import decode
+from router.deliveries import Sent
+from router.network import Network
+from router.order import cable_time, replay_order
+from router.plan import plan
 
-from replay.audit.html import render_html  # noqa: E402
-from replay.audit.report import build_report, report_to_json  # noqa: E402
-from replay.cli.topology_source import topology_for  # noqa: E402
-from replay.inputs.corpus import CableText, iter_sources  # noqa: E402
-from replay.store.receipt import Receipt  # noqa: E402
-from replay.store.store import AuditStore  # noqa: E402
-from router.decode import decode  # noqa: E402
-from router.deliveries import Sent  # noqa: E402
-from router.network import Network  # noqa: E402
-from router.order import cable_time, replay_order  # noqa: E402
-from router.plan import plan  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "cables"
 
@@ -89,7 +85,7 @@ def main() -> int:
     """Build the run, then time the audit."""
     corpus = Path(sys.argv[1]) if len(sys.argv) > 1 else CORPUS
     if not corpus.is_dir():
-        print(f"bench/audit.py: no corpus at {corpus}", file=sys.stderr)
+        print(f"bench/audit_speed.py: no corpus at {corpus}", file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory() as tmp, AuditStore(Path(tmp) / "audit.sqlite") as store:
         started = time.perf_counter()

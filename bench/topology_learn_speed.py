@@ -2,7 +2,7 @@
 
 Prints the time to read and decode the corpus, to learn the topology from the decoded cables, to
 write it as TOML, and the wall time of the whole command (`cableroute topology learn`, interpreter
-start included). Usage: `python bench/topology_learn.py [CORPUS_DIR] [--repeat N]`.
+start included). Usage: `python bench/topology_learn_speed.py [CORPUS_DIR] [--repeat N]`.
 """
 
 from __future__ import annotations
@@ -17,15 +17,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-ROOT = Path(__file__).resolve().parents[1]
-# Run as `python bench/topology_learn.py`, this directory comes first on sys.path, where
-# `bench/replay.py` would shadow the `replay` package: look modules up from the project root instead.
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != ROOT / "bench"]
-sys.path.insert(0, str(ROOT))
+from replay.inputs.corpus import read_cables
+from router.learn import learn_topology
+from topology.files import dump_topology
 
-from replay.inputs.corpus import read_cables  # noqa: E402
-from router.learn import learn_topology  # noqa: E402
-from topology.files import dump_topology  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "cables"
 TARGET_S = 2.0

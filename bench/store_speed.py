@@ -2,7 +2,7 @@
 
 Writes N cables (default 250,000) with ten planned deliveries each, the matching transmissions and
 receipts, in the batch sizes a simulated run uses; then runs `close_missing` and the full audit.
-Prints rows/s per table and the totals. Usage: `python bench/store.py [N] [--profile]`.
+Prints rows/s per table and the totals. Usage: `python bench/store_speed.py [N] [--profile]`.
 """
 
 from __future__ import annotations
@@ -13,18 +13,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-# Run as `python bench/store.py`, this directory comes first on sys.path, where `bench/replay.py` would
-# shadow the `replay` package.
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != ROOT / "bench"]
-sys.path.insert(0, str(ROOT))
+from replay.audit.report import build_report
+from replay.store.receipt import Receipt
+from replay.store.store import AuditStore
+from router.deliveries import Delivery, Plan, Sent
+from router.model import Addressee, Banner, Cable, PrecedencePair, Routing, Security, Station
+from router.precedence import Precedence
 
-from replay.audit.report import build_report  # noqa: E402
-from replay.store.receipt import Receipt  # noqa: E402
-from replay.store.store import AuditStore  # noqa: E402
-from router.deliveries import Delivery, Plan, Sent  # noqa: E402
-from router.model import Addressee, Banner, Cable, PrecedencePair, Routing, Security, Station  # noqa: E402
-from router.precedence import Precedence  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 POSTS = [f"RUEH{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(300)]
 LEVELS = (Precedence.ROUTINE, Precedence.ROUTINE, Precedence.PRIORITY, Precedence.IMMEDIATE)

@@ -6,10 +6,9 @@ receipts in the store per second, from the first publish until the last receipt 
 same run, mosquitto's own C clients (`mosquitto_pub --repeat` into `mosquitto_sub`, QoS 1) move the same
 number of messages of the same average size through a fresh broker; the ratio of the two is printed.
 
-Usage: `python bench/replay.py [CORPUS_DIR] [--synthetic N] [--seed S]`.
+Usage: `python bench/replay_throughput.py [CORPUS_DIR] [--synthetic N] [--seed S]`.
 """
 
-# ruff: noqa: E402
 from __future__ import annotations
 
 import argparse
@@ -22,10 +21,6 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-
-# This script is called replay.py: keep its directory from shadowing the `replay` package.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
 
 from replay.cli.topology_source import topology_for
 from replay.engine.replayer import Replayer, ReplayOptions, ReplaySummary
