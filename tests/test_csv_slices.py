@@ -1,0 +1,129 @@
+"""Property: a CSV export cut into slices reads exactly as the `csv` module reads the whole file.
+
+Files are generated from RFC 4180 records (fields with commas, quotes, CR, LF and non-ASCII text;
+quoted only where needed or always; rows ending in CRLF or LF; rows of the Cablegate shape and of
+other shapes; the last row with or without its line end), sometimes followed by text that is not
+RFC 4180 at all, in UTF-8 (with or without a byte-order mark) or cp1252. The expected items are
+built here from `csv.reader` over the decoded text, so the slicer is checked against the `csv`
+module itself, not against the reader it falls back to.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from replay.inputs import corpus
+from replay.inputs.corpus import (
+    CSV_COLUMNS,
+    CableText,
+    CsvSlice,
+    ReadError,
+    decode_bytes,
+    iter_source_slices,
+    read_csv_slice,
+)
+
+#: Characters fields are made of: the ones RFC 4180 treats specially, a few letters, and text every
+#: encoding under test can carry (é and € exist in cp1252 too).
+FIELD_ALPHABET = st.sampled_from(list(',"\r\n ') + list("abcXYZ019") + ["é", "€", "\t"])
+fields = st.text(FIELD_ALPHABET, max_size=12)
+cablegate_rows = st.lists(fields, min_size=len(CSV_COLUMNS), max_size=len(CSV_COLUMNS))
+other_rows = st.lists(fields, min_size=0, max_size=10)
+rows = st.lists(st.one_of(cablegate_rows, cablegate_rows, other_rows), max_size=14)
+#: Text after the records that need not be RFC 4180 (a quote in an unquoted field, a lone CR, an
+#: unclosed quote, ...).
+tails = st.one_of(st.just(""), st.text(st.sampled_from(list('a,"\r\n')), max_size=20))
+
+
+def _csv_text(records: list[list[str]], quote_all: bool, line_end: str, last_line_end: bool) -> str:
+    buffer = io.StringIO()
+    quoting = csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL
+    csv.writer(buffer, quoting=quoting, lineterminator=line_end).writerows(records)
+    text = buffer.getvalue()
+    return text[: -len(line_end)] if text and not last_line_end else text
+
+
+def _expected(path: Path, data: bytes) -> list[CableText | ReadError]:
+    """What a Cablegate CSV reader must give, from `csv.reader` over the whole decoded file."""
+    text = decode_bytes(data)
+    assert text is not None
+    items: list[CableText | ReadError] = []
+    number = 0
+    try:
+        for number, row in enumerate(csv.reader(io.StringIO(text, newline="")), 1):
+            source = f"{path}:{number}"
+            if number == 1 and [cell.strip().lower() for cell in row] == list(CSV_COLUMNS):
+                continue
+            if len(row) != len(CSV_COLUMNS):
+                items.append(ReadError(source, f"expected {len(CSV_COLUMNS)} columns, found {len(row)}"))
+                continue
+            header, body = row[6].replace("\r\n", "\n"), row[7].replace("\r\n", "\n")
+            items.append(CableText(source, header.rstrip("\n") + "\n\n" + body if header.strip() else body))
+    except csv.Error as error:
+        items.append(ReadError(f"{path}:{number + 1}", f"CSV error: {error}"))
+    return items
+
+
+def _read_in_slices(path: Path) -> tuple[list[CableText | ReadError], int]:
+    """The items of `iter_source_slices`, each slice parsed on its own; and how many slices."""
+    items: list[CableText | ReadError] = []
+    slices = 0
+    for item in iter_source_slices([str(path)]):
+        if isinstance(item, CsvSlice):
+            slices += 1
+            items.extend(read_csv_slice(item))
+        else:
+            items.append(item)
+    return items, slices
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    records=rows,
+    with_header=st.booleans(),
+    quote_all=st.booleans(),
+    line_end=st.sampled_from(["\r\n", "\n"]),
+    last_line_end=st.booleans(),
+    tail=tails,
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]),
+    slice_rows=st.integers(1, 4),
+)
+def test_slices_read_as_the_csv_module_reads_the_file(
+    records: list[list[str]],
+    with_header: bool,
+    quote_all: bool,
+    line_end: str,
+    last_line_end: bool,
+    tail: str,
+    encoding: str,
+    slice_rows: int,
+) -> None:
+    header = [list(CSV_COLUMNS)] if with_header else []
+    text = _csv_text(header + records, quote_all, line_end, last_line_end or not tail) + tail
+    data = text.encode(encoding)
+    with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(corpus, "SLICE_ROWS", slice_rows)
+        path = Path(folder) / "export.csv"
+        path.write_bytes(data)
+        items, slices = _read_in_slices(path)
+        assert items == _expected(path, data)
+    if not tail and records and encoding != "utf-8-sig":
+        assert slices >= 1  # plain RFC 4180 from the start: at least one slice was cut
+
+
+def test_a_record_that_is_not_plain_ends_the_slicing() -> None:
+    """From the first record that is not plain RFC 4180 (here an unclosed quote), rows are read one by
+    one, still as the `csv` module reads them."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export.csv"
+        path.write_bytes(b'1,2\n"open,3\n')
+        items, slices = _read_in_slices(path)
+        assert items == _expected(path, path.read_bytes())
+        assert slices == 1
