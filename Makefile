@@ -13,7 +13,7 @@ CHECK_DESELECT := not broker and not corpus and not slow and not cluster
 $(BIN)/cableroute: pyproject.toml
 	python3 -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
 	touch $@
 
 # The main job: replay the two bundled example cables through a private broker (mosquitto when it is
