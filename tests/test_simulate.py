@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import replay.engine.ingest
 import replay.inputs.corpus
+import replay.inputs.workers
 from replay.cli import main
 from replay.cli.synth import write_csv
 from replay.engine.simulator import Simulation, SimulationOptions, SimulationSummary
@@ -215,7 +215,7 @@ def test_read_errors_and_duplicates_are_counted(tmp_path: Path, topology: Topolo
 def test_cables_are_recorded_in_input_order_whatever_the_workers(
     tmp_path: Path, corpus: Path, topology: Topology, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(replay.engine.ingest, "CHUNK", 7)
+    monkeypatch.setattr(replay.inputs.workers, "CHUNK", 7)
     items = list(iter_sources([str(corpus)]))
     copies = [CableText(f"copy-{n}.txt", item.text) for n, item in enumerate(items[::50])]
     store, summary = _simulate(tmp_path / "a.sqlite", [*items, *copies], topology, workers=2)

@@ -1,7 +1,7 @@
 """Pass 1 of a simulated run: decode a corpus, record its cables, keep a compact form of each.
 
-The decoding is spread over worker processes: the parent reads the inputs and hands texts out in
-chunks, or slices of a CSV file (`replay.inputs.corpus.CsvSlice`) that the worker parses itself; each worker
+The decoding is spread over worker processes (`replay.inputs.workers`): the parent reads the inputs
+and hands texts out in chunks, or slices of a CSV file that the worker parses itself; each worker
 decodes its chunk and sends back, per cable, its id, replay key, packed form (`router.compact`) and
 its row for the audit store (`replay.store.store.cable_rows`), and the rows of a slice it could not read.
 The parent takes the chunks in input order: it hands the cable rows to `record` (the store writer),
@@ -12,27 +12,19 @@ the one simulated). With `workers <= 1` the same work runs in the parent process
 
 from __future__ import annotations
 
-import multiprocessing
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from multiprocessing.pool import AsyncResult, Pool
 from typing import Any
 
-from replay.inputs.corpus import CableText, CsvSlice, ReadError, read_csv_slice
+from replay.inputs.corpus import CableText, CsvSlice, ReadError
+from replay.inputs.workers import Chunk, Workers, chunk_texts, chunked
 from replay.store.store import cable_rows
 from router.compact import pack
 from router.decode import decode
 from router.order import replay_key
 from router.plan import cable_id_of
 
-#: Cables per chunk handed to a worker.
-CHUNK = 256
-
 #: One decoded cable as pass 1 keeps it: id, replay key (position 0, set by the parent), packed form.
 Ingested = tuple[str, tuple[int, float, float, int, int], bytes]
-
-#: What a worker is given: (source, text) pairs, or a slice of a CSV file.
-Chunk = list[tuple[str, str]] | CsvSlice
 
 #: What comes back for a chunk: the decoded cables, their rows for the store, and the inputs that
 #: could not be read.
@@ -45,16 +37,7 @@ Recorder = Callable[[Sequence[Sequence[Any]]], object]
 def ingest_chunk(chunk: Chunk) -> ChunkResult:
     """Decode a chunk (parsing it first if it is a CSV slice); return what the parent keeps of each
     cable, the cables' store rows, and the rows that could not be read."""
-    errors: list[ReadError] = []
-    if isinstance(chunk, CsvSlice):
-        texts = []
-        for item in read_csv_slice(chunk):
-            if isinstance(item, ReadError):
-                errors.append(item)
-            else:
-                texts.append((item.source, item.text))
-    else:
-        texts = chunk
+    texts, errors = chunk_texts(chunk)
     cables = [decode(text, source) for source, text in texts]
     kept = [(cable_id_of(cable), replay_key(cable, 0), pack(cable)) for cable in cables]
     return kept, cable_rows(cables), errors
@@ -67,13 +50,10 @@ class Ingest:
     """
 
     def __init__(self, record: Recorder, workers: int = 2) -> None:
-        self.workers = workers
         self.read_errors: list[ReadError] = []
         self.duplicates: list[str] = []
         self._record = record
-        self._pool: Pool | None = None
-        if workers > 1:
-            self._pool = multiprocessing.get_context("fork").Pool(workers)
+        self._workers = Workers(workers)
 
     def __enter__(self) -> Ingest:
         return self
@@ -83,44 +63,7 @@ class Ingest:
 
     def close(self) -> None:
         """Stop the workers."""
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
-
-    def _chunks(self, items: Iterable[CableText | ReadError | CsvSlice]) -> Iterator[Chunk | ReadError]:
-        """Texts grouped in chunks, CSV slices as they are, read errors in their place."""
-        chunk: list[tuple[str, str]] = []
-        for item in items:
-            if isinstance(item, CableText):
-                chunk.append((item.source, item.text))
-                if len(chunk) >= CHUNK:
-                    yield chunk
-                    chunk = []
-                continue
-            if chunk:
-                yield chunk
-                chunk = []
-            yield item
-        if chunk:
-            yield chunk
-
-    def _results(self, items: Iterable[CableText | ReadError | CsvSlice]) -> Iterator[ChunkResult]:
-        """Each chunk's results, in input order; at most `3 * workers` chunks in flight."""
-        if self._pool is None:
-            for chunk in self._chunks(items):
-                yield ([], [], [chunk]) if isinstance(chunk, ReadError) else ingest_chunk(chunk)
-            return
-        pending: deque[AsyncResult[ChunkResult] | ReadError] = deque()
-        for chunk in self._chunks(items):
-            if isinstance(chunk, ReadError):
-                pending.append(chunk)
-                continue
-            pending.append(self._pool.apply_async(ingest_chunk, (chunk,)))
-            while len(pending) >= 3 * self.workers:
-                yield _outcome(pending.popleft())
-        while pending:
-            yield _outcome(pending.popleft())
+        self._workers.close()
 
     def run(
         self,
@@ -131,7 +74,8 @@ class Ingest:
         `keys` and yield its packed form, in input order. Cables whose id was seen before are skipped
         (`duplicates`)."""
         seen: set[str] = set()
-        for results, rows, errors in self._results(items):
+        for outcome in self._workers.map_in_order(ingest_chunk, chunked(items)):
+            results, rows, errors = ([], [], [outcome]) if isinstance(outcome, ReadError) else outcome
             self.read_errors.extend(errors)
             if rows:
                 self._record(rows)
@@ -142,10 +86,3 @@ class Ingest:
                 seen.add(cable_id)
                 keys.append((*key[:4], len(keys)))
                 yield packed
-
-
-def _outcome(pending: AsyncResult[ChunkResult] | ReadError) -> ChunkResult:
-    """A chunk's result once it is ready; an input that could not be read stands for itself."""
-    if isinstance(pending, ReadError):
-        return [], [], [pending]
-    return pending.get()
