@@ -20,9 +20,12 @@ pytestmark = pytest.mark.broker
 
 CABLEROUTE = [sys.executable, "-c", "import sys; from replay.cli import main; sys.exit(main())"]
 
+#: The deployment's key the services and the submitter share in these tests.
+KEY_ENV = {**os.environ, "CABLEROUTE_KEY": "test-key-0123456789abcdef"}
 
-def _start(*args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([*CABLEROUTE, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+def _start(*args: str, env: dict[str, str] = KEY_ENV) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([*CABLEROUTE, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
 
 
 def _run_status(db: Path, run: str) -> str | None:
@@ -52,6 +55,7 @@ def test_router_and_posts_services_replay_what_is_submitted(broker_info: BrokerI
             capture_output=True,
             text=True,
             timeout=30,
+            env=KEY_ENV,
         )
         assert submitted.returncode == 0, submitted.stderr
         assert "6 cables published to cables/in" in submitted.stdout

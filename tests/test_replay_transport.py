@@ -11,7 +11,7 @@ from replay.engine.posts import PostClient, PostGroup, ReceiptRecorder
 from replay.mqtt.broker import BrokerInfo, MosquittoBroker
 from replay.mqtt.publisher import Publisher
 from replay.mqtt.topics import post_topic
-from replay.mqtt.wire import encode, transmission_for
+from replay.mqtt.wire import seal, transmission_for
 from replay.store.receipt import Receipt
 from router.deliveries import Sent
 from router.faults import is_dropped
@@ -21,6 +21,7 @@ from tests.waiting import wait_until_async
 pytestmark = pytest.mark.broker
 
 POSTS = ["RUEHAA", "RUEHBB", "RUEHCC", "RUEHDD", "RUEHEE"]
+KEY = b"transport-test-key-0123456789"
 
 
 async def _restart_mid_stream(mosquitto: MosquittoBroker, *, kill: bool) -> tuple[Counter[bytes], Publisher]:
@@ -113,20 +114,22 @@ def _payload(run: str, cable_id: str, post: str, transmitted: float = 1000.0) ->
     message = transmission_for(
         sent, run=run, text="CABLE TEXT..", scheduled_wall=5.0, transmitted_wall=6.0, speed=0.0
     )
-    return encode(message)
+    return seal(message, KEY)
 
 
 def test_the_recorder_counts_duplicates_and_ignores_other_runs_and_garbage() -> None:
     sink = _Sink()
     handled: list[tuple[str, str]] = []
-    recorder = ReceiptRecorder("run-a", sink, on_handled=lambda cable, post: handled.append((cable, post)))
+    recorder = ReceiptRecorder(
+        "run-a", sink, KEY, on_handled=lambda cable, post: handled.append((cable, post))
+    )
     recorder("RUEHKO", _payload("run-a", "08TOKYO1", "RUEHKO"))
     recorder("RUEHKO", _payload("run-a", "08TOKYO1", "RUEHKO"))
     recorder("RUEHKO", _payload("run-b", "08TOKYO2", "RUEHKO"))
     recorder("RUEHKO", b"\x93garbage")
     recorder("RUEHFK", _payload("run-a", "08TOKYO3", "RUEHKO"))
-    assert (recorder.received, recorder.duplicates) == (1, 1)
-    assert (recorder.foreign, recorder.malformed, recorder.misrouted) == (1, 1, 1)
+    assert (recorder.received, recorder.duplicates, recorder.foreign) == (1, 1, 1)
+    assert recorder.rejected_by_kind() == {"malformed": 1, "misrouted": 1}
     assert handled == [("08TOKYO1", "RUEHKO")]
     assert len(sink.receipts) == 2  # the store turns the second into a duplicate count
     receipt = sink.receipts[0]
@@ -137,7 +140,7 @@ def test_the_recorder_counts_duplicates_and_ignores_other_runs_and_garbage() -> 
 
 def test_a_post_back_online_receives_no_earlier_than_its_return() -> None:
     sink = _Sink()
-    recorder = ReceiptRecorder("run-a", sink)
+    recorder = ReceiptRecorder("run-a", sink, KEY)
     recorder.online_since["RUEHKO"] = 5000.0
     recorder("RUEHKO", _payload("run-a", "08TOKYO1", "RUEHKO", transmitted=1000.0))
     recorder("RUEHKO", _payload("run-a", "08TOKYO2", "RUEHKO", transmitted=6000.0))
@@ -146,7 +149,7 @@ def test_a_post_back_online_receives_no_earlier_than_its_return() -> None:
 
 def test_a_lossy_post_drops_exactly_what_the_shared_rule_picks() -> None:
     sink = _Sink()
-    recorder = ReceiptRecorder("run-a", sink, lossy={"RUEHKO": 0.3}, seed=7)
+    recorder = ReceiptRecorder("run-a", sink, KEY, lossy={"RUEHKO": 0.3}, seed=7)
     cables = [f"08TOKYO{number}" for number in range(200)]
     for cable in cables:
         recorder("RUEHKO", _payload("run-a", cable, "RUEHKO"))

@@ -1,20 +1,29 @@
-"""The transmission payload round-trips and refuses what is not one."""
+"""The wire: messages round-trip sealed, and what is unsealed, forged, replayed elsewhere or out of
+bounds is refused with the right error."""
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from replay.mqtt.wire import (
+    Sealed,
     Submission,
+    UnauthenticatedError,
     WireError,
+    claimed_run,
     decode_submission,
     decode_transmission,
     encode,
+    open_submission,
+    open_transmission,
+    seal,
     transmission_for,
 )
 from router.deliveries import Sent
 from router.precedence import Precedence
 
+KEY = b"wire-test-key-0123456789abcdef"
 TEXT = "VZCZCXRO0001\nOO RUEHTRO\nDE RUEHKO #0001 0010001\n" + "BODY LINE\n" * 300
 
 
@@ -59,3 +68,72 @@ def test_garbage_and_other_message_kinds_are_wire_errors() -> None:
 def test_a_submission_round_trips() -> None:
     submission = Submission("r2", "cables/08TOKYO1.txt", TEXT)
     assert decode_submission(encode(submission)) == submission
+
+
+def _transmission(**changes: object) -> object:
+    message = transmission_for(
+        _sent(), run="r1", text=TEXT, scheduled_wall=100.0, transmitted_wall=101.25, speed=60.0
+    )
+    return msgspec.structs.replace(message, **changes)
+
+
+def test_a_sealed_transmission_and_submission_open_with_the_key() -> None:
+    message = _transmission()
+    assert open_transmission(seal(message, KEY), KEY) == message
+    submission = Submission("r2", "a.txt", TEXT)
+    assert open_submission(seal(submission, KEY), KEY) == submission
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param(lambda: encode(_transmission()), id="no MAC"),
+        pytest.param(lambda: seal(_transmission(), b"another-key-0123456789abcdef"), id="another key"),
+        pytest.param(lambda: seal(Submission("r1", "a.txt", TEXT), KEY), id="a submission"),
+        pytest.param(
+            lambda: encode(
+                Sealed(
+                    msgspec.msgpack.decode(seal(_transmission(), KEY))[0], encode(_transmission(post="RUEHC"))
+                )
+            ),
+            id="body changed to another post",
+        ),
+        pytest.param(
+            lambda: encode(
+                Sealed(msgspec.msgpack.decode(seal(_transmission(), KEY))[0], encode(_transmission(run="r9")))
+            ),
+            id="body changed to another run",
+        ),
+    ],
+)
+def test_unsealed_forged_or_altered_messages_are_unauthenticated(payload) -> None:
+    with pytest.raises(UnauthenticatedError):
+        open_transmission(payload(), KEY)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"channel_serial": 2**64 - 1},
+        {"channel_serial": -1},
+        {"post": "RUEHC\n"},
+        {"post": "posts/#"},
+        {"run": ""},
+        {"cable_id": "X" * 5000},
+        {"transmitted_sim": float("nan")},
+        {"transmitted_wall": float("inf")},
+        {"speed": -1.0},
+    ],
+    ids=str,
+)
+def test_a_sealed_message_out_of_bounds_is_malformed_not_recorded(change: dict[str, object]) -> None:
+    payload = seal(_transmission(**change), KEY)  # even with the key: bounds are checked after the MAC
+    with pytest.raises(WireError) as caught:
+        open_transmission(payload, KEY)
+    assert not isinstance(caught.value, UnauthenticatedError)
+
+
+def test_the_claimed_run_is_read_from_sealed_and_bare_payloads() -> None:
+    assert claimed_run(seal(_transmission(), KEY)) == "r1"
+    assert claimed_run(encode(_transmission(run="r7"))) == "r7"
+    assert claimed_run(b"\x93garbage") is None

@@ -14,6 +14,7 @@ from html import escape
 from typing import Any
 
 from replay.audit.report import AuditReport
+from replay.store.store import REJECTION_KINDS
 from topology.topology import Topology
 
 #: Rows of long lists shown on the page (the JSON report has them all).
@@ -328,6 +329,11 @@ def _findings(report: AuditReport) -> str:
     parts.append(f"<h3>Header consistency ({len(consistency)})</h3>")
     shown, note = _limited(consistency)
     parts.append(_table(["kind", "cable", "detail"], shown) + note if consistency else "<p>None.</p>")
+    rejected = [[kind, REJECTION_KINDS[kind], n] for kind, n in report.rejected.items() if n]
+    parts.append(f"<h3>Rejected messages ({sum(n for *_, n in rejected)})</h3>")
+    parts.append(
+        _table(["kind", "meaning", "messages"], rejected, numeric={2}) if rejected else "<p>None.</p>"
+    )
     return "".join(parts)
 
 

@@ -4,7 +4,9 @@ Contract (more fields are added, none renamed):
 `{run, load, distribution: {cables, planned, received, missing, duplicates, unexpected, other_means,
 unresolved, missing_by_post: {RI: n}}, precedence: {inversions, inversions_by_post: {RI: n},
 latency: {LEVEL: {n, p50_s, p95_s, max_s, objective_s, met_ratio}}, niact}, continuity: {ssn_gaps,
-mcn_gaps, channel_gaps}, consistency: {KIND: n}}`.
+mcn_gaps, channel_gaps}, consistency: {KIND: n}, rejected: {KIND: n}}`. `rejected` counts the inbound
+messages (receipts, submissions) refused for the run: unauthenticated, malformed, misrouted, after
+the run finished, or refused by the store (`replay.store.store.REJECTION_KINDS`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from replay.audit.precedence import (
     latency_stats,
     niact_stats,
 )
-from replay.store.store import AuditStore
+from replay.store.store import REJECTION_KINDS, AuditStore
 
 _log = structlog.get_logger()
 
@@ -50,6 +52,7 @@ FINDING_KINDS: tuple[str, ...] = (
     "mcn_gaps",
     "channel_gaps",
     *CONSISTENCY_KINDS,
+    *REJECTION_KINDS,
 )
 
 
@@ -77,6 +80,7 @@ class AuditReport(msgspec.Struct, kw_only=True):
     consistency: dict[str, int]
     consistency_findings: list[Finding]
     findings: dict[str, int]
+    rejected: dict[str, int] = {}
     timeline: dict[str, Any] | None = None
     load: float = 1.0
 
@@ -112,6 +116,7 @@ def build_report(
         consistency=count_by_kind(inconsistencies),
         consistency_findings=inconsistencies,
         findings={},
+        rejected=store.rejected_counts(run),
         timeline=load.timeline(store, run) if with_timeline else None,
         load=float(header.options.get("load", 1.0)),
     )
@@ -187,6 +192,7 @@ def finding_counts(report: AuditReport) -> dict[str, int]:
         "channel_gaps": continuity.channel_gaps,
     }
     counts.update(report.consistency)
+    counts.update(report.rejected)
     return counts
 
 

@@ -139,5 +139,10 @@ def print_report(report: AuditReport) -> None:
     if len(report.consistency_findings) > 20:
         print(f"  … {len(report.consistency_findings) - 20} more (see --json or --html)")
     print()
+    print(
+        f"Rejected messages: {sum(report.rejected.values())}"
+        + "".join(f", {n} {kind.replace('_', ' ')}" for kind, n in report.rejected.items() if n)
+    )
+    print()
     present = [f"{kind} {n}" for kind, n in report.findings.items() if n]
     print("Findings: " + (", ".join(present) if present else "none"))

@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 
 from replay.cli.commands import command_help
+from replay.cli.credentials import add_broker_options, add_key_option, broker_from, key_from
 from replay.cli.progress import replay_progress
 from replay.cli.run_options import (
     LEARNED_TOPOLOGY,
@@ -34,7 +35,8 @@ from replay.cli.run_options import (
 from replay.cli.topology_source import topology_for
 from replay.engine.replayer import Replayer, ReplayOptions, ReplaySummary, options_record
 from replay.inputs.corpus import EXAMPLES_DIR, iter_sources
-from replay.mqtt.broker import BrokerError, BrokerInfo, embedded_broker, parse_broker_url
+from replay.mqtt.access import ClientAccess
+from replay.mqtt.broker import BrokerError, BrokerInfo, private_broker
 from replay.mqtt.client import MqttError
 from replay.store.queries import who_got
 from replay.store.store import AuditStore, StoreError, StoreWriter, default_db_path
@@ -65,14 +67,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "paths", nargs="*", metavar="PATH", help="cable file, directory, '-' or .csv (default: the examples)"
     )
     add_run_options(parser, topology_default=LEARNED_TOPOLOGY)
-    parser.add_argument(
-        "--broker",
-        metavar="URL",
-        help=(
-            "use this broker: mqtt://[user:pass@]host:port or mqtts://...; a cluster's nodes as a "
-            "comma-separated list (default: a private one)"
-        ),
-    )
+    add_broker_options(parser, default=None, default_text="a private broker started for the run")
+    add_key_option(parser)
     pace = parser.add_mutually_exclusive_group()
     pace.add_argument(
         "--speed",
@@ -131,21 +127,24 @@ def run(args: argparse.Namespace) -> int:
     """Replay the inputs and print a summary."""
     try:
         options = build_options(args)
-        broker = parse_broker_url(args.broker) if args.broker else None
-    except (UsageError, ValueError) as error:
+        broker = broker_from(args)
+        if args.remote and broker is None:
+            raise UsageError("--remote needs --broker: the broker `cableroute serve` listens on")
+        key = key_from(args, required=args.remote)
+    except UsageError as error:
         return _fail(str(error), 2)
     paths = args.paths or [str(EXAMPLES_DIR)]
     if args.remote:
-        if broker is None:
-            return _fail("--remote needs --broker: the broker `cableroute serve` listens on", 2)
+        assert broker is not None
         from replay.cli.services import submit_remotely
 
-        return submit_remotely(broker, paths, args.run)
+        assert key is not None
+        return submit_remotely(broker, paths, args.run, key)
     if broker is not None:
-        return _replay(args, paths, options, broker)
+        return _replay(args, paths, options, broker, key)
     try:
-        with embedded_broker() as embedded:
-            if not embedded.keeps_offline_queues and any(w is not None for w in options.offline.values()):
+        with private_broker() as private:
+            if not private.info.keeps_offline_queues and any(w is not None for w in options.offline.values()):
                 print(
                     "cableroute replay: warning: mosquitto is not installed, so the run uses the "
                     "in-process amqtt broker, which does not hand over messages queued while a post is "
@@ -153,12 +152,19 @@ def run(args: argparse.Namespace) -> int:
                     "(make system-packages) or pass --broker for a faithful --offline.",
                     file=sys.stderr,
                 )
-            return _replay(args, paths, options, embedded)
+            return _replay(args, paths, options, private.info, key, start_broker=private.start)
     except BrokerError as error:
         return _fail(f"cannot start a private broker: {error}", 1)
 
 
-def _replay(args: argparse.Namespace, paths: list[str], options: ReplayOptions, broker: BrokerInfo) -> int:
+def _replay(
+    args: argparse.Namespace,
+    paths: list[str],
+    options: ReplayOptions,
+    broker: BrokerInfo,
+    key: bytes | None,
+    start_broker: Callable[[list[ClientAccess]], object] | None = None,
+) -> int:
     db = args.db or default_db_path()
     try:
         store = AuditStore(db)
@@ -170,7 +176,7 @@ def _replay(args: argparse.Namespace, paths: list[str], options: ReplayOptions, 
         except StoreError as error:
             return _fail(str(error), 2)
         writer = StoreWriter(store)
-        replayer = Replayer(writer, name, broker, options)
+        replayer = Replayer(writer, name, broker, options, key=key, start_broker=start_broker)
         status, code = "ok", 0
         try:
             with replay_progress() as report:
@@ -178,6 +184,8 @@ def _replay(args: argparse.Namespace, paths: list[str], options: ReplayOptions, 
                 asyncio.run(
                     _until_terminated(replayer.run(iter_sources(paths), _topology_factory(args.topology)))
                 )
+        except BrokerError as error:
+            status, code = "failed", _fail(f"cannot start a private broker: {error}", 1)
         except (OSError, TopologyFileError, MqttError) as error:
             status, code = "failed", _fail(str(error), 1)
         except (KeyboardInterrupt, asyncio.CancelledError):

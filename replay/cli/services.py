@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -19,8 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from replay.cli.commands import command_help
+from replay.cli.credentials import add_broker_options, add_key_option, broker_from, key_from
 from replay.cli.run_options import (
     BUNDLED_TOPOLOGY,
+    UsageError,
     add_fifo_option,
     add_lossy_options,
     add_run_options,
@@ -29,7 +30,7 @@ from replay.cli.run_options import (
 from replay.engine.posts import PostGroup, ReceiptRecorder
 from replay.engine.router_service import RouterService, submit_corpus
 from replay.inputs.corpus import iter_sources
-from replay.mqtt.broker import BrokerInfo, parse_broker_url
+from replay.mqtt.broker import BrokerInfo
 from replay.mqtt.client import MqttError
 from replay.mqtt.topics import is_valid_ri
 from replay.store.receipt import Receipt
@@ -89,16 +90,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--broker",
-        metavar="URL",
-        default=os.environ.get("CABLEROUTE_BROKER", DEFAULT_BROKER),
-        help=(
-            "mqtt://[user:pass@]host:port or mqtts://...; a cluster's nodes as a comma-separated list "
-            f"(default: $CABLEROUTE_BROKER or {DEFAULT_BROKER})"
-        ),
-    )
+    add_broker_options(parser, default=DEFAULT_BROKER, default_text=DEFAULT_BROKER)
+    add_key_option(parser)
     add_run_options(parser, run=False, topology_default=BUNDLED_TOPOLOGY)
+
+
+def _broker_and_key(args: argparse.Namespace) -> tuple[BrokerInfo, bytes]:
+    """The broker and the deployment's key from the command line and environment; UsageError."""
+    broker = broker_from(args)
+    if broker is None:
+        raise UsageError("no broker: pass --broker URL or set $CABLEROUTE_BROKER")
+    key = key_from(args, required=True)
+    assert key is not None
+    return broker, key
 
 
 def _fail(command: str, message: str, code: int = 1) -> int:
@@ -122,8 +126,8 @@ async def _until_signalled(work: asyncio.Future[None], stop: asyncio.Event) -> N
 def run_serve(args: argparse.Namespace) -> int:
     """Run the router service until interrupted."""
     try:
-        broker = parse_broker_url(args.broker)
-    except ValueError as error:
+        broker, key = _broker_and_key(args)
+    except UsageError as error:
         return _fail("serve", str(error), 2)
     try:
         topology = _topology(args.topology)
@@ -134,7 +138,14 @@ def run_serve(args: argparse.Namespace) -> int:
     async def main() -> None:
         stop = asyncio.Event()
         service = RouterService(
-            broker, store, writer, topology, fifo=args.fifo, idle_flush=args.idle_flush, settle=args.settle
+            broker,
+            store,
+            writer,
+            topology,
+            key,
+            fifo=args.fifo,
+            idle_flush=args.idle_flush,
+            settle=args.settle,
         )
         await _until_signalled(asyncio.ensure_future(service.run(stop)), stop)
 
@@ -150,7 +161,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 class _KnownRuns:
-    """Passes on receipts of runs the store knows; counts and drops the others."""
+    """Passes on receipts of runs the store knows; counts and drops the others. Rejected messages
+    are recorded with the run they name when the store knows it (else only logged and counted)."""
 
     def __init__(self, writer: StoreWriter, store: AuditStore) -> None:
         self.writer = writer
@@ -173,6 +185,11 @@ class _KnownRuns:
         if self._known(receipt.run):
             self.writer.submit_receipt(receipt)
 
+    def submit_rejected(self, run: str | None, kind: str) -> None:
+        """Record one rejected message with the run it names."""
+        if run is not None and self.store.has_run(run):
+            self.writer.submit("record_rejected", run, {kind: 1})
+
     def submit_drop(self, run: str, cable_id: str, post: str) -> None:
         """Record at once that a lossy post dropped a delivery of a known run."""
         if self._known(run):
@@ -188,7 +205,7 @@ def _posts_of(args: argparse.Namespace, topology: Topology) -> list[str]:
 def run_posts(args: argparse.Namespace) -> int:
     """Run the post subscribers until interrupted."""
     try:
-        broker = parse_broker_url(args.broker)
+        broker, key = _broker_and_key(args)
         lossy = parse_lossy(args.lossy)
         topology = _topology(args.topology)
     except ValueError as error:
@@ -207,7 +224,15 @@ def run_posts(args: argparse.Namespace) -> int:
     async def main() -> None:
         stop = asyncio.Event()
         sink = _KnownRuns(writer, store)
-        recorder = ReceiptRecorder(None, sink, lossy=lossy, seed=args.seed, on_drop=sink.submit_drop)
+        recorder = ReceiptRecorder(
+            None,
+            sink,
+            key,
+            lossy=lossy,
+            seed=args.seed,
+            on_drop=sink.submit_drop,
+            on_reject=sink.submit_rejected,
+        )
         group = PostGroup(posts, broker, recorder)
         await group.start()
         print(f"cableroute posts: {len(group)} posts connected to {broker.url}", file=sys.stderr)
@@ -215,9 +240,10 @@ def run_posts(args: argparse.Namespace) -> int:
             await _until_signalled(asyncio.ensure_future(stop.wait()), stop)
         finally:
             await group.stop()
+        rejected = ", ".join(f"{count} {kind}" for kind, count in recorder.rejected_by_kind().items())
         print(
             f"cableroute posts: {recorder.received} received, {recorder.duplicates} duplicates, "
-            f"{len(recorder.drops)} dropped",
+            f"{len(recorder.drops)} dropped, rejected: {rejected or 'none'}",
             file=sys.stderr,
         )
 
@@ -232,11 +258,12 @@ def run_posts(args: argparse.Namespace) -> int:
     return 0
 
 
-def submit_remotely(broker: BrokerInfo, paths: list[str], run: str | None) -> int:
-    """`cableroute replay --remote`: publish the inputs to cables/in for a running router service."""
+def submit_remotely(broker: BrokerInfo, paths: list[str], run: str | None, key: bytes) -> int:
+    """`cableroute replay --remote`: publish the inputs, sealed with the deployment's `key`, to
+    cables/in for a running router service."""
     name = run or datetime.now(UTC).strftime("remote-%Y%m%d-%H%M%S")
     try:
-        sent, failed = asyncio.run(submit_corpus(broker, iter_sources(paths), name))
+        sent, failed = asyncio.run(submit_corpus(broker, iter_sources(paths), name, key))
     except MqttError as error:
         return _fail("replay", str(error))
     print(f"run {name}: {sent} cables published to cables/in on {broker.url} ({failed} unreadable inputs)")

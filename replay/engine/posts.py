@@ -5,8 +5,9 @@ session on `posts/<RI>`: it hands every message to a handler before the PUBACK l
 offline and brought back (the broker queues what arrives meanwhile) and reconnects by itself when
 the broker goes away.
 
-`ReceiptRecorder` is the handler a run uses: it decodes the transmission, applies `--lossy`, works
-out the received time in simulated seconds and submits a `Receipt` to the audit store's writer.
+`ReceiptRecorder` is the handler a run uses: it checks the transmission's MAC and bounds (rejecting
+and counting what fails), applies `--lossy`, works out the received time in simulated seconds and
+submits a `Receipt` to the audit store's writer.
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol
 
 from replay.mqtt.broker import BrokerInfo
 from replay.mqtt.subscriber import Subscriber
-from replay.mqtt.topics import post_client_id, post_topic
-from replay.mqtt.wire import WireError, decode_transmission
+from replay.mqtt.topics import SERVICE_CLIENT_PREFIX, post_client_id, post_topic
+from replay.mqtt.wire import UnauthenticatedError, WireError, claimed_run, open_transmission
 from replay.store.receipt import Receipt
+from replay.store.store import REJECTION_KINDS
 from router.faults import is_dropped
 
 #: How many posts connect at the same time when a group starts.
@@ -31,13 +34,20 @@ MessageHandler = Callable[[str, bytes], None]
 
 
 class PostClient(Subscriber):
-    """One post's MQTT client: id `cableroute-post-<RI>`, persistent session, `posts/<RI>` at QoS 1."""
+    """One post's MQTT client: id `<prefix>-post-<RI>`, persistent session, `posts/<RI>` at QoS 1."""
 
     def __init__(
-        self, ri: str, broker: BrokerInfo, handler: MessageHandler, *, keepalive: int = 30, node: int = 0
+        self,
+        ri: str,
+        broker: BrokerInfo,
+        handler: MessageHandler,
+        *,
+        keepalive: int = 30,
+        node: int = 0,
+        client_prefix: str = SERVICE_CLIENT_PREFIX,
     ) -> None:
         super().__init__(
-            post_client_id(ri),
+            post_client_id(ri, client_prefix),
             post_topic(ri),
             broker,
             lambda payload: handler(ri, payload),
@@ -52,11 +62,21 @@ class PostGroup:
     """Many posts in one process: started together, stopped together, addressed by RI.
 
     On a clustered broker the posts are spread over its nodes (in RI order, one node after another).
+    Client ids are `<client_prefix>-post-<RI>`: the services' fixed ones by default, a run's own
+    (`replay.mqtt.topics.run_client_prefix`) in a replay.
     """
 
-    def __init__(self, ris: Iterable[str], broker: BrokerInfo, handler: MessageHandler) -> None:
+    def __init__(
+        self,
+        ris: Iterable[str],
+        broker: BrokerInfo,
+        handler: MessageHandler,
+        *,
+        client_prefix: str = SERVICE_CLIENT_PREFIX,
+    ) -> None:
         self.posts: dict[str, PostClient] = {
-            ri: PostClient(ri, broker, handler, node=index) for index, ri in enumerate(sorted(set(ris)))
+            ri: PostClient(ri, broker, handler, node=index, client_prefix=client_prefix)
+            for index, ri in enumerate(sorted(set(ris)))
         }
 
     async def start(self, timeout: float = 30.0, offline: Iterable[str] = ()) -> None:
@@ -71,9 +91,16 @@ class PostGroup:
         await asyncio.gather(*(start_one(post) for post in self.posts.values()))
         await asyncio.gather(*(self.posts[ri].go_offline() for ri in offline if ri in self.posts))
 
-    async def stop(self) -> None:
-        """Disconnect every post."""
-        await asyncio.gather(*(post.stop() for post in self.posts.values()), return_exceptions=True)
+    async def stop(self, *, forget_sessions: bool = False) -> None:
+        """Disconnect every post; with `forget_sessions`, also end their sessions on the broker (a
+        run's own client ids are never used again)."""
+        gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+
+        async def stop_one(post: PostClient) -> None:
+            async with gate:
+                await post.stop(forget_session=forget_sessions)
+
+        await asyncio.gather(*(stop_one(post) for post in self.posts.values()), return_exceptions=True)
 
     def __getitem__(self, ri: str) -> PostClient:
         return self.posts[ri]
@@ -95,8 +122,12 @@ class ReceiptSink(Protocol):
 class ReceiptRecorder:
     """Turns messages reaching posts into receipts, drops and counts.
 
+    Only transmissions sealed with `key` (see `replay.mqtt.wire`) and within every bound are taken;
+    the others are rejected and counted in `rejected[(claimed run or None, kind)]`, kind as in
+    `replay.store.store.REJECTION_KINDS`, and `on_reject(run, kind)` is called for each.
     With `run` set, messages of other runs (left queued in a persistent session by an earlier run on
-    the same broker) are counted in `foreign` and ignored; with `run=None` every run is accepted.
+    the same broker, or of another run sharing it) are counted in `foreign` and ignored; with
+    `run=None` every run is accepted.
     `online_since[post]` is the simulated time the post last came back online: nothing it receives
     is earlier than that. `on_handled(cable_id, post)` is called once per (cable, post) received or
     dropped, never for a duplicate; `on_drop(run, cable_id, post)` once per delivery a lossy post
@@ -107,14 +138,18 @@ class ReceiptRecorder:
         self,
         run: str | None,
         sink: ReceiptSink,
+        key: bytes,
         *,
         lossy: Mapping[str, float] | None = None,
         seed: int = 0,
         on_handled: Callable[[str, str], None] | None = None,
         on_drop: Callable[[str, str, str], None] | None = None,
+        on_reject: Callable[[str | None, str], None] | None = None,
     ) -> None:
         self.run = run
         self.sink = sink
+        self.key = key
+        self.on_reject = on_reject
         self.lossy = dict(lossy or {})
         self.seed = seed
         self.on_handled = on_handled
@@ -126,22 +161,38 @@ class ReceiptRecorder:
         self.received = 0
         self.duplicates = 0
         self.foreign = 0
-        self.malformed = 0
-        self.misrouted = 0
+        self.rejected: Counter[tuple[str | None, str]] = Counter()
+
+    def _reject(self, run: str | None, kind: str) -> None:
+        self.rejected[(run, kind)] += 1
+        if self.on_reject is not None:
+            self.on_reject(run, kind)
+
+    def rejected_by_kind(self) -> dict[str, int]:
+        """How many messages were rejected, by kind (in report order), whatever run they named."""
+        counts: Counter[str] = Counter()
+        for (_, kind), count in self.rejected.items():
+            counts[kind] += count
+        return {kind: counts[kind] for kind in REJECTION_KINDS if counts[kind]}
 
     def __call__(self, post: str, payload: bytes) -> None:
         """Handle one message that reached `post`."""
         received_wall = time.time()
         try:
-            message = decode_transmission(payload)
-        except WireError:
-            self.malformed += 1
+            message = open_transmission(payload, self.key)
+        except WireError as error:
+            run = claimed_run(payload)
+            if self.run is not None and run is not None and run != self.run:
+                self.foreign += 1  # another run's traffic, sealed with that run's key
+                return
+            kind = "unauthenticated" if isinstance(error, UnauthenticatedError) else "malformed"
+            self._reject(run, kind)
             return
         if self.run is not None and message.run != self.run:
             self.foreign += 1
             return
         if message.post != post:
-            self.misrouted += 1
+            self._reject(message.run, "misrouted")
             return
         key = (message.run, message.cable_id, post)
         first = key not in self._seen

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import secrets
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -32,10 +33,11 @@ from replay.engine.pacing import Pacer
 from replay.engine.posts import PostGroup, ReceiptRecorder
 from replay.engine.runs import RunOptions, RunSummary
 from replay.inputs.corpus import CableText, ReadError
+from replay.mqtt.access import ClientAccess, run_access
 from replay.mqtt.broker import BrokerInfo
 from replay.mqtt.publisher import Publisher
-from replay.mqtt.topics import is_valid_ri, post_topic
-from replay.mqtt.wire import Transmission, encode
+from replay.mqtt.topics import is_valid_ri, post_topic, run_client_prefix, run_publisher_id
+from replay.mqtt.wire import Transmission, seal
 from replay.store.store import StoreWriter
 from router.circuit import merge_windows
 from router.decode import decode
@@ -89,6 +91,7 @@ class ReplaySummary(RunSummary, kw_only=True):
     resent: int = 0
     reconnects: int = 0
     foreign: int = 0
+    rejected: dict[str, int] = msgspec.field(default_factory=dict)
     replay_s: float = 0.0
     deliveries_per_s: float = 0.0
 
@@ -165,6 +168,13 @@ class Replayer:
 
     Call `await run(items, topology_factory)` once; `summary` holds the figures (also after an
     interruption, when `summary.status` is "interrupted").
+
+    Transmissions are sealed with `key` (by default one made for this run alone), and the posts take
+    only what that key seals: whatever else reaches their topics is rejected, counted and recorded
+    with the run. The run's MQTT clients have client ids of their own (`client_prefix`, by default
+    made for this run), so several runs can share one broker. `start_broker(clients)`, when given,
+    is called (in a thread) once the run knows its clients, before any of them connects: a private
+    broker is started then, admitting those clients only.
     """
 
     def __init__(
@@ -174,10 +184,17 @@ class Replayer:
         broker: BrokerInfo,
         options: ReplayOptions | None = None,
         progress: Callable[[ReplayProgress], None] | None = None,
+        *,
+        key: bytes | None = None,
+        client_prefix: str | None = None,
+        start_broker: Callable[[list[ClientAccess]], object] | None = None,
     ) -> None:
         self.writer = writer
         self.run_name = run
         self.broker = broker
+        self.key = key or secrets.token_bytes(32)
+        self.client_prefix = client_prefix or run_client_prefix()
+        self.start_broker = start_broker
         self.options = options or ReplayOptions()
         self.progress = progress or (lambda report: None)
         self.summary = ReplaySummary(run=run, broker=broker.url)
@@ -185,7 +202,12 @@ class Replayer:
         self.ledger = DeliveryLedger()
         self.pacer = Pacer(self.options.speed, self.options.max_gap)
         self._recorder = ReceiptRecorder(
-            run, writer, lossy=self.options.lossy, seed=self.options.seed, on_handled=self.ledger.done
+            run,
+            writer,
+            self.key,
+            lossy=self.options.lossy,
+            seed=self.options.seed,
+            on_handled=self.ledger.done,
         )
         self._corpus = _Corpus()
         self._cable_ids: list[str] = []
@@ -308,14 +330,16 @@ class Replayer:
         self._network = Network(
             topology, fifo=options.fifo, link_cps=options.link_cps, default_cps=options.default_cps
         )
-        self._posts = PostGroup(posts, self.broker, self._recorder)
-        self._publisher = Publisher(self.broker)
+        self._posts = PostGroup(posts, self.broker, self._recorder, client_prefix=self.client_prefix)
+        self._publisher = Publisher(self.broker, run_publisher_id(self.client_prefix))
         self._publisher.on_reconnect.append(self._after_reconnect)
         never_online = [
             post for post, windows in options.offline.items() if windows is None and post in self._posts
         ]
         reason = TIMEOUT_REASON
         try:
+            if self.start_broker is not None:
+                await asyncio.to_thread(self.start_broker, run_access(self.client_prefix, posts))
             await self._publisher.start()  # one connection first: a broker that refuses us fails fast
             await self._posts.start(offline=never_online)
             self.ledger.offline.update(never_online)
@@ -422,6 +446,7 @@ class Replayer:
         injected = self._injected_wall
         ledger = self.ledger
         run = self.run_name
+        key = self.key
         speed = self.options.speed or 0.0
         for start in range(0, len(sent), PUBLISH_CHUNK):
             now = time.time()
@@ -447,7 +472,7 @@ class Replayer:
                     speed,
                     texts.get(s.cable_id, ""),
                 )
-                publisher.publish(topic, encode(message))
+                publisher.publish(topic, seal(message, key))
                 if track:
                     ledger.sent(s)
             await self._breathe()
@@ -490,7 +515,7 @@ class Replayer:
         summary = self.summary
         recorder = self._recorder
         if self._posts is not None:
-            await self._posts.stop()
+            await self._posts.stop(forget_sessions=True)
         if self._publisher is not None:
             await self._publisher.close(timeout=1.0)
             summary.resent += self._publisher.resent
@@ -502,6 +527,10 @@ class Replayer:
             self._sent_batch = []
         if recorder.drops:
             writer.submit("record_drops", self.run_name, [(cable, post) for _, cable, post in recorder.drops])
+        summary.rejected = recorder.rejected_by_kind()
+        if summary.rejected:
+            log.warning("messages rejected", **summary.rejected)
+            writer.submit("record_rejected", self.run_name, summary.rejected)
         missing_posts = {post for _, post in self.ledger.outstanding}
         if reason == TIMEOUT_REASON and missing_posts and missing_posts <= self.ledger.offline:
             reason = OFFLINE_REASON

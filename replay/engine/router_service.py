@@ -9,6 +9,10 @@ deliveries without a receipt are recorded as missing and the run is finished.
 
 The service records runs, cables, plans and transmissions in the audit store; the posts
 (`cableroute posts`) record the receipts in the same store.
+
+Submissions and transmissions are sealed with the deployment's key (`replay.mqtt.wire`). A submission
+without a valid MAC, out of bounds, or for a run already finished is rejected: counted in
+`rejected`, logged, and recorded with the run it names when the store knows that run.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections import Counter
 from collections.abc import Iterable
 
 import structlog
@@ -24,8 +29,23 @@ from replay.inputs.corpus import CableText, ReadError
 from replay.mqtt.broker import BrokerInfo
 from replay.mqtt.publisher import Publisher
 from replay.mqtt.subscriber import Subscriber
-from replay.mqtt.topics import CABLES_IN, is_valid_ri, post_topic
-from replay.mqtt.wire import Submission, WireError, decode_submission, encode, transmission_for
+from replay.mqtt.topics import (
+    CABLES_IN,
+    ROUTER_INBOX_CLIENT_ID,
+    ROUTER_OUTBOX_CLIENT_ID,
+    SUBMITTER_CLIENT_ID,
+    is_valid_ri,
+    post_topic,
+)
+from replay.mqtt.wire import (
+    Submission,
+    UnauthenticatedError,
+    WireError,
+    claimed_run,
+    open_submission,
+    seal,
+    transmission_for,
+)
 from replay.store.store import AuditStore, StoreError, StoreWriter
 from router.decode import decode
 from router.deliveries import Sent
@@ -36,10 +56,9 @@ from topology.topology import Topology
 
 log = structlog.get_logger()
 
-#: Client ids of the service's two connections.
-INBOX_CLIENT_ID = "cableroute-router"
-OUTBOX_CLIENT_ID = "cableroute-router-out"
-SUBMITTER_CLIENT_ID = "cableroute-submit"
+#: Client ids of the service's two connections and of the submitter (one home: `replay.mqtt.topics`).
+INBOX_CLIENT_ID = ROUTER_INBOX_CLIENT_ID
+OUTBOX_CLIENT_ID = ROUTER_OUTBOX_CLIENT_ID
 
 #: Reason recorded for deliveries without a receipt when a remote run is closed.
 REMOTE_MISSING_REASON = "not received before the run was closed"
@@ -69,6 +88,7 @@ class RouterService:
         store: AuditStore,
         writer: StoreWriter,
         topology: Topology,
+        key: bytes,
         *,
         fifo: bool = False,
         idle_flush: float = 0.5,
@@ -78,6 +98,7 @@ class RouterService:
         self.store = store
         self.writer = writer
         self.topology = topology
+        self.key = key
         self.fifo = fifo
         self.idle_flush = idle_flush
         self.settle = settle
@@ -86,16 +107,25 @@ class RouterService:
         self._publisher = Publisher(broker, OUTBOX_CLIENT_ID)
         self._subscriber = Subscriber(INBOX_CLIENT_ID, CABLES_IN, broker, self._take)
         self._closing: set[asyncio.Task[None]] = set()
-        #: Cables routed, transmissions published, and inbox messages that were not submissions.
+        #: Cables routed and transmissions published.
         self.cables = 0
         self.published = 0
-        self.rejected = 0
+        #: Inbox messages rejected, by (the run they name, kind of rejection).
+        self.rejected: Counter[tuple[str | None, str]] = Counter()
 
     def _take(self, payload: bytes) -> None:
         try:
-            self._inbox.put_nowait(decode_submission(payload))
-        except WireError:
-            self.rejected += 1
+            self._inbox.put_nowait(open_submission(payload, self.key))
+        except WireError as error:
+            kind = "unauthenticated" if isinstance(error, UnauthenticatedError) else "malformed"
+            self._reject(claimed_run(payload), kind)
+
+    def _reject(self, run: str | None, kind: str) -> None:
+        """Count a rejected submission; record it with the run it names when the store knows it."""
+        self.rejected[(run, kind)] += 1
+        log.warning("submission rejected", run=run if run is None else run[:80], kind=kind)
+        if run is not None and self.store.has_run(run):
+            self.writer.submit("record_rejected", run, {kind: 1})
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until `stop` is set; then drain what is queued and disconnect."""
@@ -126,6 +156,9 @@ class RouterService:
         run = submission.run
         state = self._runs.get(run)
         if state is None:
+            if self.store.has_run(run) and self.store.run_finished(run):
+                self._reject(run, "after_finish")
+                return
             state = await self._open_run(run)
         if not submission.source and not submission.text:
             await self._publish(run, state, state.network.drain())
@@ -179,7 +212,7 @@ class RouterService:
                 transmitted_wall=now,
                 speed=0.0,
             )
-            self._publisher.publish(post_topic(s.post), encode(message))
+            self._publisher.publish(post_topic(s.post), seal(message, self.key))
             self.published += 1
         self.writer.submit("record_sent", run, sent)
         await self._publisher.wait_for_room()
@@ -199,9 +232,10 @@ class RouterService:
 
 
 async def submit_corpus(
-    broker: BrokerInfo, items: Iterable[CableText | ReadError], run: str
+    broker: BrokerInfo, items: Iterable[CableText | ReadError], run: str, key: bytes
 ) -> tuple[int, int]:
-    """Publish every input to `cables/in` as one run, then the end marker; (cables sent, unreadable)."""
+    """Publish every input to `cables/in` as one run, sealed with `key`, then the end marker;
+    (cables sent, unreadable)."""
     publisher = Publisher(broker, SUBMITTER_CLIENT_ID)
     await publisher.start()
     sent = failed = 0
@@ -211,10 +245,10 @@ async def submit_corpus(
                 failed += 1
                 log.warning("cannot read input", source=item.source, reason=item.message)
                 continue
-            publisher.publish(CABLES_IN, encode(Submission(run, item.source, item.text)))
+            publisher.publish(CABLES_IN, seal(Submission(run, item.source, item.text), key))
             sent += 1
             await publisher.wait_for_room()
-        publisher.publish(CABLES_IN, encode(end_marker(run)))
+        publisher.publish(CABLES_IN, seal(end_marker(run), key))
         await publisher.flush(30)
     finally:
         await publisher.close()

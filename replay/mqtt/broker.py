@@ -4,6 +4,9 @@ With no `--broker`, a run starts a private mosquitto on a free loopback port (pe
 generous queue per client) when the mosquitto binary can be found, else an in-process amqtt broker.
 amqtt does not hand over messages queued for an offline persistent session, so a run that needs
 that (`--offline`) is told so: see `BrokerInfo.keeps_offline_queues`.
+
+A private mosquitto (`PrivateBroker`) is started once the run knows its clients, with a password
+and access rules for each (`replay.mqtt.access`) and no anonymous access.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import contextlib
 import logging
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -25,6 +29,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import msgspec
+
+from replay.mqtt.access import ClientAccess, acl_file, password_file
 
 #: Where mosquitto is looked for when it is not on PATH (Debian installs it in /usr/sbin).
 MOSQUITTO_FALLBACK_PATHS = (
@@ -53,6 +59,9 @@ class BrokerInfo(msgspec.Struct, frozen=True, kw_only=True):
 
     `keeps_offline_queues`: whether messages published to a persistent session while its client is
     offline are handed over when it reconnects (mosquitto: yes; the amqtt fallback: no).
+    `client_secret`: when set (and no `username`), every client logs in with its client id as user
+    name and the password `replay.mqtt.access.client_password` derives from it. Neither the password
+    nor the secret is ever shown (`url`, `repr`).
     """
 
     host: str
@@ -75,12 +84,42 @@ class BrokerInfo(msgspec.Struct, frozen=True, kw_only=True):
         host, port = nodes[index % len(nodes)]
         return msgspec.structs.replace(self, host=host, port=port, other_nodes=())
 
+    client_secret: bytes | None = None
+
     @property
     def url(self) -> str:
         """The broker as a URL (a comma-separated list for several nodes), without the password."""
         scheme = "mqtts" if self.tls else "mqtt"
         user = f"{self.username}@" if self.username else ""
         return ",".join(f"{scheme}://{user}{host}:{port}" for host, port in self.nodes)
+
+    def __repr__(self) -> str:
+        return f"BrokerInfo({self.url!r}, kind={self.kind!r})"
+
+    __str__ = __repr__
+
+
+def masked_url(url: str) -> str:
+    """`url` (or a comma-separated list of URLs) with the password of each user part shown as `***`,
+    for messages and logs.
+
+    Everything between the first `:` after the scheme and the last `@` is taken for the password,
+    whatever it contains (a password with `/`, `@` or `,` is masked whole)."""
+    parts = url.split(",")
+    if not all("://" in part for part in parts):
+        return _masked_one(url)  # a comma inside a password: one URL
+    return ",".join(_masked_one(part) for part in parts)
+
+
+def _masked_one(url: str) -> str:
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return url
+    user_part, at, host = rest.rpartition("@")
+    if not at or ":" not in user_part:
+        return url
+    user = user_part.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
 
 
 def parse_broker_url(value: str) -> BrokerInfo:
@@ -89,14 +128,16 @@ def parse_broker_url(value: str) -> BrokerInfo:
 
     Raises ValueError with a message fit for the user when the value is not of that form, or when the
     nodes of a list differ in scheme or credentials (credentials given once, on any node, apply to all).
+    Every message shows the value with its passwords masked.
     """
+    shown = masked_url(value)
     parts = [part.strip() for part in value.split(",")]
     if not all(parts):
-        raise ValueError(f"broker list has an empty entry: {value!r}")
+        raise ValueError(f"broker list has an empty entry: {shown!r}")
     nodes = [_parse_one_url(part) for part in parts]
     first = nodes[0]
     if any(node.tls != first.tls for node in nodes):
-        raise ValueError(f"every broker in a list must use the same scheme (mqtt:// or mqtts://): {value!r}")
+        raise ValueError(f"every broker in a list must use the same scheme (mqtt:// or mqtts://): {shown!r}")
     credentials = {(node.username, node.password) for node in nodes if node.username is not None}
     if len(credentials) > 1:
         raise ValueError("every broker in a list must take the same user name and password")
@@ -110,18 +151,22 @@ def parse_broker_url(value: str) -> BrokerInfo:
 
 
 def _parse_one_url(url: str) -> BrokerInfo:
-    parts = urlsplit(url)
+    shown = masked_url(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise ValueError(f"broker URL cannot be parsed: {shown!r}") from None
     if parts.scheme not in ("mqtt", "mqtts"):
-        raise ValueError(f"broker URL must start with mqtt:// or mqtts://, got {url!r}")
+        raise ValueError(f"broker URL must start with mqtt:// or mqtts://, got {shown!r}")
     if not parts.hostname:
-        raise ValueError(f"broker URL has no host: {url!r}")
+        raise ValueError(f"broker URL has no host: {shown!r}")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ValueError(f"broker URL must be scheme://[user:pass@]host[:port] only: {url!r}")
+        raise ValueError(f"broker URL must be scheme://[user:pass@]host[:port] only: {shown!r}")
     tls = parts.scheme == "mqtts"
     try:
         port = parts.port or (8883 if tls else 1883)
-    except ValueError as error:
-        raise ValueError(f"broker URL has a bad port: {url!r}") from error
+    except ValueError:
+        raise ValueError(f"broker URL has a bad port: {shown!r}") from None
     return BrokerInfo(
         host=parts.hostname,
         port=port,
@@ -169,9 +214,15 @@ def current_user() -> str:
 
 
 def mosquitto_config(
-    port: int, data_dir: Path, host: str = "127.0.0.1", *, autosave_changes: int | None = None
+    port: int,
+    data_dir: Path,
+    host: str = "127.0.0.1",
+    *,
+    autosave_changes: int | None = None,
+    access_files: tuple[Path, Path] | None = None,
 ) -> str:
-    """A mosquitto 2.x configuration: one loopback listener, anonymous, persistent, big queues.
+    """A mosquitto 2.x configuration: one loopback listener, persistent, big queues; anonymous, or
+    with `access_files` (password file, ACL file) only the clients they list, each as its own user.
 
     The database is saved when mosquitto stops (SIGTERM) and once a minute; with `autosave_changes`
     also after that many changes, so that a broker killed with SIGKILL keeps almost everything it
@@ -181,10 +232,19 @@ def mosquitto_config(
         autosave = ["autosave_on_changes true", f"autosave_interval {autosave_changes}"]
     else:
         autosave = ["autosave_on_changes false", "autosave_interval 60"]
+    if access_files is None:
+        access = ["allow_anonymous true"]
+    else:
+        access = [
+            "allow_anonymous false",
+            f"password_file {access_files[0]}",
+            f"acl_file {access_files[1]}",
+            "use_username_as_clientid true",
+        ]
     return "\n".join(
         [
             f"listener {port} {host}",
-            "allow_anonymous true",
+            *access,
             "persistence true",
             f"persistence_location {data_dir}/",
             "persistence_file broker.db",
@@ -206,7 +266,8 @@ class MosquittoBroker:
     """A private mosquitto on a loopback port, with persistence in its own directory.
 
     `autosave_changes`: see `mosquitto_config`; `extra_config`: lines appended to the configuration
-    (they apply to its one listener, e.g. `certfile`, `keyfile`, `password_file`). `start()`
+    (they apply to its one listener, e.g. `certfile`, `keyfile`, `password_file`); `clients` and
+    `secret`: admit only those clients, with passwords derived from `secret`. `start()`
     launches it and waits until it listens; `stop()` ends it (SIGTERM saves the database,
     `kill=True` sends SIGKILL); `restart()` starts it again on the same port with the same data.
     """
@@ -220,6 +281,8 @@ class MosquittoBroker:
         host: str = "127.0.0.1",
         autosave_changes: int | None = None,
         extra_config: str = "",
+        clients: list[ClientAccess] | None = None,
+        secret: bytes | None = None,
     ) -> None:
         found = binary or find_mosquitto()
         if found is None:
@@ -229,6 +292,8 @@ class MosquittoBroker:
         self.port = port or free_port(host)
         self.autosave_changes = autosave_changes
         self.extra_config = extra_config
+        self.clients = clients
+        self.secret = secret if clients is None or secret is not None else secrets.token_bytes(32)
         self._own_dir = data_dir is None
         self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="cableroute-mosquitto-"))
         self.config_path = self.data_dir / "mosquitto.conf"
@@ -238,7 +303,13 @@ class MosquittoBroker:
     @property
     def info(self) -> BrokerInfo:
         """How clients reach this broker."""
-        return BrokerInfo(host=self.host, port=self.port, kind="mosquitto", keeps_offline_queues=True)
+        return BrokerInfo(
+            host=self.host,
+            port=self.port,
+            kind="mosquitto",
+            keeps_offline_queues=True,
+            client_secret=self.secret if self.clients is not None else None,
+        )
 
     @property
     def running(self) -> bool:
@@ -249,7 +320,18 @@ class MosquittoBroker:
         """Write the configuration, launch mosquitto and wait until it accepts connections."""
         if self.running:
             return self.info
-        config = mosquitto_config(self.port, self.data_dir, self.host, autosave_changes=self.autosave_changes)
+        access_files = None
+        if self.clients is not None and self.secret is not None:
+            access_files = (self.data_dir / "passwords", self.data_dir / "acl")
+            _write_private(access_files[0], password_file(self.clients, self.secret))
+            _write_private(access_files[1], acl_file(self.clients))
+        config = mosquitto_config(
+            self.port,
+            self.data_dir,
+            self.host,
+            autosave_changes=self.autosave_changes,
+            access_files=access_files,
+        )
         self.config_path.write_text(config + self.extra_config)
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
@@ -305,6 +387,12 @@ class MosquittoBroker:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (mosquitto runs as the same user)."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+        file.write(text)
 
 
 class AmqttBroker:
@@ -384,6 +472,50 @@ class AmqttBroker:
     def close(self) -> None:
         """Same as `stop`."""
         self.stop()
+
+
+class PrivateBroker:
+    """The private broker of one run, made before the run knows its clients and started once it does.
+
+    `info` is where it will listen (and, for mosquitto, the run's secret the clients' passwords
+    derive from); `start(clients)` starts mosquitto admitting only `clients`, or the amqtt fallback
+    (which admits anyone); `close()` stops it.
+    """
+
+    def __init__(self, prefer: str = "mosquitto") -> None:
+        use_mosquitto = prefer != "amqtt" and find_mosquitto() is not None
+        self._mosquitto = MosquittoBroker(secret=secrets.token_bytes(32)) if use_mosquitto else None
+        self._amqtt = None if use_mosquitto else AmqttBroker()
+
+    @property
+    def info(self) -> BrokerInfo:
+        """How the run's clients will reach it."""
+        if self._mosquitto is not None:
+            return msgspec.structs.replace(self._mosquitto.info, client_secret=self._mosquitto.secret)
+        assert self._amqtt is not None
+        return self._amqtt.info
+
+    def start(self, clients: list[ClientAccess]) -> BrokerInfo:
+        """Start the broker for these clients (and no others, with mosquitto)."""
+        if self._mosquitto is not None:
+            self._mosquitto.clients = clients
+            return self._mosquitto.start()
+        assert self._amqtt is not None
+        return self._amqtt.start()
+
+    def close(self) -> None:
+        """Stop the broker (if it started) and remove its data."""
+        (self._mosquitto or self._amqtt).close()  # type: ignore[union-attr]
+
+
+@contextlib.contextmanager
+def private_broker(prefer: str = "mosquitto") -> Iterator[PrivateBroker]:
+    """A `PrivateBroker` for one run, closed on exit."""
+    broker = PrivateBroker(prefer)
+    try:
+        yield broker
+    finally:
+        broker.close()
 
 
 @contextlib.contextmanager

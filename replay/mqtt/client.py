@@ -24,6 +24,7 @@ import struct
 import time
 from collections.abc import Callable
 
+from replay.mqtt.access import client_password
 from replay.mqtt.broker import BrokerInfo
 
 #: Seconds to wait for CONNACK, SUBACK and the broker's side of a clean disconnect.
@@ -391,12 +392,15 @@ async def open_connection(
         raise ConnectionRefused(f"cannot trust {broker.url}: {error.verify_message}") from None
     except (OSError, TimeoutError, ssl.SSLError) as error:
         raise MqttError(f"cannot reach {broker.url}: {error or 'timed out'}") from None
+    username, password = broker.username, broker.password
+    if username is None and broker.client_secret is not None:
+        username, password = client_id, client_password(broker.client_secret, client_id)
     await connection.handshake(
         client_id,
         clean_session=clean_session,
         keepalive=keepalive,
-        username=broker.username,
-        password=broker.password,
+        username=username,
+        password=password,
         timeout=timeout,
     )
     return connection

@@ -40,7 +40,7 @@ class Publisher:
     def __init__(
         self,
         broker: BrokerInfo,
-        client_id: str = "cableroute-router",
+        client_id: str = "cableroute-publisher",
         *,
         high_water: int = HIGH_WATER,
         node: int = 0,

@@ -97,14 +97,19 @@ class Subscriber:
         self._changed.set()
         await self._wait(self._up, timeout, "reconnect")
 
-    async def stop(self) -> None:
-        """Disconnect and end the client task."""
+    async def stop(self, *, forget_session: bool = False) -> None:
+        """Disconnect and end the client task; with `forget_session`, also have the broker drop the
+        session (and whatever it would queue for it from now on)."""
         self._stopping = True
         self._changed.set()
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if forget_session and self.refused is None:
+            with contextlib.suppress(MqttError):
+                connection = await open_connection(self.broker, self.client_id, clean_session=True)
+                await connection.disconnect()
 
     async def _wait(self, event: asyncio.Event, timeout: float, what: str) -> None:
         waiters = {asyncio.ensure_future(event.wait()), asyncio.ensure_future(self._refused.wait())}

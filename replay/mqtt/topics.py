@@ -6,6 +6,8 @@ input text can put `+`, `#`, `/`, spaces or control characters into a topic.
 
 from __future__ import annotations
 
+import secrets
+
 from topology.ri import looks_like_ri
 
 #: Where the router service takes cables from (`cableroute serve`).
@@ -14,8 +16,19 @@ CABLES_IN = "cables/in"
 #: The prefix of every post's topic: `posts/<RI>`.
 POSTS_PREFIX = "posts"
 
-#: The prefix of every post's MQTT client id: `cableroute-post-<RI>`.
-POST_CLIENT_PREFIX = "cableroute-post-"
+#: The prefix of the client ids of the services (`serve`, `posts`, `replay --remote`): one deployment.
+SERVICE_CLIENT_PREFIX = "cableroute"
+
+#: The prefix of every post's MQTT client id of the services: `cableroute-post-<RI>`.
+POST_CLIENT_PREFIX = f"{SERVICE_CLIENT_PREFIX}-post-"
+
+#: Client ids of the router service's two connections (`serve`) and of the submitter (`replay --remote`).
+ROUTER_INBOX_CLIENT_ID = f"{SERVICE_CLIENT_PREFIX}-router"
+ROUTER_OUTBOX_CLIENT_ID = f"{SERVICE_CLIENT_PREFIX}-router-out"
+SUBMITTER_CLIENT_ID = f"{SERVICE_CLIENT_PREFIX}-submit"
+
+#: Every post topic, as a pattern for access rules.
+ALL_POSTS = f"{POSTS_PREFIX}/+"
 
 
 class TopicError(ValueError):
@@ -39,9 +52,20 @@ def post_topic(ri: str) -> str:
     return f"{POSTS_PREFIX}/{validated_ri(ri)}"
 
 
-def post_client_id(ri: str) -> str:
-    """The fixed MQTT client id of a post, the same in every run: `cableroute-post-<RI>`."""
-    return f"{POST_CLIENT_PREFIX}{validated_ri(ri)}"
+def post_client_id(ri: str, prefix: str = SERVICE_CLIENT_PREFIX) -> str:
+    """The MQTT client id of a post: `<prefix>-post-<RI>` (`cableroute-post-<RI>` for the services)."""
+    return f"{prefix}-post-{validated_ri(ri)}"
+
+
+def run_publisher_id(prefix: str) -> str:
+    """The client id of a run's publisher (the router inside `replay`): `<prefix>-router`."""
+    return f"{prefix}-router"
+
+
+def run_client_prefix() -> str:
+    """A client-id prefix of its own for one run, `cableroute-<8 hex digits>`, so that runs sharing a
+    broker never take over each other's connections."""
+    return f"{SERVICE_CLIENT_PREFIX}-{secrets.token_hex(4)}"
 
 
 def ri_of_topic(topic: str) -> str | None:

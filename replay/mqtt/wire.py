@@ -1,21 +1,65 @@
-"""The messages on the wire: msgpack via msgspec.
+"""The messages on the wire: msgpack via msgspec, sealed with an HMAC.
 
 `Transmission` is what the router publishes to a post: the routing facts a receipt needs (run,
 cable, post, role, precedence, NIACT, channel serial, simulated and wall-clock times) and the cable
 text itself, so message sizes are those of the real traffic. `Submission` is a raw cable sent to the
 router service on `cables/in`.
+
+Every field has bounds (`RunName`, `CableId`, `PostRI`, `Serial`, `Seconds`, ...), checked when a
+message is decoded, so nothing out of range (a serial of 2**64-1, a NaN time, a post that is not a
+routing indicator) gets past the edge into the audit store.
+
+On the wire each message is sealed: `[mac, body]`, where `body` is the message's msgpack and `mac`
+the HMAC-SHA256, under the deployment's key, of the message kind and `body`. The body names the run,
+the cable and the post, so a sealed message cannot be replayed into another run or to another post,
+and a client without the key (one that only reads the broker) cannot make one. `open_transmission`
+and `open_submission` check the MAC before they decode anything.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from typing import Annotated, TypeVar
+
 import msgspec
+from msgspec import Meta
 
 from router.deliveries import Role, Sent
 from router.precedence import Precedence
+from topology.ri import RI_TEXT
+
+#: The longest run name, cable id or source name a message may carry.
+MAX_NAME = 4096
+#: The longest cable text a message may carry (characters).
+MAX_TEXT = 16_000_000
+#: The size of a MAC (HMAC-SHA256).
+MAC_SIZE = hashlib.sha256().digest_size
+
+#: A run name: not empty, bounded.
+RunName = Annotated[str, Meta(min_length=1, max_length=MAX_NAME)]
+#: A cable id (reference id or source name): not empty, bounded.
+CableId = Annotated[str, Meta(min_length=1, max_length=MAX_NAME)]
+#: A source name (may be empty in an end-of-run marker).
+SourceName = Annotated[str, Meta(max_length=MAX_NAME)]
+#: A post: a routing indicator, the whole string (no trailing newline).
+PostRI = Annotated[str, Meta(pattern=f"^{RI_TEXT}\\Z")]
+#: A serial number that fits a signed 64-bit SQLite integer.
+Serial = Annotated[int, Meta(ge=0, le=2**63 - 1)]
+#: A time in Unix seconds, finite, within a few thousand years of 1970.
+Seconds = Annotated[float, Meta(ge=-1e11, le=1e11)]
+#: Simulated seconds per wall-clock second (0: top speed); finite and not negative.
+Speed = Annotated[float, Meta(ge=0.0, le=1e12)]
+#: A cable's text.
+Text = Annotated[str, Meta(max_length=MAX_TEXT)]
 
 
 class WireError(ValueError):
-    """A payload that is not a message of the expected kind."""
+    """A payload that is not a valid message of the expected kind (malformed or out of bounds)."""
+
+
+class UnauthenticatedError(WireError):
+    """A payload without a MAC, or whose MAC is not that of the deployment's key."""
 
 
 class Transmission(msgspec.Struct, frozen=True, array_like=True):
@@ -25,34 +69,56 @@ class Transmission(msgspec.Struct, frozen=True, array_like=True):
     wall-clock delay into simulated time with it.
     """
 
-    run: str
-    cable_id: str
-    post: str
+    run: RunName
+    cable_id: CableId
+    post: PostRI
     role: Role
     precedence: Precedence
     niact: bool
-    channel_serial: int
-    scheduled_sim: float
-    enqueued_sim: float
-    transmitted_sim: float
-    scheduled_wall: float
-    enqueued_wall: float
-    transmitted_wall: float
-    speed: float
-    text: str
+    channel_serial: Serial
+    scheduled_sim: Seconds
+    enqueued_sim: Seconds
+    transmitted_sim: Seconds
+    scheduled_wall: Seconds
+    enqueued_wall: Seconds
+    transmitted_wall: Seconds
+    speed: Speed
+    text: Text
 
 
 class Submission(msgspec.Struct, frozen=True, array_like=True):
     """A cable handed to the router service: the run it belongs to, where it came from, its text."""
 
-    run: str
-    source: str
-    text: str
+    run: RunName
+    source: SourceName
+    text: Text
 
+
+class Sealed(msgspec.Struct, frozen=True, array_like=True):
+    """A message on the wire: its MAC and its encoded body."""
+
+    mac: Annotated[bytes, Meta(min_length=MAC_SIZE, max_length=MAC_SIZE)]
+    body: bytes
+
+
+class _RunOnly(msgspec.Struct, frozen=True, array_like=True):
+    """The first field of every message: the run it claims to belong to."""
+
+    run: str
+
+
+Message = TypeVar("Message", Transmission, Submission)
 
 _encoder = msgspec.msgpack.Encoder()
-_transmission_decoder = msgspec.msgpack.Decoder(Transmission)
-_submission_decoder = msgspec.msgpack.Decoder(Submission)
+_sealed_decoder = msgspec.msgpack.Decoder(Sealed)
+_run_decoder = msgspec.msgpack.Decoder(_RunOnly)
+_DECODERS: dict[type, msgspec.msgpack.Decoder] = {
+    Transmission: msgspec.msgpack.Decoder(Transmission),
+    Submission: msgspec.msgpack.Decoder(Submission),
+}
+#: What is MACed besides the body: the message kind, so one kind cannot pass for another.
+_KIND_TAGS: dict[type, bytes] = {Transmission: b"transmission\x00", Submission: b"submission\x00"}
+_KIND_NAMES: dict[type, str] = {Transmission: "transmission", Submission: "cable submission"}
 
 
 def transmission_for(
@@ -78,22 +144,80 @@ def transmission_for(
     )
 
 
+def mac_of(kind: type, body: bytes, key: bytes) -> bytes:
+    """The HMAC-SHA256 of a message kind and its encoded body under `key`."""
+    return hmac.digest(key, _KIND_TAGS[kind] + body, "sha256")
+
+
+def seal(message: Transmission | Submission, key: bytes) -> bytes:
+    """The payload bytes of a message: its body and the body's MAC under `key`."""
+    body = _encoder.encode(message)
+    return _encoder.encode(Sealed(mac_of(type(message), body, key), body))
+
+
 def encode(message: Transmission | Submission) -> bytes:
-    """The payload bytes of a message."""
+    """The bare msgpack of a message, without a MAC (what an unauthenticated sender would publish)."""
     return _encoder.encode(message)
 
 
-def decode_transmission(payload: bytes) -> Transmission:
-    """A `Transmission` from payload bytes; WireError when they are not one."""
+def _open(kind: type[Message], payload: bytes, key: bytes) -> Message:
+    """Check the seal of `payload` and decode its body as `kind`."""
+    name = _KIND_NAMES[kind]
     try:
-        return _transmission_decoder.decode(payload)
+        sealed = _sealed_decoder.decode(payload)
+    except (msgspec.DecodeError, msgspec.ValidationError) as error:
+        try:
+            _DECODERS[kind].decode(payload)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            raise WireError(f"not a sealed {name}: {error}") from error
+        raise UnauthenticatedError(f"a {name} without a MAC") from None
+    if not hmac.compare_digest(sealed.mac, mac_of(kind, sealed.body, key)):
+        raise UnauthenticatedError(f"a {name} whose MAC does not match the key")
+    try:
+        return _DECODERS[kind].decode(sealed.body)
+    except (msgspec.DecodeError, msgspec.ValidationError) as error:
+        raise WireError(f"not a valid {name}: {error}") from error
+
+
+def open_transmission(payload: bytes, key: bytes) -> Transmission:
+    """The `Transmission` sealed in `payload`; UnauthenticatedError when its MAC is missing or wrong,
+    WireError when it is not a valid transmission."""
+    return _open(Transmission, payload, key)
+
+
+def open_submission(payload: bytes, key: bytes) -> Submission:
+    """The `Submission` sealed in `payload`; UnauthenticatedError when its MAC is missing or wrong,
+    WireError when it is not a valid submission."""
+    return _open(Submission, payload, key)
+
+
+def claimed_run(payload: bytes) -> str | None:
+    """The run a payload says it belongs to, sealed or bare, without checking anything else (for
+    telling other runs' traffic from forgeries, and for counting rejections); None when it names none."""
+    try:
+        body = _sealed_decoder.decode(payload).body
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        body = payload
+    try:
+        run = _run_decoder.decode(body).run
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    return run if 0 < len(run) <= MAX_NAME else None
+
+
+def decode_transmission(payload: bytes) -> Transmission:
+    """A bare (unsealed) `Transmission` from payload bytes, with every bound checked; WireError when
+    they are not one."""
+    try:
+        return _DECODERS[Transmission].decode(payload)
     except (msgspec.DecodeError, msgspec.ValidationError) as error:
         raise WireError(f"not a transmission: {error}") from error
 
 
 def decode_submission(payload: bytes) -> Submission:
-    """A `Submission` from payload bytes; WireError when they are not one."""
+    """A bare (unsealed) `Submission` from payload bytes, with every bound checked; WireError when
+    they are not one."""
     try:
-        return _submission_decoder.decode(payload)
+        return _DECODERS[Submission].decode(payload)
     except (msgspec.DecodeError, msgspec.ValidationError) as error:
         raise WireError(f"not a cable submission: {error}") from error

@@ -40,7 +40,7 @@ from router.times import seconds
 _log = structlog.get_logger()
 
 #: Bumped whenever the schema changes; stored in `PRAGMA user_version`.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Unknown cable ids in one write from which the keys of the run's whole `cables` rows are read.
 LOOKUP_ALL_FROM = 1_000
@@ -183,7 +183,24 @@ CREATE TABLE missing (
     reason TEXT NOT NULL,
     PRIMARY KEY (run_id, cable, post)
 ) WITHOUT ROWID;
+CREATE TABLE rejected (
+    run_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (run_id, kind)
+) WITHOUT ROWID;
 """
+
+_REJECTED_TABLE = _SCHEMA[_SCHEMA.index("CREATE TABLE rejected (") :].strip().rstrip(";")
+
+#: Why an inbound message (a receipt, a submission) was rejected, by kind, in report order.
+REJECTION_KINDS: dict[str, str] = {
+    "unauthenticated": "without a valid MAC (forged, or sent without the deployment's key)",
+    "malformed": "not a valid message (undecodable, or a field out of bounds)",
+    "misrouted": "a transmission for another post than the one whose topic it came on",
+    "after_finish": "for a run that had already finished",
+    "unrecordable": "refused by the audit store",
+}
 
 _RECEIPTS_TABLE = _SCHEMA[
     _SCHEMA.index("CREATE TABLE receipts (") : _SCHEMA.index("CREATE TABLE receipt_wall (")
@@ -200,6 +217,7 @@ _MIGRATIONS: dict[int, list[str]] = {
         "DROP TABLE receipts",
         "ALTER TABLE receipts_by_post RENAME TO receipts",
     ],
+    3: [_REJECTED_TABLE.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS")],
 }
 
 _RECEIPT_SQL = """
@@ -504,6 +522,36 @@ class AuditStore:
                 (status, time.time(), json.dumps(summary or {}, sort_keys=True, default=str), run_id),
             )
         self.connection.execute("PRAGMA optimize")
+
+    def has_run(self, run: str) -> bool:
+        """Whether the store has a run of that name."""
+        return run in self._run_ids or self._find_run_id(run) is not None
+
+    def run_finished(self, run: str) -> bool:
+        """Whether a run is marked finished (it accepts nothing new); `StoreError` when there is none."""
+        run_id = self.run_id(run)
+        row = self.connection.execute("SELECT finished_at FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return row is not None and row[0] is not None
+
+    def record_rejected(self, run: str, counts: dict[str, int]) -> None:
+        """Add to the run's counts of rejected inbound messages, by kind (`REJECTION_KINDS`)."""
+        unknown = set(counts) - set(REJECTION_KINDS)
+        if unknown:
+            raise StoreError(f"unknown rejection kind(s): {', '.join(sorted(unknown))}")
+        run_id = self.run_id(run)
+        with self._transaction():
+            self.connection.executemany(
+                "INSERT INTO rejected (run_id, kind, count) VALUES (?, ?, ?) "
+                "ON CONFLICT (run_id, kind) DO UPDATE SET count = count + excluded.count",
+                [(run_id, kind, count) for kind, count in counts.items() if count > 0],
+            )
+
+    def rejected_counts(self, run: str) -> dict[str, int]:
+        """The run's rejected inbound messages by kind (every kind, zero when none)."""
+        run_id = self.run_id(run)
+        rows = self.connection.execute("SELECT kind, count FROM rejected WHERE run_id = ?", (run_id,))
+        found = dict(rows.fetchall())
+        return {kind: int(found.get(kind, 0)) for kind in REJECTION_KINDS}
 
     def runs(self) -> list[RunInfo]:
         """Every run, oldest first."""
@@ -850,6 +898,7 @@ WRITER_METHODS = frozenset(
         "record_drops",
         "close_missing",
         "finish_run",
+        "record_rejected",
     }
 )
 
@@ -872,6 +921,8 @@ class StoreWriter:
         self._errors: list[BaseException] = []
         self._opened = threading.Event()
         self._closed = False
+        #: Receipts the store refused (each one logged and, where its run exists, counted there).
+        self.rejected = 0
         self._thread = threading.Thread(target=self._work, name="audit-store-writer", daemon=True)
         self._thread.start()
         self._opened.wait()
@@ -982,7 +1033,9 @@ class StoreWriter:
         return keep_going
 
     def _write_receipts(self, store: AuditStore, receipts: list[Receipt]) -> None:
-        """Record queued receipts, one call per run."""
+        """Record queued receipts, one call per run. Receipts of a finished run are rejected; when
+        the store refuses a batch, its receipts are recorded one by one, so that one bad receipt is
+        rejected (and counted) without taking the others with it."""
         if not receipts:
             return
         by_run: dict[str, list[Receipt]] = {}
@@ -990,9 +1043,37 @@ class StoreWriter:
             by_run.setdefault(receipt.run, []).append(receipt)
         for run, group in by_run.items():
             try:
+                if store.run_finished(run):
+                    _log.warning("receipts for a finished run rejected", run=run, count=len(group))
+                    store.record_rejected(run, {"after_finish": len(group)})
+                    continue
                 store.record_receipts(run, group)
-            except Exception as error:
+            except StoreError as error:  # no such run: nothing to record them under
                 _log.error("receipts not recorded", run=run, count=len(group), error=str(error))
+                self._errors.append(error)
+            except Exception:
+                self._write_one_by_one(store, run, group)
+
+    def _write_one_by_one(self, store: AuditStore, run: str, receipts: list[Receipt]) -> None:
+        """Record each receipt in its own transaction; count those the store refuses."""
+        refused = 0
+        for receipt in receipts:
+            try:
+                store.record_receipts(run, [receipt])
+            except Exception as error:
+                refused += 1
+                _log.error(
+                    "receipt rejected by the store",
+                    run=run,
+                    cable=receipt.cable_id[:80],
+                    post=receipt.post[:16],
+                    error=str(error),
+                )
+        self.rejected += refused
+        if refused:
+            try:
+                store.record_rejected(run, {"unrecordable": refused})
+            except Exception as error:
                 self._errors.append(error)
 
     def _call(self, store: AuditStore, method: str, args: tuple[Any, ...], future: Future[Any]) -> None:

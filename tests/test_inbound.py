@@ -1,0 +1,233 @@
+"""Inbound messages from the broker: bad, forged and late ones are rejected and counted, and never take
+genuine ones with them.
+
+The posts service and the router service run against a private mosquitto; another client on the same
+broker publishes genuine messages (sealed with the deployment's key) among malformed, unsealed and
+forged ones, as anyone on the broker could.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from replay.engine.router_service import RouterService
+from replay.mqtt.broker import BrokerInfo
+from replay.mqtt.publisher import Publisher
+from replay.mqtt.topics import CABLES_IN, post_topic
+from replay.mqtt.wire import Submission, Transmission, encode, seal
+from replay.store.receipt import Receipt
+from replay.store.store import AuditStore, StoreWriter
+from router.precedence import Precedence
+from tests.cable_texts import cable_texts, small_topology
+
+pytestmark = pytest.mark.broker
+
+CABLEROUTE = [sys.executable, "-c", "import sys; from replay.cli import main; sys.exit(main())"]
+KEY = b"inbound-test-key-0123456789abcdef"
+GENUINE = 120
+
+
+def _transmission(run: str, number: int, post: str = "RUEHC", serial: int | None = None) -> Transmission:
+    now = time.time()
+    return Transmission(
+        run,
+        f"08TOKYO{number}",
+        post,
+        "action",
+        Precedence.PRIORITY,
+        False,
+        number + 1 if serial is None else serial,
+        1000.0 + number,
+        1000.0 + number,
+        1001.0 + number,
+        now,
+        now,
+        now,
+        0.0,
+        "TEXT",
+    )
+
+
+async def _publish(broker: BrokerInfo, messages: list[tuple[str, bytes]]) -> None:
+    publisher = Publisher(broker, "test-other-client")
+    await publisher.start()
+    try:
+        for topic, payload in messages:
+            publisher.publish(topic, payload)
+        assert await publisher.flush(10)
+    finally:
+        await publisher.close()
+
+
+def _receipts(db: Path, run: str) -> int:
+    with AuditStore(db, create=False) as store:
+        run_id = store.run_id(run)
+        return store.connection.execute(
+            "SELECT count(*) FROM receipts WHERE run_id = ?", (run_id,)
+        ).fetchone()[0]
+
+
+def _wait_for(condition, timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def _audit(db: Path, run: str) -> dict:
+    result = subprocess.run(
+        [*CABLEROUTE, "audit", "--db", str(db), "--run", run, "--json", "--fail-on", "unauthenticated"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    report = json.loads(result.stdout)
+    report["exit"] = result.returncode
+    return report
+
+
+def test_posts_record_every_genuine_receipt_and_count_the_bad_forged_and_late_ones(
+    broker_info: BrokerInfo, tmp_path: Path
+) -> None:
+    db = tmp_path / "audit.sqlite"
+    with AuditStore(db) as store:
+        run = store.start_run("target", "replay", {})
+    url = f"mqtt://{broker_info.host}:{broker_info.port}"
+    env = {**os.environ, "CABLEROUTE_KEY": KEY.decode()}
+    posts = subprocess.Popen(
+        [*CABLEROUTE, "posts", "--broker", url, "--db", str(db), "--only", "RUEHC,RUEHFK"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    try:
+        assert posts.stderr is not None
+        assert b"posts connected" in posts.stderr.readline()  # printed once they are subscribed
+        genuine = [(post_topic("RUEHC"), seal(_transmission(run, n), KEY)) for n in range(GENUINE)]
+        bad = [
+            # sealed with the key but out of bounds: SQLite cannot hold it
+            (post_topic("RUEHC"), seal(_transmission(run, 900, serial=2**64 - 1), KEY)),
+            # no MAC at all, and a MAC under another key: forgeries turning a missing delivery into a receipt
+            (post_topic("RUEHFK"), encode(_transmission(run, 901, post="RUEHFK"))),
+            (
+                post_topic("RUEHFK"),
+                seal(_transmission(run, 902, post="RUEHFK"), b"guessed-key-0123456789abcd"),
+            ),
+            # a genuine message for RUEHC replayed onto RUEHFK's topic
+            (post_topic("RUEHFK"), genuine[0][1]),
+            (post_topic("RUEHC"), b"\x93garbage"),
+        ]
+        messages = genuine[:60] + bad + genuine[60:]
+        asyncio.run(_publish(broker_info, messages))
+        assert _wait_for(lambda: _receipts(db, run) == GENUINE), _receipts(db, run)
+        with AuditStore(db) as store:
+            store.finish_run(run, "ok", {})
+        asyncio.run(_publish(broker_info, [(post_topic("RUEHC"), seal(_transmission(run, 500), KEY))]))
+        with AuditStore(db, create=False) as store:
+            assert _wait_for(lambda: store.rejected_counts(run)["after_finish"] == 1)
+    finally:
+        posts.send_signal(signal.SIGTERM)
+        _, err = posts.communicate(timeout=15)
+    assert posts.returncode == 0, err.decode()
+    assert "rejected: 2 unauthenticated, 2 malformed, 1 misrouted" in err.decode()  # garbage names no run
+    assert _receipts(db, run) == GENUINE  # every genuine one, nothing forged, nothing after the finish
+    report = _audit(db, run)
+    assert report["rejected"] == {
+        "unauthenticated": 2,
+        "malformed": 1,
+        "misrouted": 1,
+        "after_finish": 1,
+        "unrecordable": 0,
+    }
+    assert report["findings"]["unauthenticated"] == 2
+    assert report["exit"] == 1  # --fail-on unauthenticated
+
+
+def test_the_store_writer_keeps_a_batch_whose_one_receipt_cannot_be_stored(tmp_path: Path) -> None:
+    db = tmp_path / "audit.sqlite"
+    with AuditStore(db) as store:
+        run = store.start_run("r", "replay", {})
+
+    def receipt(number: int, serial: int) -> Receipt:
+        return Receipt(
+            run=run,
+            cable_id=f"08TOKYO{number}",
+            post="RUEHC",
+            role="action",
+            precedence=Precedence.PRIORITY,
+            channel_serial=serial,
+            scheduled_sim=1.0,
+            enqueued_sim=1.0,
+            transmitted_sim=2.0,
+            received_sim=3.0,
+        )
+
+    writer = StoreWriter(db)
+    writer.submit_receipts([receipt(n, n + 1) for n in range(50)])
+    writer.submit_receipt(receipt(99, 2**64 - 1))
+    writer.submit_receipts([receipt(n, n + 1) for n in range(50, 100)])
+    writer.close()  # no error: the bad receipt is rejected, not the batch
+    assert writer.rejected == 1
+    assert _receipts(db, run) == 100
+    with AuditStore(db, create=False) as store:
+        assert store.rejected_counts(run)["unrecordable"] == 1
+
+
+async def test_the_router_service_rejects_unsealed_submissions_and_those_for_finished_runs(
+    broker_info: BrokerInfo, tmp_path: Path
+) -> None:
+    db = tmp_path / "audit.sqlite"
+    store = AuditStore(db)
+    store.start_run("done", "replay", {})
+    store.finish_run("done", "ok", {"cables": 2})
+    writer = StoreWriter(store)
+    service = RouterService(broker_info, store, writer, small_topology(), KEY, idle_flush=0.05, settle=0.1)
+    stop = asyncio.Event()
+    serving = asyncio.create_task(service.run(stop))
+    try:
+        await asyncio.sleep(0.5)
+        text = cable_texts(1)[0].text
+        await _publish(
+            broker_info,
+            [
+                (
+                    CABLES_IN,
+                    seal(Submission("done", "late.txt", text), KEY),
+                ),  # a cable added to a finished run
+                (CABLES_IN, encode(Submission("done", "forged.txt", text))),  # no MAC
+                (CABLES_IN, seal(Submission("new", "a.txt", text), KEY)),  # genuine
+            ],
+        )
+        for _ in range(200):
+            if service.cables == 1 and sum(service.rejected.values()) == 2:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await serving
+        await writer.aflush()
+        writer.close()
+    assert service.cables == 1
+    assert dict(service.rejected) == {("done", "after_finish"): 1, ("done", "unauthenticated"): 1}
+    counts = store.rejected_counts("done")
+    assert (counts["after_finish"], counts["unauthenticated"]) == (1, 1)
+    done = store.run_id("done")
+    assert (
+        store.connection.execute("SELECT count(*) FROM cables WHERE run_id = ?", (done,)).fetchone()[0] == 0
+    )
+    assert msgspec.json.decode(
+        store.connection.execute("SELECT summary FROM runs WHERE id = ?", (done,)).fetchone()[0]
+    ) == {"cables": 2}
+    store.close()
