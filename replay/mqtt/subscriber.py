@@ -108,7 +108,9 @@ class Subscriber:
             self._task = None
         if forget_session and self.refused is None:
             with contextlib.suppress(MqttError):
-                connection = await open_connection(self.broker, self.client_id, clean_session=True)
+                connection = await open_connection(
+                    self.broker.node(self.node), self.client_id, clean_session=True
+                )
                 await connection.disconnect()
 
     async def _wait(self, event: asyncio.Event, timeout: float, what: str) -> None:
