@@ -98,6 +98,14 @@ def key_from(args: argparse.Namespace, *, required: bool) -> bytes | None:
     return key
 
 
+def with_client_passwords(broker: BrokerInfo, key: bytes) -> BrokerInfo:
+    """`broker` with each client logging in as its client id with the password derived from the
+    deployment's `key` (what `cableroute broker-config` configures), unless the URL names a user."""
+    if broker.username is not None:
+        return broker
+    return msgspec.structs.replace(broker, client_secret=key)
+
+
 def broker_from(args: argparse.Namespace) -> BrokerInfo | None:
     """The broker named by `--broker` (or `$CABLEROUTE_BROKER`) with its password from the file or
     the environment when given; None without a URL. UsageError (its password masked) when bad."""

@@ -18,7 +18,13 @@ from typing import Any
 import msgspec
 
 from replay.cli.commands import command_help
-from replay.cli.credentials import add_broker_options, add_key_option, broker_from, key_from
+from replay.cli.credentials import (
+    add_broker_options,
+    add_key_option,
+    broker_from,
+    key_from,
+    with_client_passwords,
+)
 from replay.cli.progress import replay_progress
 from replay.cli.run_options import (
     LEARNED_TOPOLOGY,
@@ -139,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
         from replay.cli.services import submit_remotely
 
         assert key is not None
-        return submit_remotely(broker, paths, args.run, key)
+        return submit_remotely(with_client_passwords(broker, key), paths, args.run, key)
     if broker is not None:
         return _replay(args, paths, options, broker, key)
     try:

@@ -18,7 +18,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from replay.cli.commands import command_help
-from replay.cli.credentials import add_broker_options, add_key_option, broker_from, key_from
+from replay.cli.credentials import (
+    add_broker_options,
+    add_key_option,
+    broker_from,
+    key_from,
+    with_client_passwords,
+)
 from replay.cli.run_options import (
     BUNDLED_TOPOLOGY,
     UsageError,
@@ -102,7 +108,7 @@ def _broker_and_key(args: argparse.Namespace) -> tuple[BrokerInfo, bytes]:
         raise UsageError("no broker: pass --broker URL or set $CABLEROUTE_BROKER")
     key = key_from(args, required=True)
     assert key is not None
-    return broker, key
+    return with_client_passwords(broker, key), key
 
 
 def _fail(command: str, message: str, code: int = 1) -> int:
