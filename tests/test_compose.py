@@ -21,7 +21,7 @@ def compose() -> dict[str, Any]:
 
 def test_compose_runs_a_broker_the_router_and_the_posts(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"mosquitto", "router", "posts"}
+    assert set(services) == {"broker-config", "mosquitto", "router", "posts"}
     assert services["mosquitto"]["image"].startswith("eclipse-mosquitto:2")
     for name in ("router", "posts"):
         assert services[name]["build"] == "."
@@ -36,13 +36,36 @@ def test_every_cableroute_command_is_valid(compose: dict[str, Any]) -> None:
         for service in compose["services"].values()
         if service.get("command", [""])[0] == "cableroute"
     ]
-    assert len(commands) == 2
+    assert len(commands) == 3
     for command in commands:
         args = parser.parse_args(command[1:])  # exits (fails the test) on an invalid invocation
         assert callable(args.handler)
-        assert parse_broker_url(args.broker).host == "mosquitto"
-        assert str(args.db) == "/data/audit.sqlite"
-    assert {command[1] for command in commands} == {"serve", "posts"}
+        assert str(args.key_file) == "/run/secrets/cableroute-key"
+        if command[1] != "broker-config":
+            assert parse_broker_url(args.broker).host == "mosquitto"
+            assert str(args.db) == "/data/audit.sqlite"
+    assert {command[1] for command in commands} == {"broker-config", "serve", "posts"}
+
+
+def test_the_broker_admits_only_the_services_with_the_files_broker_config_writes(
+    compose: dict[str, Any],
+) -> None:
+    config = compose["configs"]["mosquitto-conf"]["content"].splitlines()
+    assert "allow_anonymous true" not in config
+    assert "allow_anonymous false" in config and "use_username_as_clientid true" in config
+    writer = compose["services"]["broker-config"]["command"]
+    directory = writer[writer.index("--out") + 1]
+    mounted = {
+        volume.split(":")[1]
+        for volume in compose["services"]["mosquitto"]["volumes"]
+        if volume.split(":")[0] == "broker-access"
+    }
+    assert f"{directory}:" in " ".join(compose["services"]["broker-config"]["volumes"]) + ":"
+    for line in ("password_file", "acl_file"):
+        path = next(entry.split()[1] for entry in config if entry.startswith(line))
+        assert any(path.startswith(base + "/") for base in mounted), path
+    depends = compose["services"]["mosquitto"]["depends_on"]
+    assert depends["broker-config"]["condition"] == "service_completed_successfully"
 
 
 def test_the_broker_keeps_sessions_and_big_queues(compose: dict[str, Any]) -> None:

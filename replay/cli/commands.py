@@ -36,6 +36,9 @@ COMMANDS: dict[str, Command] = {
         "services", "router service: route cables published to cables/in and publish to the posts"
     ),
     "posts": Command("services", "the post subscribers: one MQTT client per post, recording receipts"),
+    "broker-config": Command(
+        "broker_config", "mosquitto password file and ACL admitting only the services' clients; new keys"
+    ),
 }
 
 
