@@ -9,12 +9,14 @@ import pytest
 from replay.mqtt.wire import (
     Sealed,
     Submission,
+    Transmission,
     UnauthenticatedError,
     WireError,
     claimed_run,
     decode_submission,
     decode_transmission,
     encode,
+    mac_of,
     open_submission,
     open_transmission,
     seal,
@@ -137,3 +139,11 @@ def test_the_claimed_run_is_read_from_sealed_and_bare_payloads() -> None:
     assert claimed_run(seal(_transmission(), KEY)) == "r1"
     assert claimed_run(encode(_transmission(run="r7"))) == "r7"
     assert claimed_run(b"\x93garbage") is None
+
+
+@pytest.mark.parametrize("key", [b"k" * 16, KEY, b"long" * 40], ids=["16 bytes", "30 bytes", "160 bytes"])
+def test_the_mac_is_standard_hmac_sha256_of_the_kind_and_body(key: bytes) -> None:
+    import hmac
+
+    body = encode(_transmission())
+    assert mac_of(Transmission, body, key) == hmac.digest(key, b"transmission\x00" + body, "sha256")
