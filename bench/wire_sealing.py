@@ -2,25 +2,18 @@
 the same message encoded and decoded bare, in the same run.
 
 Prints messages/s for both and their ratio, for cable texts of 1 kB, 4 kB (about the corpus's mean)
-and 16 kB. Usage: `python bench/wire.py [N]` (default 100,000 messages per size).
+and 16 kB. Usage: `python bench/wire_sealing.py [N]` (default 100,000 messages per size).
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-# Run as `python bench/wire.py`, this directory comes first on sys.path, where `bench/replay.py` would
-# shadow the `replay` package.
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != ROOT / "bench"]
-sys.path.insert(0, str(ROOT))
+import msgspec
 
-import msgspec  # noqa: E402
-
-from replay.mqtt.wire import Transmission, encode, open_transmission, seal  # noqa: E402
-from router.precedence import Precedence  # noqa: E402
+from replay.mqtt.wire import Transmission, encode, open_transmission, seal
+from router.precedence import Precedence
 
 KEY = b"bench-key-0123456789abcdef0123456789"
 _bare = msgspec.msgpack.Decoder()  # the baseline: decoding without a type, so without any bound check
