@@ -16,13 +16,15 @@ What is learned (docs/topology.md, "Learning from the corpus"):
   PLAD first when the RI originated cables); the other PLADs it owns are aliases. An RI that owns no
   PLAD (every PLAD seen with it is seen more often elsewhere) keeps its most frequent PLAD as a name
   but is listed first, so that the owners' later claims win (see `Topology`). Collectives likewise.
-- **Members.** For an `XRO` copy (FL1 channel `XRO`: the archive copies whose FL2 shows the relay
-  branch) that names exactly one collective, every FL2 relay RI that is a known station (seen on an
-  addressee line or as a `DE` RI in the cables learned from), is not named on the cable's own lines
-  (as an RI, or as a plain PLAD resolving to it), is not the originator and is not a collective, is
-  an inferred member; `evidence` counts such cables. This is a lower bound: a relay keeps only its
-  own branch of the distribution. The known-station test keeps out archive pseudo-relays such as
-  `RUEHWEB` and service-desk RIs, which appear in FL2 but never as addressees.
+- **Members.** From every `XRO` copy (FL1 channel `XRO`: the archive copies whose FL2 shows the
+  relay branch): each FL2 relay RI that is a known station (seen on an addressee line or as a `DE` RI
+  in the cables learned from, or a post in a `known` topology such as an imported book), is not
+  named on the cable's own lines (as an RI, or as a plain PLAD resolving to it), is not the
+  originator and is not a collective, must have received the cable through one of the collectives
+  the cable names. `router.membership.assign` chooses, per relay, the collectives that explain
+  these sightings best; each member keeps its evidence, a confidence and example cable ids. The
+  known-station test keeps out archive pseudo-relays such as `RUEHWEB` and service-desk RIs, which
+  appear in FL2 but never as addressees.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from collections.abc import Iterable
 
 import msgspec
 
+from router.membership import Sighting, Verdict, assign
 from router.model import Cable
 from topology.kinds import is_collective_name, kind_of
 from topology.model import Collective, Member, Post
@@ -45,6 +48,7 @@ RELAY_CHANNELS: frozenset[str] = frozenset({"XRO"})
 class _Seen(msgspec.Struct):
     """One cable, reduced to what membership inference needs."""
 
+    cable: str
     relays: tuple[str, ...]
     origin: str | None
     addressees: list[tuple[str | None, str]]
@@ -87,7 +91,8 @@ class _Evidence:
         if cable.transmission is None or cable.transmission.channel not in RELAY_CHANNELS:
             relays = ()
         if relays:  # only cables with relays show members (`_members`); the rest need not be kept
-            self.cables.append(_Seen(relays=relays, origin=origin, addressees=named))
+            cable_id = cable.id or cable.source or "unknown"
+            self.cables.append(_Seen(cable=cable_id, relays=relays, origin=origin, addressees=named))
 
     def tally(self) -> None:
         """Count the sightings gathered as written under their PLAD keys."""
@@ -101,19 +106,47 @@ class _Evidence:
         self._written_origins.clear()
 
 
-def learn_topology(cables: Iterable[Cable]) -> Topology:
-    """A topology from what the cables' headers show: posts, PLAD aliases, collectives and members."""
+class Memberships(msgspec.Struct, frozen=True):
+    """The evidence behind inferred members: for every relay station, its sightings and verdicts.
+
+    `unknown_relays` counts the FL2 relays no layer knows as a station (never inferred members).
+    """
+
+    sightings: dict[str, list[Sighting]]
+    verdicts: dict[str, list[Verdict]]
+    unknown_relays: dict[str, int]
+
+
+class Learned(msgspec.Struct, frozen=True):
+    """A learned topology and the membership evidence it rests on."""
+
+    topology: Topology
+    memberships: Memberships
+
+
+def learn_topology(cables: Iterable[Cable], known: Topology | None = None) -> Topology:
+    """A topology from what the cables' headers show: posts, PLAD aliases, collectives and members.
+
+    `known` (an imported book, say) only widens what counts as a known station and a collective
+    name; none of its entries is copied into the result.
+    """
+    return learn_with_evidence(cables, known).topology
+
+
+def learn_with_evidence(cables: Iterable[Cable], known: Topology | None = None) -> Learned:
+    """`learn_topology`, with the sightings and verdicts behind every inferred member."""
     evidence = _Evidence()
     for cable in cables:
         evidence.add(cable)
     evidence.tally()
     skeleton = _skeleton(evidence)
-    members = _members(evidence, skeleton)
+    memberships, extra = _memberships(evidence, skeleton, known or Topology())
+    members = _members(memberships)
     collectives = [
         Collective(ri=c.ri, name=c.name, aliases=c.aliases, members=members.get(c.key, ()))
-        for c in skeleton.collectives.values()
+        for c in (*skeleton.collectives.values(), *extra)
     ]
-    return Topology(skeleton.posts.values(), collectives)
+    return Learned(topology=Topology(skeleton.posts.values(), collectives), memberships=memberships)
 
 
 def _display(evidence: _Evidence, key: str) -> str:
@@ -183,35 +216,78 @@ def _owners(evidence: _Evidence) -> dict[str, str]:
     return {key: ri for key, (_, ri) in best.items()}
 
 
-def _members(evidence: _Evidence, skeleton: Topology) -> dict[str, tuple[Member, ...]]:
-    """Inferred members per collective key, from FL2 relays of cables that name exactly one collective."""
-    stations = set(skeleton.posts)
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
+def _memberships(
+    evidence: _Evidence, skeleton: Topology, known: Topology
+) -> tuple[Memberships, list[Collective]]:
+    """Every relay's sightings and verdicts; and the collectives named only through `known`."""
+    resolved: dict[tuple[str | None, str], Post | Collective | None] = {}
+
+    def resolve(ri: str | None, name: str) -> Post | Collective | None:
+        key = (ri, name)
+        if key not in resolved:
+            found = None
+            for layer in (skeleton, known):
+                found = layer.resolve_ri(ri) if ri else None
+                if found is None and name:
+                    found = layer.resolve_name(name)
+                if found is not None:
+                    break
+            resolved[key] = found
+        return resolved[key]
+
+    def is_station(ri: str) -> bool:
+        found = skeleton.resolve_ri(ri)
+        return isinstance(found if found is not None else known.resolve_ri(ri), Post)
+
+    sightings: dict[str, list[Sighting]] = defaultdict(list)
+    unknown: Counter[str] = Counter()
+    extra: dict[str, Collective] = {}
+    stations: dict[str, bool] = {}
     for seen in evidence.cables:
-        if not seen.relays:
-            continue
         named_ris: set[str] = set()
         named_collectives: set[str] = set()
         for ri, name in seen.addressees:
             if ri:
                 named_ris.add(ri)
-            found = skeleton.resolve_ri(ri) if ri else None
-            if found is None and name:
-                found = skeleton.resolve_name(name)
+            found = resolve(ri, name)
             if isinstance(found, Collective):
                 named_collectives.add(found.key)
+                if found.key not in skeleton.collectives:
+                    extra.setdefault(found.key, Collective(ri=found.ri, name=found.name))
             elif isinstance(found, Post):
                 named_ris.add(found.ri)
-        if len(named_collectives) != 1:
-            continue
-        (key,) = named_collectives
+        collectives = tuple(sorted(named_collectives))
         for relay in dict.fromkeys(seen.relays):
-            if relay in stations and relay not in named_ris and relay != seen.origin:
-                counts[key][relay] += 1
-    return {
-        key: tuple(
-            Member(ri=ri, source="inferred", evidence=n)
-            for ri, n in sorted(found.items(), key=lambda item: (-item[1], item[0]))
-        )
-        for key, found in counts.items()
-    }
+            if relay in named_ris or relay == seen.origin:
+                continue
+            station = stations.get(relay)
+            if station is None:
+                station = stations[relay] = is_station(relay)
+            if station:
+                sightings[relay].append(
+                    Sighting(cable=seen.cable, origin=seen.origin, collectives=collectives)
+                )
+            elif skeleton.resolve_ri(relay) is None and known.resolve_ri(relay) is None:
+                unknown[relay] += 1
+    verdicts = {relay: assign(relay, found) for relay, found in sorted(sightings.items())}
+    memberships = Memberships(sightings=dict(sightings), verdicts=verdicts, unknown_relays=dict(unknown))
+    return memberships, list(extra.values())
+
+
+def _members(memberships: Memberships) -> dict[str, tuple[Member, ...]]:
+    """Inferred members per collective key, from the verdicts that say "member"."""
+    found: dict[str, list[Member]] = defaultdict(list)
+    for verdicts in memberships.verdicts.values():
+        for verdict in verdicts:
+            if verdict.member:
+                found[verdict.collective].append(
+                    Member(
+                        ri=verdict.relay,
+                        source="inferred",
+                        evidence=verdict.cables,
+                        confidence=verdict.confidence,
+                        ambiguous_with=verdict.ambiguous_with,
+                        examples=verdict.examples,
+                    )
+                )
+    return {key: tuple(sorted(members, key=lambda m: (-m.evidence, m.ri))) for key, members in found.items()}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from router.learn import learn_topology
+from router.learn import learn_topology, learn_with_evidence
 from router.model import Addressee, Cable, Routing, Station, Transmission
 from topology.model import Collective, Member, Post, Unresolved
+from topology.topology import Topology
 
 
 def cable(
@@ -14,9 +15,11 @@ def cable(
     info: list[tuple[str | None, str]] = (),  # type: ignore[assignment]
     relays: tuple[str, ...] = (),
     channel: str = "XRO",
+    cable_id: str | None = None,
 ) -> Cable:
     """A decoded cable with just the header parts learning looks at."""
     return Cable(
+        id=cable_id,
         transmission=Transmission(channel=channel, serial=1),
         station=Station(ri=origin) if origin else None,
         routing=Routing(precedence=None, relays=relays) if relays else None,
@@ -137,7 +140,7 @@ def test_a_station_that_originated_a_cable_is_never_a_collective() -> None:
     assert topology.post("RUEHXK") is not None
 
 
-def test_members_come_from_relays_of_cables_naming_exactly_one_collective() -> None:
+def _unsc_cables() -> list[Cable]:
     known = cable(
         "RUEHBJ",
         "AMEMBASSY BEIJING",
@@ -149,6 +152,7 @@ def test_members_come_from_relays_of_cables_naming_exactly_one_collective() -> N
         [("RUEHC", "SECSTATE WASHDC")],
         [("RUEHGG", "UN SECURITY COUNCIL COLLECTIVE"), ("RUEHFK", "AMCONSUL FUKUOKA")],
         relays=("RUEHTRO", "RUEHFK", "RUEHWEB", "RUEHKO"),
+        cable_id="08TOKYO1",
     )
     archive = cable(
         "RUEHKO",
@@ -157,6 +161,7 @@ def test_members_come_from_relays_of_cables_naming_exactly_one_collective() -> N
         [("RUEHGG", "UN SECURITY COUNCIL COLLECTIVE")],
         relays=("RUEHWEB",),
         channel="XYZ",
+        cable_id="08TOKYO2",
     )
     again = cable(
         "RUEHKO",
@@ -164,23 +169,83 @@ def test_members_come_from_relays_of_cables_naming_exactly_one_collective() -> N
         [(None, "SECSTATE WASHDC")],
         [(None, "UN SECURITY COUNCIL COLLECTIVE")],
         relays=("RUEHTRO", "RUEHMO"),
+        cable_id="08TOKYO3",
     )
     two = cable(
-        "RUEHKO",
-        "AMEMBASSY TOKYO",
+        "RUEHLO",
+        "AMEMBASSY LONDON",
         [("RUEHC", "SECSTATE WASHDC")],
         [("RUEHGG", "UN SECURITY COUNCIL COLLECTIVE"), ("RUEHZL", "EUROPEAN POLITICAL COLLECTIVE")],
-        relays=("RUEHSJ",),
+        relays=("RUEHSJ", "RUEHTRO"),
+        cable_id="08LONDON4",
     )
-    topology = learn_topology([known, one, archive, again, two])
+    return [known, one, archive, again, two]
+
+
+def test_members_come_from_every_xro_copy_naming_a_collective() -> None:
+    topology = learn_topology(_unsc_cables())
     unsc = topology.collective("RUEHGG")
     assert unsc is not None
     assert unsc.members == (
-        Member(ri="RUEHTRO", source="inferred", evidence=2),
-        Member(ri="RUEHMO", source="inferred", evidence=1),
+        Member(
+            ri="RUEHTRO",
+            source="inferred",
+            evidence=3,
+            confidence=0.875,
+            examples=("08LONDON4", "08TOKYO1", "08TOKYO3"),
+        ),
+        Member(ri="RUEHMO", source="inferred", evidence=1, confidence=0.5, examples=("08TOKYO3",)),
+        Member(
+            ri="RUEHSJ",
+            source="inferred",
+            evidence=1,
+            confidence=0.25,
+            ambiguous_with=("RUEHZL",),
+            examples=("08LONDON4",),
+        ),
     )
     european = topology.collective("RUEHZL")
-    assert european is not None and european.members == ()
+    assert european is not None
+    assert [(m.ri, m.ambiguous_with) for m in european.members] == [("RUEHSJ", ("RUEHGG",))]
+
+
+def test_the_evidence_behind_each_verdict_is_kept() -> None:
+    learned = learn_with_evidence(_unsc_cables())
+    assert set(learned.memberships.verdicts) == {"RUEHTRO", "RUEHMO", "RUEHSJ"}
+    assert [s.cable for s in learned.memberships.sightings["RUEHTRO"]] == [
+        "08TOKYO1",
+        "08TOKYO3",
+        "08LONDON4",
+    ]
+    (tripoli,) = [v for v in learned.memberships.verdicts["RUEHTRO"] if v.collective == "RUEHZL"]
+    assert not tripoli.member and "RUEHGG (1)" in tripoli.reason
+    assert learned.memberships.unknown_relays == {"RUEHWEB": 1}
+
+
+def test_stations_of_a_known_topology_can_be_members() -> None:
+    cables = [
+        cable(
+            "RUEHKO",
+            "AMEMBASSY TOKYO",
+            [("RUEHC", "SECSTATE WASHDC")],
+            [("RUEHZL", "EUROPEAN POLITICAL COLLECTIVE")],
+            relays=("RUEHKW",),
+            cable_id="08TOKYO5",
+        )
+    ]
+    assert learn_topology(cables).collective("RUEHZL").members == ()  # type: ignore[union-attr]
+    book = Topology([Post(ri="RUEHKW", name="AMCONSUL KRAKOW")])
+    learned = learn_topology(cables, book)
+    european = learned.collective("RUEHZL")
+    assert european is not None and [m.ri for m in european.members] == ["RUEHKW"]
+    assert learned.post("RUEHKW") is None  # the book's entries are not copied
+
+
+def test_learning_is_deterministic_whatever_the_input_order() -> None:
+    cables = _unsc_cables()
+    forward = learn_topology(cables)
+    backward = learn_topology(list(reversed(cables)))
+    assert dict(forward.collectives) == dict(backward.collectives)
 
 
 def test_learning_nothing_gives_an_empty_topology() -> None:

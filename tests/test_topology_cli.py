@@ -101,9 +101,16 @@ def test_show_post_by_ri_and_collective_by_plad(capsys: pytest.CaptureFixture[st
     assert code == 0
     shown = json.loads(out)
     assert shown["type"] == "collective" and shown["ri"] == "RUEHGG"
-    assert {"ri": "RUEHTRO", "source": "declared", "evidence": 0, "name": "AMEMBASSY TRIPOLI"} in shown[
-        "members"
-    ]
+    tripoli = {
+        "ri": "RUEHTRO",
+        "source": "declared",
+        "evidence": 0,
+        "confidence": None,
+        "ambiguous_with": [],
+        "examples": [],
+        "name": "AMEMBASSY TRIPOLI",
+    }
+    assert tripoli in shown["members"]
 
 
 def test_show_post_lists_memberships_and_link_rate(
@@ -214,3 +221,95 @@ def test_learn_without_output_prints_toml(examples_dir: Path, capsys: pytest.Cap
     assert code == 0
     assert out.startswith("# cableroute topology: learned from 2 cables")
     assert parse_topology(out).post("RUEHNH") is not None
+
+
+KRAKOW_CABLES = [
+    (
+        "08WARSAW1.txt",
+        "VZCZCXRO0001\nRR RUEHKW RUEHROV\nDE RUEHWR #0001 0011200\nZNR UUUUU ZZH\nR 011200Z JAN 08\n"
+        "FM AMEMBASSY WARSAW\nTO RUEHC/SECSTATE WASHDC 0001\nINFO RUEHZL/EUROPEAN POLITICAL COLLECTIVE\n\n"
+        "UNCLAS WARSAW 000001\n",
+    ),
+    (
+        "08WARSAW2.txt",
+        "VZCZCXRO0002\nRR RUEHKW\nDE RUEHWR #0002 0021200\nZNR UUUUU ZZH\nR 021200Z JAN 08\n"
+        "FM AMEMBASSY WARSAW\nTO RUEHC/SECSTATE WASHDC 0002\nINFO RUEHZL/EUROPEAN POLITICAL COLLECTIVE\n"
+        "RUCNMEM/EU MEMBER STATES COLLECTIVE\n\nUNCLAS WARSAW 000002\n",
+    ),
+]
+
+BOOK = '[[post]]\nri = "RUEHKW"\nname = "AMCONSUL KRAKOW"\n'
+
+
+@pytest.fixture
+def krakow(tmp_path: Path) -> tuple[Path, Path]:
+    """Two Warsaw cables whose relay RUEHKW only a book knows, and that book."""
+    cables = tmp_path / "cables"
+    cables.mkdir()
+    for name, text in KRAKOW_CABLES:
+        (cables / name).write_text(text, encoding="utf-8")
+    book = tmp_path / "book.toml"
+    book.write_text(BOOK, encoding="utf-8")
+    return cables, book
+
+
+def test_learn_with_a_book_counts_its_posts_as_known_stations(
+    krakow: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cables, book = krakow
+    plain, with_book = tmp_path / "plain.toml", tmp_path / "learned.toml"
+    assert run(capsys, "topology", "learn", str(cables), "-o", str(plain))[0] == 0
+    assert read_topology(plain).collective("RUEHZL").members == ()  # type: ignore[union-attr]
+    code, _, err = run(
+        capsys, "topology", "learn", str(cables), "--topology", str(book), "-o", str(with_book)
+    )
+    assert code == 0 and "1 inferred members, 0 ambiguous" in err
+    text = with_book.read_text(encoding="utf-8")
+    assert "known stations also from" in text
+    european = read_topology(with_book).collective("RUEHZL")
+    assert european is not None
+    (member,) = european.members
+    assert (member.ri, member.evidence, member.confidence, member.examples) == (
+        "RUEHKW",
+        2,
+        0.75,
+        ("08WARSAW1", "08WARSAW2"),
+    )
+    code, out, _ = run(
+        capsys, "topology", "show", "RUEHZL", "--topology", str(book), "--topology", str(with_book)
+    )
+    assert code == 0
+    row = next(line for line in out.splitlines() if line.startswith("RUEHKW"))
+    assert "AMCONSUL KRAKOW" in row and "inferred" in row and "0.75" in row and "08WARSAW1 08WARSAW2" in row
+
+
+def test_explain_gives_the_verdict_for_every_collective_seen_with_the_station(
+    krakow: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    cables, book = krakow
+    code, out, _ = run(
+        capsys, "topology", "explain", "RUEHKW", str(cables), "--topology", str(book), "--json"
+    )
+    assert code == 0
+    result = json.loads(out)
+    assert result["name"] == "AMCONSUL KRAKOW" and result["sightings"] == 2
+    verdicts = {v["collective"]: v for v in result["verdicts"]}
+    assert verdicts["RUEHZL"]["member"] and verdicts["RUEHZL"]["cables"] == 2
+    assert not verdicts["RUCNMEM"]["member"]
+    assert "RUEHZL (1)" in verdicts["RUCNMEM"]["reason"]
+    code, out, _ = run(capsys, "topology", "explain", "rueHKW", str(cables), "--topology", str(book))
+    assert code == 0
+    assert out.startswith("RUEHKW AMCONSUL KRAKOW: an unexplained FL2 relay in 2 XRO copies")
+    assert "not a member" in out and "why:" in out
+
+
+def test_explain_without_the_book_says_the_relay_is_no_known_station(
+    krakow: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    cables, _ = krakow
+    code, out, _ = run(capsys, "topology", "explain", "RUEHKW", str(cables))
+    assert code == 0
+    assert "no layer knows it as a station" in out
+    code, out, _ = run(capsys, "topology", "explain", "RUEHC", str(cables))
+    assert code == 1 and "nothing to infer" in out
+    assert run(capsys, "topology", "explain", "not-an-ri", str(cables))[0] == 2

@@ -82,20 +82,17 @@ def test_unsc_is_a_collective_with_inferred_members(topology: Topology) -> None:
         assert isinstance(topology.resolve_ri(member.ri), Post)
 
 
-def test_tripoli_joins_the_unsc_collective_with_the_seed_cable(
-    cables: list[Cable], examples_dir: Path, shared_dir: Path
-) -> None:
-    """In the corpus, every cable showing RUEHTRO in FL2 names Tripoli itself or a second collective,
-    so the one-collective rule cannot attribute it; 08TOKYO3310 (INFO RUEHGG only, FL2 `OO RUEHTRO`)
-    can, once the corpus has shown RUEHTRO to be a station."""
-    seeds, _ = read_cables([str(examples_dir)])
-    books = read_books(sorted((shared_dir / "data" / "routing").glob("*.json")))
-    topology = books.topology.layered(learn_topology([*cables, *seeds]))
-    unsc = topology.collective("RUEHGG")
+def test_tripoli_is_a_unsc_member_from_the_corpus_alone(learned: Topology) -> None:
+    """Every corpus cable showing RUEHTRO as an unexplained relay with RUEHGG also names another
+    collective; the memberships that explain all of Tripoli's sightings best still include RUEHGG."""
+    unsc = learned.collective("RUEHGG")
     assert unsc is not None
     members = {m.ri: m for m in unsc.members}
     assert "RUEHTRO" in members
-    assert members["RUEHTRO"].source == "inferred" and members["RUEHTRO"].evidence >= 1
+    tripoli = members["RUEHTRO"]
+    assert tripoli.source == "inferred" and tripoli.evidence >= 6
+    assert tripoli.confidence is not None and tripoli.confidence >= 0.9
+    assert tripoli.examples and all(e[:2] in {"08", "09", "10"} for e in tripoli.examples)
 
 
 def test_learned_topology_survives_toml(cables: list[Cable], learned: Topology) -> None:

@@ -15,7 +15,11 @@ ri_range_end = "RUEHKOZ"          # optional: the post stands for ri .. ri_range
 [[collective]]
 ri = "RUEHGG"                     # ri and/or name
 name = "UN SECURITY COUNCIL COLLECTIVE"
-members = ["RUEHTRO", { ri = "RUEHBJ", source = "inferred", evidence = 3 }]
+members = [
+    "RUEHTRO",
+    { ri = "RUEHBJ", source = "inferred", evidence = 3, confidence = 0.875, examples = ["08PARIS1616"] },
+    { ri = "RUEHVC", source = "inferred", evidence = 2, confidence = 0.375, ambiguous_with = ["RUEHOO"] },
+]
 ```
 
 Reading uses the standard library's `tomllib`; writing uses the small emitter below (the format
@@ -42,7 +46,7 @@ _TABLE_HEADER = re.compile(r"^\s*\[\[\s*(post|collective)\s*\]\]")
 
 _POST_KEYS = frozenset({"ri", "name", "aliases", "kind", "link_cps", "ri_range_end"})
 _COLLECTIVE_KEYS = frozenset({"ri", "name", "aliases", "members"})
-_MEMBER_KEYS = frozenset({"ri", "source", "evidence"})
+_MEMBER_KEYS = frozenset({"ri", "source", "evidence", "confidence", "ambiguous_with", "examples"})
 _TOP_KEYS = frozenset({"topology", "post", "collective"})
 
 
@@ -235,7 +239,7 @@ def _member(value: Any, i: int, where: _Where) -> Member:
     if isinstance(value, str):
         return Member(ri=_ri(value, "collective", i, where, "members"))
     if not isinstance(value, dict) or "ri" not in value or set(value) - _MEMBER_KEYS:
-        message = "a member is an RI string or { ri = ..., source = ..., evidence = ... }"
+        message = "a member is an RI string or { ri = ..., source = ..., evidence = ..., confidence = ... }"
         raise where.error("collective", i, "members", message)
     source = value.get("source", "declared")
     evidence = value.get("evidence", 0)
@@ -244,7 +248,25 @@ def _member(value: Any, i: int, where: _Where) -> Member:
         raise where.error("collective", i, "members", message)
     if not isinstance(evidence, int) or isinstance(evidence, bool) or evidence < 0:
         raise where.error("collective", i, "members", "member evidence must be a whole number >= 0")
-    return Member(ri=_ri(value["ri"], "collective", i, where, "members"), source=source, evidence=evidence)
+    confidence = value.get("confidence")
+    if confidence is not None and not (
+        isinstance(confidence, int | float) and not isinstance(confidence, bool) and 0 <= confidence <= 1
+    ):
+        raise where.error("collective", i, "members", "member confidence must be a number from 0 to 1")
+    ambiguous = value.get("ambiguous_with", [])
+    if not isinstance(ambiguous, list) or not all(isinstance(a, str) and a.strip() for a in ambiguous):
+        raise where.error("collective", i, "members", "member ambiguous_with must be an array of collectives")
+    examples = value.get("examples", [])
+    if not isinstance(examples, list) or not all(isinstance(e, str) and e.strip() for e in examples):
+        raise where.error("collective", i, "members", "member examples must be an array of cable ids")
+    return Member(
+        ri=_ri(value["ri"], "collective", i, where, "members"),
+        source=source,
+        evidence=evidence,
+        confidence=float(confidence) if confidence is not None else None,
+        ambiguous_with=tuple(a.strip() for a in ambiguous),
+        examples=tuple(e.strip() for e in examples),
+    )
 
 
 # Writing ------------------------------------------------------------------------------------------
@@ -275,10 +297,21 @@ def _string_array(values: Iterable[str]) -> str:
 
 
 def _member_toml(member: Member) -> str:
-    if member.source == "declared" and member.evidence == 0:
+    plain = member.confidence is None and not member.ambiguous_with and not member.examples
+    if member.source == "declared" and member.evidence == 0 and plain:
         return toml_string(member.ri)
-    ri, source = toml_string(member.ri), toml_string(member.source)
-    return f"{{ ri = {ri}, source = {source}, evidence = {member.evidence} }}"
+    fields = [
+        f"ri = {toml_string(member.ri)}",
+        f"source = {toml_string(member.source)}",
+        f"evidence = {member.evidence}",
+    ]
+    if member.confidence is not None:
+        fields.append(f"confidence = {_toml_float(member.confidence)}")
+    if member.ambiguous_with:
+        fields.append(f"ambiguous_with = {_string_array(member.ambiguous_with)}")
+    if member.examples:
+        fields.append(f"examples = {_string_array(member.examples)}")
+    return "{ " + ", ".join(fields) + " }"
 
 
 def _post_toml(post: Post) -> list[str]:

@@ -6,7 +6,8 @@ Used both when a file names an entry twice and when topologies are layered (`Top
   RI range (unless None) win; aliases are the union, and the earlier name becomes an alias when the
   later one differs.
 - Collective: the later RI and name win where set; aliases are the union; members are the union,
-  a member is "declared" when either side declares it and keeps the higher evidence count.
+  a member is "declared" when either side declares it and keeps the evidence (count, confidence,
+  ambiguity, examples) of the side with the higher count.
 """
 
 from __future__ import annotations
@@ -51,10 +52,14 @@ def merge_members(earlier: Iterable[Member], later: Iterable[Member]) -> tuple[M
             merged[member.ri] = member
             continue
         declared = "declared" in (known.source, member.source)
+        stronger = member if member.evidence >= known.evidence else known
         merged[member.ri] = Member(
             ri=member.ri,
             source="declared" if declared else "inferred",
-            evidence=max(known.evidence, member.evidence),
+            evidence=stronger.evidence,
+            confidence=stronger.confidence,
+            ambiguous_with=stronger.ambiguous_with,
+            examples=stronger.examples,
         )
     return tuple(merged.values())
 

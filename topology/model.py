@@ -58,12 +58,18 @@ class Member(msgspec.Struct, frozen=True, kw_only=True):
     """A member of a collective and the evidence for it.
 
     `source` is "declared" (written in a topology file) or "inferred" (seen in the corpus);
-    `evidence` counts the cables that showed the membership (0 for a bare declaration).
+    `evidence` counts the cables that showed the membership (0 for a bare declaration). For an
+    inferred member, `confidence` (0-1) says how firmly the evidence points to this collective
+    rather than another, `ambiguous_with` names the collectives that explain the same cables just
+    as well, and `examples` holds a few cable ids (see `router.membership`).
     """
 
     ri: str
     source: MemberSource = "declared"
     evidence: int = 0
+    confidence: float | None = None
+    ambiguous_with: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
 
 
 class Collective(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,4 +1,4 @@
-"""`cableroute topology learn|import|show|resolve|coverage`: build, inspect and check topologies.
+"""`cableroute topology learn|import|show|explain|resolve|coverage`: build, inspect and check topologies.
 
 Exit status: 0 ok; 1 failed input (an unreadable cable or topology file, an unknown address);
 2 usage error.
@@ -17,17 +17,18 @@ import msgspec
 import structlog
 
 from replay.cli.commands import command_help
+from replay.cli.tables import print_table
 from replay.cli.topology_source import topology_for
 from replay.inputs.corpus import ReadError, iter_sources
 from router.addressees import parse_addressee, split_keyword
 from router.decode import decode
-from router.learn import learn_topology
+from router.learn import learn_topology, learn_with_evidence
 from router.model import Addressee, Cable
 from topology.books import read_books
 from topology.coverage import Coverage, coverage
 from topology.files import TopologyFileError, bundled_example, dump_topology, load_topology, write_topology
 from topology.model import Collective, Post
-from topology.topology import Topology
+from topology.topology import Topology, looks_like_ri
 
 log = structlog.get_logger()
 _json = msgspec.json.Encoder()
@@ -51,6 +52,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "collectives and inferred members. A PATH is a file, a directory, '-' or a .csv export.",
     )
     learn.add_argument("paths", nargs="+", metavar="PATH", help="cable file, directory, '-' or .csv")
+    learn.add_argument(
+        "--topology",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="topology TOML file (an imported book, say) whose posts count as known stations when "
+        "inferring members; repeatable; its entries are not copied into the output",
+    )
     learn.add_argument("-o", "--output", metavar="FILE", default="-", help="where to write (default: stdout)")
     learn.set_defaults(handler=run_learn)
 
@@ -69,6 +78,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _topology_option(show, "default: the bundled example")
     show.add_argument("--json", action="store_true", help="print one JSON object")
     show.set_defaults(handler=run_show)
+
+    explain = commands.add_parser(
+        "explain",
+        help="why an RI is, or is not, a member of each collective it was seen with",
+        description="Learn from the cables as `topology learn` does and explain, for one station, every "
+        "collective named in the XRO copies that show it as an unexplained FL2 relay: the evidence, "
+        "the verdict and the reason. See docs/topology.md.",
+    )
+    explain.add_argument("ri", metavar="RI", help="a routing indicator, e.g. RUEHTRO")
+    explain.add_argument("paths", nargs="+", metavar="PATH", help="cable file, directory, '-' or .csv")
+    explain.add_argument(
+        "--topology",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="topology TOML file whose posts count as known stations (as for `learn`); repeatable",
+    )
+    explain.add_argument("--json", action="store_true", help="print one JSON object")
+    explain.set_defaults(handler=run_explain)
 
     resolve = commands.add_parser(
         "resolve",
@@ -144,14 +172,21 @@ def _given_topology(paths: Sequence[str]) -> Topology:
 def run_learn(args: argparse.Namespace) -> int:
     """`topology learn PATH... -o FILE`."""
     started = time.perf_counter()
+    try:
+        known = load_topology([Path(p) for p in args.topology]) if args.topology else None
+    except TopologyFileError as error:
+        return _fail(str(error))
     cables, failed = _read(args.paths)
     decoded = time.perf_counter()
-    topology = learn_topology(cables)
+    topology = learn_topology(cables, known)
     learned = time.perf_counter()
     members = sum(len(c.members) for c in topology.collectives.values())
+    ambiguous = sum(1 for c in topology.collectives.values() for m in c.members if m.ambiguous_with)
+    known_note = f"; known stations also from {', '.join(args.topology)}" if args.topology else ""
     comment = (
-        f"cableroute topology: learned from {len(cables)} cables ({', '.join(args.paths)})\n"
-        f"{len(topology.posts)} posts, {len(topology.collectives)} collectives, {members} inferred members"
+        f"cableroute topology: learned from {len(cables)} cables ({', '.join(args.paths)}){known_note}\n"
+        f"{len(topology.posts)} posts, {len(topology.collectives)} collectives, {members} inferred members "
+        f"({ambiguous} ambiguous)"
     )
     try:
         _write(topology, comment, args.output)
@@ -168,7 +203,8 @@ def run_learn(args: argparse.Namespace) -> int:
     )
     print(
         f"learned {len(topology.posts)} posts, {len(topology.collectives)} collectives "
-        f"({members} inferred members) from {len(cables)} cables in {learned - started:.2f} s",
+        f"({members} inferred members, {ambiguous} ambiguous) from {len(cables)} cables in "
+        f"{learned - started:.2f} s",
         file=sys.stderr,
     )
     return 1 if failed else 0
@@ -205,7 +241,15 @@ def describe(found: Post | Collective, topology: Topology) -> dict[str, Any]:
             "relay": found.relay,
             "effective_link_cps": topology.link_cps(found.ri),
             "member_of": [
-                {"collective": c.key, "name": c.name, "source": m.source, "evidence": m.evidence}
+                {
+                    "collective": c.key,
+                    "name": c.name,
+                    "source": m.source,
+                    "evidence": m.evidence,
+                    "confidence": m.confidence,
+                    "ambiguous_with": list(m.ambiguous_with),
+                    "examples": list(m.examples),
+                }
                 for c in topology.collectives.values()
                 for m in c.members
                 if m.ri == found.ri
@@ -231,20 +275,42 @@ def _print_description(info: dict[str, Any]) -> None:
         for alias in info["aliases"]:
             out.write(f"  alias     {alias}\n")
         for entry in info["member_of"]:
-            out.write(f"  member of {entry['collective']} {entry['name'] or ''} ({_source(entry)})\n")
+            facts = [_source(entry)]
+            if entry["source"] == "inferred":
+                facts.append(f"{entry['evidence']} cable{'s' if entry['evidence'] != 1 else ''}")
+            if entry.get("confidence") is not None:
+                facts.append(f"confidence {entry['confidence']:.2f}")
+            out.write(f"  member of {entry['collective']} {entry['name'] or ''} ({', '.join(facts)})\n")
         return
     out.write(f"{info['ri'] or '(no RI)'}  {info['name'] or ''}  collective\n")
     for alias in info["aliases"]:
         out.write(f"  alias     {alias}\n")
     out.write(f"  members   {len(info['members'])}\n")
-    for member in info["members"]:
-        out.write(f"    {member['ri']:<8} {member['name'] or '(unknown post)':<40} {_source(member)}\n")
+    if not info["members"]:
+        return
+    out.flush()
+    print_table(
+        ("member", "name", "source", "evidence", "confidence", "example cables"),
+        [
+            (
+                m["ri"],
+                m["name"] or "(unknown post)",
+                _source(m),
+                m["evidence"],
+                f"{m['confidence']:.2f}" if m.get("confidence") is not None else "",
+                " ".join(m.get("examples") or ()),
+            )
+            for m in info["members"]
+        ],
+    )
 
 
 def _source(entry: dict[str, Any]) -> str:
-    if entry["source"] == "inferred":
-        return f"inferred, {entry['evidence']} cable{'s' if entry['evidence'] != 1 else ''}"
-    return "declared"
+    """`declared`, `inferred`, or `inferred, ambiguous with RUEHZL` for a member."""
+    if entry["source"] != "inferred":
+        return "declared"
+    twins = entry.get("ambiguous_with") or ()
+    return f"inferred, ambiguous with {', '.join(twins)}" if twins else "inferred"
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -264,6 +330,87 @@ def run_show(args: argparse.Namespace) -> int:
     else:
         _print_description(info)
     return 0
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    """`topology explain RI PATH...`."""
+    ri = args.ri.strip().upper()
+    if not looks_like_ri(ri):
+        print(f"cableroute topology: {args.ri!r} is not a routing indicator", file=sys.stderr)
+        return 2
+    try:
+        known = load_topology([Path(p) for p in args.topology]) if args.topology else Topology()
+    except TopologyFileError as error:
+        return _fail(str(error))
+    cables, failed = _read(args.paths)
+    learned = learn_with_evidence(cables, known)
+    names = known.layered(learned.topology)
+    sightings = learned.memberships.sightings.get(ri, [])
+    verdicts = learned.memberships.verdicts.get(ri, [])
+    unknown = learned.memberships.unknown_relays.get(ri, 0)
+    post = names.post(ri)
+    result = {
+        "ri": ri,
+        "name": post.name if post is not None else None,
+        "station": bool(sightings) or (unknown == 0 and post is not None),
+        "sightings": len(sightings),
+        "without_collective": sum(1 for s in sightings if not s.collectives),
+        "unknown_station_sightings": unknown,
+        "verdicts": [
+            {**msgspec.to_builtins(v), "name": _collective_name(names, v.collective)} for v in verdicts
+        ],
+    }
+    if args.json:
+        print(_json.encode(result).decode())
+    else:
+        _print_explanation(result)
+    return 1 if failed or not (sightings or unknown) else 0
+
+
+def _collective_name(topology: Topology, key: str) -> str | None:
+    found = topology.collective(key)
+    return found.name if found is not None else None
+
+
+def _print_explanation(result: dict[str, Any]) -> None:
+    """The human form of `topology explain`."""
+    label = f"{result['ri']} {result['name'] or '(no name known)'}"
+    if result["unknown_station_sightings"]:
+        print(
+            f"{label}: an FL2 relay in {result['unknown_station_sightings']} XRO copies that do not name it, "
+            "but no layer knows it as a station (it is never on an addressee line, FL3 or in a --topology "
+            "file), so it is not made a member of anything: pseudo-relays such as RUEHWEB look the same"
+        )
+        return
+    if not result["sightings"]:
+        print(f"{label}: never an unexplained FL2 relay of an XRO copy in these cables; nothing to infer")
+        return
+    unexplainable = result["without_collective"]
+    note = f" ({unexplainable} of them naming no collective, which nothing explains)" if unexplainable else ""
+    print(f"{label}: an unexplained FL2 relay in {result['sightings']} XRO copies{note}")
+    verdicts = result["verdicts"]
+    if not verdicts:
+        return
+    sys.stdout.flush()
+    print_table(
+        ("collective", "name", "verdict", "cables", "alone", "explains", "confidence", "example cables"),
+        [
+            (
+                v["collective"],
+                v["name"],
+                ("member, ambiguous" if v["ambiguous_with"] else "member") if v["member"] else "not a member",
+                v["cables"],
+                v["alone"],
+                v["explained"],
+                f"{v['confidence']:.2f}" if v["member"] else "",
+                " ".join(v["examples"]),
+            )
+            for v in verdicts
+        ],
+    )
+    print("why:")
+    for v in verdicts:
+        print(f"  {v['collective']}: {v['reason']}")
 
 
 def parse_line(line: str) -> Addressee | None:
