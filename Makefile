@@ -21,10 +21,13 @@ $(BIN)/cableroute: pyproject.toml
 demo: $(BIN)/cableroute
 	$(BIN)/cableroute replay
 
-# Debian packages the tests use: mosquitto (broker tests) and chromium (the audit's HTML report check).
+# Debian packages the tests use: mosquitto (broker tests), nats-server and rabbitmq-server (the cluster
+# and second-engine tests, which start their own nodes) and chromium (the audit's HTML report check).
 system-packages:
 	@missing=""; \
 	  { command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ]; } || missing="$$missing mosquitto mosquitto-clients"; \
+	  { command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ]; } || missing="$$missing nats-server"; \
+	  { command -v rabbitmq-server >/dev/null || [ -x /usr/sbin/rabbitmq-server ]; } || missing="$$missing rabbitmq-server"; \
 	  command -v chromium >/dev/null || missing="$$missing chromium"; \
 	  [ -z "$$missing" ] || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q $$missing)
 

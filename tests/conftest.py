@@ -15,7 +15,7 @@ import pytest
 from replay.mqtt.broker import AmqttBroker, MosquittoBroker
 
 #: The private mosquitto fixtures (`mosquitto`, `broker_info`).
-pytest_plugins = ["tests.broker"]
+pytest_plugins = ["tests.broker", "tests.nats_cluster"]
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -12,7 +12,9 @@
 
 If the broker goes away, the publisher reconnects and sends again what it had not had acknowledged;
 once the posts are back, every delivery published but not yet received is sent again, so nothing
-the broker lost with its memory is lost for the run. Posts count what arrives twice.
+the broker lost with its memory is lost for the run. Posts count what arrives twice. On a clustered
+broker (several nodes) the posts are spread over the nodes; a client whose node goes away moves to
+the next one and resumes its session there, and the cluster keeps what it acknowledged.
 """
 
 from __future__ import annotations
@@ -301,6 +303,11 @@ class Replayer:
         events.sort(reverse=True)
         return events
 
+    @property
+    def posts(self) -> PostGroup | None:
+        """The post clients, once the run has made them."""
+        return self._posts
+
     # -- the run ---------------------------------------------------------------------------------
 
     async def run(
@@ -496,8 +503,13 @@ class Replayer:
             log.warning("timed out waiting for receipts", outstanding=ledger.in_flight())
 
     def _after_reconnect(self) -> None:
-        """The broker came back: once the posts are back too, send again what is not received."""
-        asyncio.get_running_loop().create_task(self._resend_outstanding())
+        """The broker came back: once the posts are back too, send again what is not received.
+
+        Not on a clustered broker: a node that goes away leaves what the cluster acknowledged on
+        the other nodes, and sending it all again would only make duplicates.
+        """
+        if not self.broker.other_nodes:
+            asyncio.get_running_loop().create_task(self._resend_outstanding())
 
     async def _resend_outstanding(self) -> None:
         posts = self._posts

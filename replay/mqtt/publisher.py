@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import Callable
 
 import structlog
@@ -24,6 +25,12 @@ log = structlog.get_logger()
 #: 65,535 packet ids MQTT has).
 HIGH_WATER = 8_000
 
+#: Messages on the wire without an acknowledgement at most; further ones wait their turn in order. A
+#: clustered broker stores each QoS 1 message on several nodes before it acknowledges it and gives
+#: up on a client whose message waited too long, so a publisher that pours out everything it holds
+#: after a reconnect can make the cluster drop it again and again.
+MAX_IN_FLIGHT = 2_000
+
 #: Reconnection backoff: first delay and ceiling, seconds.
 RECONNECT_DELAYS = (0.05, 1.0)
 
@@ -31,8 +38,9 @@ RECONNECT_DELAYS = (0.05, 1.0)
 class Publisher:
     """A QoS 1 publisher with its own acknowledgement ledger, resending after reconnects.
 
-    `publish()` never blocks: it sends at once when connected and otherwise keeps the message
-    for the next connection. Producers that can outrun the broker call `await wait_for_room()`.
+    `publish()` never blocks: it sends at once when connected (and fewer than `max_in_flight` are
+    unacknowledged on the wire), otherwise keeps the message for later, in order. Producers that can
+    outrun the broker call `await wait_for_room()`.
     `node` is the cluster node tried first (see `BrokerInfo.node`); after a lost connection or a
     failed attempt the next node is tried.
     """
@@ -43,15 +51,21 @@ class Publisher:
         client_id: str = "cableroute-publisher",
         *,
         high_water: int = HIGH_WATER,
+        max_in_flight: int = MAX_IN_FLIGHT,
         node: int = 0,
     ):
         self.broker = broker
         self.client_id = client_id
         self.high_water = high_water
+        self.max_in_flight = max_in_flight
         #: The index of the node in use (or tried next).
         self.node = node
         self._pending: dict[int, tuple[str, bytes]] = {}
         self._mid_to_seq: dict[int, int] = {}
+        #: Messages waiting for room on the wire (sequence numbers, in order), and the last sequence
+        #: number sent on an earlier connection (those go out again marked DUP).
+        self._waiting: deque[int] = deque()
+        self._sent_before = 0
         self._seq = 0
         self._connection: MqttConnection | None = None
         self._online = False
@@ -96,8 +110,10 @@ class Publisher:
         self._empty.clear()
         if len(self._pending) >= self.high_water:
             self._room.clear()
-        if self._online:
+        if self._online and not self._waiting and len(self._mid_to_seq) < self.max_in_flight:
             self._send(seq, topic, payload)
+        else:
+            self._waiting.append(seq)
 
     async def wait_for_room(self) -> None:
         """Wait while more than `high_water` messages are unacknowledged."""
@@ -128,20 +144,35 @@ class Publisher:
 
     # internals -----------------------------------------------------------------------------
 
-    def _send(self, seq: int, topic: str, payload: bytes, *, dup: bool = False) -> None:
+    def _send(self, seq: int, topic: str, payload: bytes) -> None:
         connection = self._connection
         assert connection is not None
+        dup = seq <= self._sent_before
         try:
             mid = connection.publish(topic, payload, qos=1, dup=dup)
         except MqttError:
             return  # the connection just went; the message is sent again after reconnecting
         self._mid_to_seq[mid] = seq
+        if dup:
+            self.resent += 1
+
+    def _send_waiting(self) -> None:
+        """Send waiting messages, in order, while there is room on the wire."""
+        waiting = self._waiting
+        pending = self._pending
+        while waiting and self._online and len(self._mid_to_seq) < self.max_in_flight:
+            seq = waiting.popleft()
+            message = pending.get(seq)
+            if message is not None:
+                self._send(seq, *message)
 
     def _on_ack(self, mid: int) -> None:
         seq = self._mid_to_seq.pop(mid, None)
         if seq is None or self._pending.pop(seq, None) is None:
             return
         self.acknowledged += 1
+        if self._waiting:
+            self._send_waiting()
         if not self._pending:
             self._empty.set()
         if len(self._pending) < self.high_water // 2:
@@ -196,7 +227,7 @@ class Publisher:
             log.warning(
                 "broker connection re-established",
                 broker=self.broker.node(self.node).url,
-                resent=len(self._pending),
+                to_send_again=len(self._pending),
             )
             for callback in self.on_reconnect:
                 callback()
@@ -206,6 +237,7 @@ class Publisher:
         self.node = (self.node + 1) % len(self.broker.nodes)
 
     def _resend_pending(self) -> None:
-        for seq, (topic, payload) in list(self._pending.items()):
-            self.resent += 1
-            self._send(seq, topic, payload, dup=True)
+        """Queue everything unacknowledged again, in the original order, and start sending it."""
+        self._sent_before = self._seq
+        self._waiting = deque(self._pending)
+        self._send_waiting()
