@@ -19,11 +19,11 @@ from replay.cli.topology_source import topology_for
 from replay.inputs.corpus import CableText, iter_sources
 from replay.store.receipt import Receipt
 from replay.store.store import AuditStore
-from router.decode import decode
+from router.decoder import decode
 from router.deliveries import Sent
 from router.network import Network
 from router.order import cable_time, replay_order
-from router.plan import plan
+from router.planner import plan
 
 ROOT = Path(__file__).resolve().parents[1]
 

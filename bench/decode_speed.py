@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from replay.inputs.corpus import CableText, iter_sources, read_cables
-from router.decode import decode
+from router.decoder import decode
 
 ROOT = Path(__file__).resolve().parents[1]
 

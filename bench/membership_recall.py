@@ -23,7 +23,7 @@ from pathlib import Path
 from replay.inputs.corpus import read_cables
 from router.learn import learn_with_evidence
 from router.model import Cable
-from router.plan import Planner
+from router.planner import Planner
 from router.relay_recall import RelayRecall, fold_of, relay_recall
 from topology.books import read_book
 from topology.model import Collective

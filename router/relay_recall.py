@@ -17,7 +17,7 @@ import msgspec
 
 from router.learn import RELAY_CHANNELS
 from router.model import Cable
-from router.plan import Planner
+from router.planner import Planner
 from topology.model import Post
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from replay.audit.report import build_report
 from replay.store.store import AuditStore
-from router.decode import decode
+from router.decoder import decode
 from router.model import Cable
 
 pytestmark = pytest.mark.corpus

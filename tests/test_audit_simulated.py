@@ -12,7 +12,7 @@ import pytest
 
 from replay.cli import main
 from router import faults
-from router.decode import decode
+from router.decoder import decode
 from router.precedence import SPEED_OF_SERVICE_S, Precedence
 
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from router.decode import decode
+from router.decoder import decode
 from router.model import Cable
 
 pytestmark = pytest.mark.corpus

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from router.addressees import precedence_word
-from router.decode import decode
+from router.decoder import decode
 from router.precedence import Precedence
 from tests.decode_samples import HEADER, cable, with_addressees
 

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from router.body import clean_markdown, parse_banner, parse_references
-from router.decode import decode
+from router.decoder import decode
 from router.model import Cable
 from tests.decode_samples import HEADER, cable
 

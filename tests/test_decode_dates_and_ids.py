@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from router.decode import decode
+from router.decoder import decode
 from router.dtg import ZONE_OFFSETS, dtg_datetime, dtg_year, julian_datetime, parse_dtg
 from router.model import Banner, Station
 from router.reference_id import derive_reference_id, station_from_plad

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from router.decode import decode
+from router.decoder import decode
 from router.precedence import Precedence
 from tests.decode_samples import HEADER, cable, with_line
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from router.decode import decode
+from router.decoder import decode
 from router.model import Cable, cable_to_json
 from tests.decode_samples import HEADER, cable
 

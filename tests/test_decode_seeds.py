@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from router.decode import decode
+from router.decoder import decode
 from router.precedence import Precedence
 
 

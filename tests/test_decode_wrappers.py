@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from router.decode import decode
+from router.decoder import decode
 from router.model import Cable
 from router.wrappers import wrapper_kind
 from tests.decode_samples import HEADER, cable

@@ -11,7 +11,7 @@ import pytest
 
 from replay.cli import main
 from replay.inputs.corpus import iter_sources
-from router.decode import decode
+from router.decoder import decode
 from router.load import LoadClock, parse_load
 
 COUNT = 2000

@@ -14,7 +14,7 @@ import pytest
 from replay.inputs.corpus import read_cables
 from router.learn import learn_with_evidence
 from router.model import Cable
-from router.plan import Planner
+from router.planner import Planner
 from router.relay_recall import fold_of, relay_recall
 from topology.books import read_book
 from topology.topology import Topology

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from router.model import Addressee, Cable, PrecedencePair, Routing, Station
-from router.plan import Planner, cable_id_of, effective_precedence, plan
+from router.planner import Planner, cable_id_of, effective_precedence, plan
 from router.precedence import Precedence
 from topology.model import Collective, Member, Post
 from topology.topology import Topology

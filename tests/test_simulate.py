@@ -17,10 +17,10 @@ from replay.inputs.corpus import CableText, CsvSlice, ReadError, iter_source_sli
 from replay.store.queries import who_got
 from replay.store.store import AuditStore
 from router.compact import pack, unpack
-from router.decode import decode
+from router.decoder import decode
 from router.faults import is_dropped
 from router.learn import learn_topology
-from router.plan import plan
+from router.planner import plan
 from router.synth.corpus import synth_cables
 from router.synth.topology import synthetic_topology
 from topology.topology import Topology

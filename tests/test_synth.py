@@ -11,8 +11,8 @@ import pytest
 from replay.cli import main
 from replay.cli.synth import write_csv, write_directory
 from replay.inputs.corpus import CableText, iter_sources
-from router.decode import decode
-from router.plan import plan
+from router.decoder import decode
+from router.planner import plan
 from router.synth.corpus import SynthCable, origin_label, published_id, station_name, synth_cables
 from router.synth.topology import synthetic_topology
 from topology.files import bundled_example, load_topology

@@ -37,6 +37,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from topology.errors import CablerouteError
 from topology.model import POST_KINDS, Collective, Member, Post
 from topology.ri import looks_like_ri
 from topology.topology import Topology
@@ -50,7 +51,7 @@ _MEMBER_KEYS = frozenset({"ri", "source", "evidence", "confidence", "ambiguous_w
 _TOP_KEYS = frozenset({"topology", "post", "collective"})
 
 
-class TopologyFileError(ValueError):
+class TopologyFileError(CablerouteError, ValueError):
     """A topology file that cannot be read or does not follow the format; names file and line."""
 
     def __init__(self, source: str, line: int | None, message: str) -> None:

@@ -13,7 +13,7 @@ from typing import IO, Protocol
 from replay.cli.commands import command_help
 from replay.inputs.corpus import ReadError, iter_source_slices
 from replay.inputs.workers import Chunk, Workers, chunk_texts, chunked
-from router.decode import decode
+from router.decoder import decode
 from router.model import Addressee, Cable, cable_to_json
 
 

@@ -16,10 +16,10 @@ import msgspec
 from replay.cli.commands import command_help
 from replay.cli.topology_source import topology_for
 from replay.inputs.corpus import EXAMPLES_DIR, ReadError, iter_sources
-from router.decode import decode
+from router.decoder import decode
 from router.deliveries import Plan
 from router.model import Cable
-from router.plan import Planner, cable_id_of
+from router.planner import Planner, cable_id_of
 from topology.files import TopologyFileError
 from topology.topology import Topology
 

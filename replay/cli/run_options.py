@@ -13,6 +13,7 @@ from pathlib import Path
 from router.circuit import merge_windows
 from router.faults import parse_fraction, parse_window
 from router.load import parse_load
+from topology.errors import CablerouteError
 
 #: Offline windows per post: a list of (start, end) in simulated seconds, or None for the whole run.
 OfflineWindows = dict[str, list[tuple[float, float]] | None]
@@ -21,7 +22,7 @@ LEARNED_TOPOLOGY = "bundled example + what the corpus shows"
 BUNDLED_TOPOLOGY = "the bundled example"
 
 
-class UsageError(ValueError):
+class UsageError(CablerouteError, ValueError):
     """A command line that cannot be carried out (exit status 2)."""
 
 

@@ -21,7 +21,7 @@ from replay.cli.tables import print_table
 from replay.cli.topology_source import topology_for
 from replay.inputs.corpus import ReadError, iter_sources
 from router.addressees import parse_addressee, split_keyword
-from router.decode import decode
+from router.decoder import decode
 from router.learn import learn_topology, learn_with_evidence
 from router.model import Addressee, Cable
 from topology.books import read_books

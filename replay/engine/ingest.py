@@ -19,9 +19,9 @@ from replay.inputs.corpus import CableText, CsvSlice, ReadError
 from replay.inputs.workers import Chunk, Workers, chunk_texts, chunked
 from replay.store.store import cable_rows
 from router.compact import pack
-from router.decode import decode
+from router.decoder import decode
 from router.order import replay_key
-from router.plan import cable_id_of
+from router.planner import cable_id_of
 
 #: One decoded cable as pass 1 keeps it: id, replay key (position 0, set by the parent), packed form.
 Ingested = tuple[str, tuple[int, float, float, int, int], bytes]

@@ -42,13 +42,13 @@ from replay.mqtt.topics import is_valid_ri, post_topic, run_client_prefix, run_p
 from replay.mqtt.wire import Transmission, seal
 from replay.store.store import StoreWriter
 from router.circuit import merge_windows
-from router.decode import decode
+from router.decoder import decode
 from router.deliveries import Plan, Sent
 from router.load import LoadClock
 from router.model import Cable
 from router.network import Network
 from router.order import cable_time, replay_key
-from router.plan import cable_id_of, plan
+from router.planner import cable_id_of, plan
 from topology.topology import Topology
 
 log = structlog.get_logger()

@@ -47,11 +47,11 @@ from replay.mqtt.wire import (
     transmission_for,
 )
 from replay.store.store import AuditStore, StoreError, StoreWriter
-from router.decode import decode
+from router.decoder import decode
 from router.deliveries import Sent
 from router.network import Network
 from router.order import cable_time
-from router.plan import cable_id_of, plan
+from router.planner import cable_id_of, plan
 from topology.topology import Topology
 
 log = structlog.get_logger()

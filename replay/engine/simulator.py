@@ -42,7 +42,7 @@ from router.faults import is_dropped, receipt_time
 from router.load import LoadClock
 from router.model import Cable
 from router.network import Network
-from router.plan import Planner
+from router.planner import Planner
 from router.precedence import RANK
 from topology.topology import Topology
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import msgspec
 
-from router.decode import decode
+from router.decoder import decode
 from router.model import Cable
 
 #: Columns of the published Cablegate CSV export.

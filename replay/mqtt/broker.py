@@ -31,6 +31,7 @@ from urllib.parse import unquote, urlsplit
 import msgspec
 
 from replay.mqtt.access import ClientAccess, acl_file, password_file
+from topology.errors import CablerouteError
 
 #: Where mosquitto is looked for when it is not on PATH (Debian installs it in /usr/sbin).
 MOSQUITTO_FALLBACK_PATHS = (
@@ -46,7 +47,7 @@ MAX_QUEUED_MESSAGES = 10_000_000
 START_TIMEOUT_S = 10.0
 
 
-class BrokerError(Exception):
+class BrokerError(CablerouteError):
     """A broker could not be started, reached or understood."""
 
 

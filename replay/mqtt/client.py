@@ -26,6 +26,7 @@ from collections.abc import Callable
 
 from replay.mqtt.access import client_password
 from replay.mqtt.broker import BrokerInfo
+from topology.errors import CablerouteError
 
 #: Seconds to wait for CONNACK, SUBACK and the broker's side of a clean disconnect.
 REPLY_TIMEOUT_S = 10.0
@@ -50,7 +51,7 @@ MessageHandler = Callable[[str, bytes], None]
 AckHandler = Callable[[int], None]
 
 
-class MqttError(Exception):
+class MqttError(CablerouteError):
     """The broker could not be reached, refused us, broke the protocol or went away."""
 
 

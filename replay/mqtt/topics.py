@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 
+from topology.errors import CablerouteError
 from topology.ri import looks_like_ri
 
 #: Where the router service takes cables from (`cableroute serve`).
@@ -31,7 +32,7 @@ SUBMITTER_CLIENT_ID = f"{SERVICE_CLIENT_PREFIX}-submit"
 ALL_POSTS = f"{POSTS_PREFIX}/+"
 
 
-class TopicError(ValueError):
+class TopicError(CablerouteError, ValueError):
     """A value that cannot be used in a topic name."""
 
 

@@ -28,6 +28,7 @@ from msgspec import Meta
 
 from router.deliveries import Role, Sent
 from router.precedence import Precedence
+from topology.errors import CablerouteError
 from topology.ri import RI_TEXT
 
 #: The longest run name, cable id or source name a message may carry.
@@ -55,7 +56,7 @@ Speed = Annotated[float, Meta(ge=0.0, le=1e12)]
 Text = Annotated[str, Meta(max_length=MAX_TEXT)]
 
 
-class WireError(ValueError):
+class WireError(CablerouteError, ValueError):
     """A payload that is not a valid message of the expected kind (malformed or out of bounds)."""
 
 

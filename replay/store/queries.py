@@ -14,9 +14,10 @@ import msgspec
 
 from replay.store.store import AuditStore
 from router.precedence import LEVEL_BY_RANK, Precedence
+from topology.errors import CablerouteError
 
 
-class QueryError(Exception):
+class QueryError(CablerouteError):
     """The question names something the run does not have (a cable, a post)."""
 
 

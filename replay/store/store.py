@@ -36,6 +36,7 @@ from router.deliveries import Plan, Sent
 from router.model import Addressee, Cable
 from router.precedence import RANK, Precedence
 from router.times import seconds
+from topology.errors import CablerouteError
 
 _log = structlog.get_logger()
 
@@ -271,7 +272,7 @@ _blob_encoder = msgspec.msgpack.Encoder()
 _blob_decoder = msgspec.msgpack.Decoder(tuple[AddresseeRow, ...])
 
 
-class StoreError(Exception):
+class StoreError(CablerouteError):
     """The store cannot be used as asked: missing file, unknown run, newer schema."""
 
 
