@@ -34,6 +34,7 @@ system-packages:
 test: $(BIN)/cableroute system-packages
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 check: $(BIN)/cableroute

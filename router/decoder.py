@@ -92,7 +92,7 @@ def _assemble(text: str, source: str | None, start: TelegramStart, header: Heade
                 1, "wrapper-skipped", "info", f"{start.skipped} lines before the telegram skipped ({kinds})"
             )
         )
-    if start.first != "fl1":
+    if start.first is not None and start.first != "fl1":
         notes.append(Diagnostic(start.index + 1, "no-fl1", "info", f"header starts at {start.first.upper()}"))
     notes.extend(header.notes)
     dtg = header.dtg

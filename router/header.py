@@ -287,6 +287,7 @@ def _common_addressee(match: re.Match[str], number: int, parts: HeaderParts) -> 
     """Add the addressee of a line in the common form (a `_COMMON_LINE` match) to `parts`; False when the
     line needs the general reading (`_unusual_addressee_line`), which then sees the same `parts`."""
     keyword, zen, ri, name, niact, word, mcn = match.groups()
+    section: str | None
     if keyword is not None:
         section = parts.section = SECTION_KEYWORDS[keyword]
     else:

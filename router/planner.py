@@ -177,7 +177,9 @@ class Planner:
         zen_posts: set[str] = set()
         applied: dict[str, Exemption] = {}
 
-        lines = [(a, "action") for a in cable.to] + [(a, "info") for a in cable.info]
+        lines: list[tuple[Addressee, Role]] = [(a, "action") for a in cable.to] + [
+            (a, "info") for a in cable.info
+        ]
         for addressee, role in lines:
             found = self.resolve(addressee)
             if addressee.zen:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
+from typing import TypeVar
+
+import msgspec
 
 from topology.merge import merge_collectives, merge_posts
 from topology.model import (
@@ -18,6 +21,7 @@ from topology.plad import normalize_plad
 from topology.ri import looks_like_ri
 
 Entry = Post | Collective
+_E = TypeVar("_E", Post, Collective)
 
 
 class _Builder:
@@ -93,20 +97,11 @@ class _Builder:
         collectives = {key: self._own_aliases(key, c) for key, c in self.collectives.items()}
         return Topology._assemble(posts, collectives, self.names, declared_cps)
 
-    def _own_aliases(self, key: str, entry: Entry) -> Entry:
+    def _own_aliases(self, key: str, entry: _E) -> _E:
         kept = tuple(alias for alias in entry.aliases if self.names.get(normalize_plad(alias)) == key)
         if len(kept) == len(entry.aliases):
             return entry
-        if isinstance(entry, Post):
-            return Post(
-                ri=entry.ri,
-                name=entry.name,
-                aliases=kept,
-                kind=entry.kind,
-                link_cps=entry.link_cps,
-                ri_range_end=entry.ri_range_end,
-            )
-        return Collective(ri=entry.ri, name=entry.name, aliases=kept, members=entry.members)
+        return msgspec.structs.replace(entry, aliases=kept)
 
 
 class Topology:
@@ -188,7 +183,7 @@ class Topology:
 
     def collective(self, key: str) -> Collective | None:
         """The collective with this RI, or this PLAD, if known."""
-        found = self._collectives.get(key)
+        found: Entry | None = self._collectives.get(key)
         if found is None:
             found = self.resolve_name(key) if not looks_like_ri(key) else None
         return found if isinstance(found, Collective) else None

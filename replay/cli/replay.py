@@ -204,8 +204,8 @@ def _replay(
         if code == 1:
             return code
         _print_summary(store, summary, replayer.cable_ids, as_json=args.json)
-    for error in replayer.read_errors:
-        print(f"cableroute replay: cannot read {error.source}: {error.message}", file=sys.stderr)
+    for unreadable in replayer.read_errors:
+        print(f"cableroute replay: cannot read {unreadable.source}: {unreadable.message}", file=sys.stderr)
     if code:
         return code
     return 1 if summary.read_errors else 0

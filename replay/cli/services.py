@@ -120,7 +120,7 @@ def _topology(paths: Sequence[Path]) -> Topology:
     return load_topology(paths) if paths else bundled_example()
 
 
-async def _until_signalled(work: asyncio.Future[None], stop: asyncio.Event) -> None:
+async def _until_signalled(work: asyncio.Future[object], stop: asyncio.Event) -> None:
     """Set `stop` on SIGINT or SIGTERM, then wait for `work` to finish."""
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -148,8 +148,8 @@ def run(args: argparse.Namespace) -> int:
             raise
         store.finish_run(name, "ok", msgspec.to_builtins(summary))
     _print_summary(summary, as_json=args.json)
-    for error in simulation.read_errors:
-        print(f"cableroute simulate: cannot read {error.source}: {error.message}", file=sys.stderr)
+    for unreadable in simulation.read_errors:
+        print(f"cableroute simulate: cannot read {unreadable.source}: {unreadable.message}", file=sys.stderr)
     return 1 if summary.read_errors else 0
 
 

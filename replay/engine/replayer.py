@@ -26,6 +26,7 @@ import secrets
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -131,6 +132,10 @@ class DeliveryLedger:
         if self.outstanding.pop((cable_id, post), None) is not None:
             self.per_post[post] -= 1
             self.handled += 1
+
+    def is_drained(self, post: str) -> bool:
+        """Whether nothing sent to `post` is outstanding."""
+        return self.per_post[post] == 0
 
     def in_flight(self) -> int:
         """Outstanding deliveries to posts that are online."""
@@ -421,7 +426,7 @@ class Replayer:
                 self.ledger.offline.discard(post)
                 await posts[post].go_online()
             else:
-                await poll_until(lambda post=post: self.ledger.per_post[post] == 0, self.options.timeout)
+                await poll_until(partial(self.ledger.is_drained, post), self.options.timeout)
                 await posts[post].go_offline()
                 self.ledger.offline.add(post)
 

@@ -181,7 +181,7 @@ def _txt_files(directory: Path) -> list[str]:
     root = str(directory)
     prefix = "" if root == "." else root if root.endswith("/") else root + "/"
     found: list[tuple[str, ...]] = []
-    pending = [()]
+    pending: list[tuple[str, ...]] = [()]
     while pending:
         parts = pending.pop()
         try:

@@ -98,12 +98,13 @@ class Workers:
             pending.append(
                 chunk if isinstance(chunk, ReadError) else self._pool.apply_async(function, (chunk,))
             )
-            while len(pending) >= 3 * self.count:
-                yield _outcome(pending.popleft())
-        while pending:
-            yield _outcome(pending.popleft())
+            yield from _ready(pending, keep=3 * self.count - 1)
+        yield from _ready(pending, keep=0)
 
 
-def _outcome(pending: AsyncResult[Result] | ReadError) -> Result | ReadError:
-    """A chunk's result once it is ready; an input that could not be read stands for itself."""
-    return pending if isinstance(pending, ReadError) else pending.get()
+def _ready(pending: deque[AsyncResult[Result] | ReadError], keep: int) -> Iterator[Result | ReadError]:
+    """The oldest chunks' results once they are ready, until `keep` are left in flight; an input that
+    could not be read stands for itself."""
+    while len(pending) > keep:
+        item = pending.popleft()
+        yield item if isinstance(item, ReadError) else item.get()

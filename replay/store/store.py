@@ -46,7 +46,8 @@ SCHEMA_VERSION = 4
 #: Unknown cable ids in one write from which the keys of the run's whole `cables` rows are read.
 LOOKUP_ALL_FROM = 1_000
 
-_RANK_OR_NONE: dict[Precedence | None, int | None] = {None: None, **RANK}
+_RANK_OR_NONE: dict[Precedence | None, int | None] = {None: None}
+_RANK_OR_NONE.update((level, rank) for level, rank in RANK.items())
 
 _SCHEMA = """
 CREATE TABLE runs (

@@ -182,15 +182,15 @@ def synthetic_topology(seed: int = 0) -> Topology:
             posts.append(Post(ri=ri, name=f"AMCONSUL {city}", kind="consulate"))
     everyone = [p.ri for p in posts if p.kind in ("embassy", "consulate", "mission")]
     collectives = []
-    for ri, name, bureau in COLLECTIVES:
-        if bureau is not None:
-            pool = by_bureau[bureau]
+    for collective_ri, name, collective_bureau in COLLECTIVES:
+        if collective_bureau is not None:
+            pool = by_bureau[collective_bureau]
             members = sorted(rng.sample(pool, max(3, int(len(pool) * rng.uniform(0.4, 0.9)))))
-        elif ri is None:
+        elif collective_ri is None:
             members = sorted(everyone)
         else:
             members = sorted(rng.sample(everyone, 15))
         collectives.append(
-            Collective(ri=ri, name=name, members=tuple(Member(ri=member) for member in members))
+            Collective(ri=collective_ri, name=name, members=tuple(Member(ri=member) for member in members))
         )
     return Topology(posts, collectives)
