@@ -40,6 +40,7 @@ test: $(BIN)/cableroute system-packages
 check: $(BIN)/cableroute
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest -q -m "$(CHECK_DESELECT)"
 
 lint: $(BIN)/cableroute
