@@ -330,7 +330,7 @@ def _findings(report: AuditReport) -> str:
     shown, note = _limited(consistency)
     parts.append(_table(["kind", "cable", "detail"], shown) + note if consistency else "<p>None.</p>")
     rejected = [[kind, REJECTION_KINDS[kind], n] for kind, n in report.rejected.items() if n]
-    parts.append(f"<h3>Rejected messages ({sum(n for *_, n in rejected)})</h3>")
+    parts.append(f"<h3>Rejected messages ({sum(report.rejected.values())})</h3>")
     parts.append(
         _table(["kind", "meaning", "messages"], rejected, numeric={2}) if rejected else "<p>None.</p>"
     )
