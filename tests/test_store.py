@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from replay.store.receipt import Receipt
+from replay.store.schema import SCHEMA_VERSION
 from replay.store.store import (
-    SCHEMA_VERSION,
     AuditStore,
     StoreError,
     StoreWriter,
@@ -294,47 +294,6 @@ def test_refuses_foreign_and_newer_files(tmp_path: Path) -> None:
         connection.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
     with pytest.raises(StoreError, match="schema"):
         AuditStore(newer)
-
-
-def test_an_older_store_is_upgraded_in_place(tmp_path: Path) -> None:
-    path = tmp_path / "audit.sqlite"
-    with AuditStore(path) as store:
-        run = store.start_run("old", "replay", {})
-        store.record_cables(run, [make_cable("08TOKYO1")])
-        store.connection.execute("ALTER TABLE cables DROP COLUMN derived")
-        store.connection.execute("PRAGMA user_version=1")
-    with AuditStore(path) as store:
-        assert count(store, "PRAGMA user_version") == SCHEMA_VERSION
-        assert count(store, "SELECT count(*) FROM cables WHERE derived IS NULL") == 1
-        store.record_cables("old", [make_cable("08TOKYO2")])
-        assert count(store, "SELECT derived FROM cables WHERE cable_id = '08TOKYO2'") == 1
-
-
-def test_receipts_of_a_version_2_store_are_rekeyed_by_post(tmp_path: Path) -> None:
-    path = tmp_path / "audit.sqlite"
-    with AuditStore(path) as store:
-        run = store.start_run("old", "replay", {})
-        store.record_receipts(run, [make_receipt(run, "08TOKYO1", "RUEHC")])
-        store.connection.execute("ALTER TABLE receipts RENAME TO kept")
-        old_table = (
-            "CREATE TABLE receipts (run_id, cable, post, role, precedence, niact, channel_serial, "
-            "scheduled_sim, enqueued_sim, transmitted_sim, received_sim, duplicates NOT NULL DEFAULT 0, "
-            "PRIMARY KEY (run_id, cable, post)) WITHOUT ROWID"
-        )
-        store.connection.execute(old_table)
-        store.connection.execute("INSERT INTO receipts SELECT * FROM kept")
-        store.connection.execute("DROP TABLE kept")
-        store.connection.execute("PRAGMA user_version=2")
-    with AuditStore(path) as store:
-        sql = count_text(store, "SELECT sql FROM sqlite_master WHERE name = 'receipts'")
-        assert "PRIMARY KEY (run_id, post, cable)" in sql
-        store.record_receipts("old", [make_receipt("old", "08TOKYO1", "RUEHC")])
-        assert count(store, "SELECT duplicates FROM receipts") == 1
-
-
-def count_text(store: AuditStore, sql: str) -> str:
-    """The single text value a query returns."""
-    return store.connection.execute(sql).fetchone()[0]
 
 
 def test_default_db_path_is_under_the_user_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

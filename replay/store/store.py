@@ -1,15 +1,8 @@
 """The audit store: runs, cables, planned deliveries, transmissions and receipts in one SQLite file.
 
-One file holds many runs. The file is opened in WAL mode, so readers (`cableroute who-got`, `audit`)
-see a consistent snapshot while a run is still writing. Writes go in batches: one transaction and one
-`executemany` per table per batch. Cables and posts get integer surrogate keys; the large tables
-(deliveries, missing, drops) are keyed by `(run, cable, post)` without a rowid; receipts by
-`(run, post, cable)`, so that per-post questions (`received RI`, channel serials) read one range, and
-a receipt repeated by QoS 1 redelivery finds its row and increments `duplicates` instead of adding one.
-
-Precedence is stored as its rank (3 FLASH … 0 ROUTINE); times are Unix seconds (REAL). What the audit
-needs from each cable (origin, serials, times, classifications, precedence pair, addressees with their
-MCNs) is kept in the `cables` row; the addressee list is one msgpack blob per cable.
+One file holds many runs (its tables: `replay.store.schema`). The file is opened in WAL mode, so readers
+(`cableroute who-got`, `audit`) see a consistent snapshot while a run is still writing. Writes go in
+batches: one transaction and one `executemany` per table per batch.
 """
 
 from __future__ import annotations
@@ -32,6 +25,7 @@ import platformdirs
 import structlog
 
 from replay.store.receipt import Receipt
+from replay.store.schema import SCHEMA_VERSION, upgrade_statements
 from router.deliveries import Plan, Sent
 from router.model import Addressee, Cable
 from router.precedence import RANK, Precedence
@@ -40,160 +34,11 @@ from topology.errors import CablerouteError
 
 _log = structlog.get_logger()
 
-#: Bumped whenever the schema changes; stored in `PRAGMA user_version`.
-SCHEMA_VERSION = 4
-
 #: Unknown cable ids in one write from which the keys of the run's whole `cables` rows are read.
 LOOKUP_ALL_FROM = 1_000
 
 _RANK_OR_NONE: dict[Precedence | None, int | None] = {None: None}
 _RANK_OR_NONE.update((level, rank) for level, rank in RANK.items())
-
-_SCHEMA = """
-CREATE TABLE runs (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE,
-    mode TEXT NOT NULL,
-    options TEXT NOT NULL DEFAULT '{}',
-    started_at REAL NOT NULL,
-    finished_at REAL,
-    status TEXT NOT NULL DEFAULT 'running',
-    summary TEXT
-);
-CREATE TABLE posts (
-    id INTEGER PRIMARY KEY,
-    ri TEXT NOT NULL UNIQUE
-);
-CREATE TABLE cables (
-    id INTEGER PRIMARY KEY,
-    run_id INTEGER NOT NULL,
-    cable_id TEXT NOT NULL,
-    recorded INTEGER NOT NULL DEFAULT 1,
-    source TEXT,
-    origin_ri TEXT,
-    ssn INTEGER,
-    section INTEGER,
-    year INTEGER,
-    dtg REAL,
-    filed REAL,
-    time REAL,
-    precedence INTEGER,
-    fl2_precedence INTEGER,
-    fl5_action INTEGER,
-    fl5_info INTEGER,
-    fl4_classification TEXT,
-    banner_classification TEXT,
-    banner_origin TEXT,
-    banner_mrn TEXT,
-    banner_section INTEGER,
-    channel TEXT,
-    channel_serial INTEGER,
-    size INTEGER,
-    errors INTEGER,
-    addressees BLOB,
-    derived INTEGER
-);
-CREATE UNIQUE INDEX cables_by_id ON cables(run_id, cable_id);
-CREATE TABLE deliveries (
-    run_id INTEGER NOT NULL,
-    cable INTEGER NOT NULL,
-    post INTEGER NOT NULL,
-    role TEXT NOT NULL,
-    precedence INTEGER NOT NULL,
-    niact INTEGER NOT NULL,
-    reasons TEXT,
-    PRIMARY KEY (run_id, cable, post)
-) WITHOUT ROWID;
-CREATE TABLE other_means (
-    run_id INTEGER NOT NULL,
-    cable INTEGER NOT NULL,
-    name TEXT NOT NULL,
-    ri TEXT,
-    role TEXT NOT NULL,
-    post TEXT
-);
-CREATE INDEX other_means_by_cable ON other_means(run_id, cable);
-CREATE TABLE unresolved (
-    run_id INTEGER NOT NULL,
-    cable INTEGER NOT NULL,
-    name TEXT NOT NULL,
-    ri TEXT,
-    role TEXT NOT NULL,
-    line INTEGER,
-    reason TEXT
-);
-CREATE INDEX unresolved_by_cable ON unresolved(run_id, cable);
-CREATE TABLE exemptions (
-    run_id INTEGER NOT NULL,
-    cable INTEGER NOT NULL,
-    post TEXT NOT NULL,
-    name TEXT
-);
-CREATE INDEX exemptions_by_cable ON exemptions(run_id, cable);
-CREATE TABLE sent (
-    run_id INTEGER NOT NULL,
-    cable INTEGER NOT NULL,
-    post INTEGER NOT NULL,
-    role TEXT NOT NULL,
-    precedence INTEGER NOT NULL,
-    niact INTEGER NOT NULL,
-    channel_serial INTEGER NOT NULL,
-    chars INTEGER NOT NULL,
-    scheduled_at REAL,
-    enqueued_at REAL,
-    started_at REAL,
-    transmitted_at REAL,
-    interruptions INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (run_id, post, channel_serial, cable)
-) WITHOUT ROWID;
-CREATE TABLE receipts (
-    run_id INTEGER NOT NULL,
-    cable INTEGER NOT NULL,
-    post INTEGER NOT NULL,
-    role TEXT NOT NULL,
-    precedence INTEGER NOT NULL,
-    niact INTEGER NOT NULL,
-    channel_serial INTEGER,
-    scheduled_sim REAL,
-    enqueued_sim REAL,
-    transmitted_sim REAL,
-    received_sim REAL,
-    duplicates INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (run_id, post, cable)
-) WITHOUT ROWID;
-CREATE TABLE receipt_wall (
-    run_id INTEGER NOT NULL,
-    cable INTEGER NOT NULL,
-    post INTEGER NOT NULL,
-    scheduled_wall REAL,
-    enqueued_wall REAL,
-    transmitted_wall REAL,
-    received_wall REAL,
-    PRIMARY KEY (run_id, cable, post)
-) WITHOUT ROWID;
-CREATE TABLE drops (
-    run_id INTEGER NOT NULL,
-    cable INTEGER NOT NULL,
-    post INTEGER NOT NULL,
-    reason TEXT NOT NULL,
-    PRIMARY KEY (run_id, cable, post)
-) WITHOUT ROWID;
-CREATE TABLE missing (
-    run_id INTEGER NOT NULL,
-    cable INTEGER NOT NULL,
-    post INTEGER NOT NULL,
-    reason TEXT NOT NULL,
-    PRIMARY KEY (run_id, cable, post)
-) WITHOUT ROWID;
-CREATE TABLE rejected (
-    run_id INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    count INTEGER NOT NULL,
-    PRIMARY KEY (run_id, kind)
-) WITHOUT ROWID;
-"""
-
-_REJECTED_TABLE = _SCHEMA[_SCHEMA.index("CREATE TABLE rejected (") :].strip().rstrip(";")
 
 #: Why an inbound message (a receipt, a submission) was rejected, by kind, in report order.
 REJECTION_KINDS: dict[str, str] = {
@@ -202,24 +47,6 @@ REJECTION_KINDS: dict[str, str] = {
     "misrouted": "a transmission for another post than the one whose topic it came on",
     "after_finish": "for a run that had already finished",
     "unrecordable": "refused by the audit store",
-}
-
-_RECEIPTS_TABLE = _SCHEMA[
-    _SCHEMA.index("CREATE TABLE receipts (") : _SCHEMA.index("CREATE TABLE receipt_wall (")
-]
-
-#: Statements that take a store from schema version N (the key) to N + 1.
-_MIGRATIONS: dict[int, list[str]] = {
-    1: ["ALTER TABLE cables ADD COLUMN derived INTEGER"],
-    2: [
-        _RECEIPTS_TABLE.rstrip()
-        .rstrip(";")
-        .replace("CREATE TABLE receipts (", "CREATE TABLE receipts_by_post ("),
-        "INSERT INTO receipts_by_post SELECT * FROM receipts",
-        "DROP TABLE receipts",
-        "ALTER TABLE receipts_by_post RENAME TO receipts",
-    ],
-    3: [_REJECTED_TABLE.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS")],
 }
 
 _RECEIPT_SQL = """
@@ -425,13 +252,10 @@ class AuditStore:
             return
         with self._transaction():
             version = self._user_version()  # another connection may have created it meanwhile
-            if version == 0:
-                if self.connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-                    raise StoreError(f"{self.path} is an SQLite file but not a cableroute audit store")
-                statements = [statement for statement in _SCHEMA.split(";") if statement.strip()]
-            else:
-                statements = [sql for step in range(version, SCHEMA_VERSION) for sql in _MIGRATIONS[step]]
-            for statement in statements:
+            tables = self.connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if version == 0 and tables:
+                raise StoreError(f"{self.path} is an SQLite file but not a cableroute audit store")
+            for statement in upgrade_statements(version):
                 self.connection.execute(statement)
             self.connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
