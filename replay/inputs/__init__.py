@@ -11,6 +11,7 @@ from topology.exports import lazy_exports
 
 if TYPE_CHECKING:
     from replay.inputs.corpus import (
+        EXAMPLES_DIR,
         CableText,
         CsvSlice,
         ReadError,
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 #: Each exported name and the module it comes from.
 EXPORTS: dict[str, str] = {
+    "EXAMPLES_DIR": "replay.inputs.corpus",
     "CableText": "replay.inputs.corpus",
     "CsvSlice": "replay.inputs.corpus",
     "ReadError": "replay.inputs.corpus",
@@ -34,6 +36,7 @@ EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "EXAMPLES_DIR",
     "CableText",
     "CsvSlice",
     "ReadError",
