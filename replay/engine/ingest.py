@@ -1,4 +1,4 @@
-"""Pass 1 of a simulated run: decode a corpus, record its cables, keep a compact form of each.
+"""Pass 1 of a run, simulated or replayed: decode a corpus, record its cables, keep a compact form of each.
 
 The decoding is spread over worker processes (`replay.inputs.workers`): the parent reads the inputs
 and hands texts out in chunks, or slices of a CSV file that the worker parses itself; each worker
@@ -7,14 +7,19 @@ its row for the audit store (`replay.store.store.cable_rows`), and the rows of a
 The parent takes the chunks in input order: it hands the cable rows to `record` (the store writer),
 so that the store keeps cables in input order, the first copy of a repeated id included, however the
 workers finish; and it skips a cable whose id it has already seen (the first copy in input order is
-the one simulated). With `workers <= 1` the same work runs in the parent process.
+the one run). With `workers <= 1` the same work runs in the parent process. A broker replay also keeps
+the text of each cable it will publish (`keep_texts`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
 from typing import Any
 
+import structlog
+
+from replay.engine.runs import RunSummary
 from replay.inputs.corpus import CableText, CsvSlice, ReadError
 from replay.inputs.workers import Chunk, Workers, chunk_texts, chunked
 from replay.store.store import cable_rows
@@ -23,23 +28,29 @@ from router.decoder import decode
 from router.order import replay_key
 from router.planner import cable_id_of
 
-#: One decoded cable as pass 1 keeps it: id, replay key (position 0, set by the parent), packed form.
-Ingested = tuple[str, tuple[int, float, float, int, int], bytes]
+#: One decoded cable as pass 1 keeps it: id, replay key (position 0, set by the parent), packed form,
+#: and its text when asked for.
+Ingested = tuple[str, tuple[int, float, float, int, int], bytes, str | None]
 
 #: What comes back for a chunk: the decoded cables, their rows for the store, and the inputs that
 #: could not be read.
 ChunkResult = tuple[list[Ingested], list[tuple[Any, ...]], list[ReadError]]
 
-#: Where cable rows go, in input order (`StoreProcess.record_cable_rows`).
+log = structlog.get_logger()
+
+#: Where cable rows go, in input order (`StoreProcess.record_cable_rows`, `AuditStore.record_cable_rows`).
 Recorder = Callable[[Sequence[Sequence[Any]]], object]
 
 
-def ingest_chunk(chunk: Chunk) -> ChunkResult:
+def ingest_chunk(chunk: Chunk, keep_texts: bool = False) -> ChunkResult:
     """Decode a chunk (parsing it first if it is a CSV slice); return what the parent keeps of each
-    cable, the cables' store rows, and the rows that could not be read."""
+    cable (with its text if `keep_texts`), the cables' store rows, and the rows that could not be read."""
     texts, errors = chunk_texts(chunk)
     cables = [decode(text, source) for source, text in texts]
-    kept = [(cable_id_of(cable), replay_key(cable, 0), pack(cable)) for cable in cables]
+    kept = [
+        (cable_id_of(cable), replay_key(cable, 0), pack(cable), text if keep_texts else None)
+        for cable, (_, text) in zip(cables, texts, strict=True)
+    ]
     return kept, cable_rows(cables), errors
 
 
@@ -49,10 +60,13 @@ class Ingest:
     The workers are forked when the object is made, so make it before starting any thread.
     """
 
-    def __init__(self, record: Recorder, workers: int = 2) -> None:
+    def __init__(self, record: Recorder, workers: int = 2, *, keep_texts: bool = False) -> None:
         self.read_errors: list[ReadError] = []
         self.duplicates: list[str] = []
+        #: The text of each kept cable, by id (with `keep_texts`).
+        self.texts: dict[str, str] = {}
         self._record = record
+        self._keep_texts = keep_texts
         self._workers = Workers(workers)
 
     def __enter__(self) -> Ingest:
@@ -74,15 +88,32 @@ class Ingest:
         `keys` and yield its packed form, in input order. Cables whose id was seen before are skipped
         (`duplicates`)."""
         seen: set[str] = set()
-        for outcome in self._workers.map_in_order(ingest_chunk, chunked(items)):
+        work = partial(ingest_chunk, keep_texts=self._keep_texts)
+        for outcome in self._workers.map_in_order(work, chunked(items)):
             results, rows, errors = ([], [], [outcome]) if isinstance(outcome, ReadError) else outcome
             self.read_errors.extend(errors)
             if rows:
                 self._record(rows)
-            for cable_id, key, packed in results:
+            for cable_id, key, packed, text in results:
                 if cable_id in seen:
                     self.duplicates.append(cable_id)
                     continue
                 seen.add(cable_id)
                 keys.append((*key[:4], len(keys)))
+                if text is not None:
+                    self.texts[cable_id] = text
                 yield packed
+
+    def report(self, summary: RunSummary) -> None:
+        """Log what pass 1 could not use, and count it in the run's summary."""
+        for error in self.read_errors:
+            log.warning("cannot read input", source=error.source, reason=error.message)
+        for cable_id in self.duplicates:
+            log.warning("cable id seen before; later copy skipped", id=cable_id)
+        summary.read_errors = len(self.read_errors)
+        summary.duplicate_ids = len(self.duplicates)
+
+
+def entry_time(key: tuple[int, float, float, int, int]) -> float | None:
+    """When a cable enters the network, from its replay key (None for a cable without a time)."""
+    return None if key[0] else key[1]

@@ -1,6 +1,7 @@
 """The broker replay: a corpus through a real MQTT broker, every post its own subscriber.
 
-1. Read and decode the inputs (a cable id seen before is skipped), record the cables.
+1. Read and decode the inputs (a cable id seen before is skipped), record the cables: the same pass 1
+   as the simulator's (`replay.engine.ingest`), keeping each cable's text to publish.
 2. Build the topology, order the cables (filing time, DTG, precedence, position), plan each one and
    record the plans. Start one `PostClient` per planned post and the publisher.
 3. Walk simulated time: inject each cable into the network at its time, and publish every
@@ -32,6 +33,7 @@ from typing import Any
 import msgspec
 import structlog
 
+from replay.engine.ingest import Ingest, entry_time
 from replay.engine.pacing import Pacer
 from replay.engine.posts import PostGroup, ReceiptRecorder
 from replay.engine.runs import RunOptions, RunSummary
@@ -43,12 +45,11 @@ from replay.mqtt.topics import is_valid_ri, post_topic, run_client_prefix, run_p
 from replay.mqtt.wire import Transmission, seal
 from replay.store.store import StoreWriter
 from router.circuit import merge_windows
-from router.decoder import decode
+from router.compact import unpack
 from router.deliveries import Plan, Sent
 from router.load import LoadClock
 from router.model import Cable
 from router.network import Network
-from router.order import cable_time, replay_key
 from router.planner import cable_id_of, plan
 from topology.topology import Topology
 
@@ -156,20 +157,6 @@ async def poll_until(condition: Callable[[], bool], timeout: float) -> bool:
     return True
 
 
-class _Corpus:
-    """The decoded cables in replay order, with their texts."""
-
-    def __init__(self) -> None:
-        self.cables: list[Cable] = []
-        self.keys: list[tuple[int, float, float, int, int]] = []
-        self.texts: dict[str, str] = {}
-
-    def ordered(self) -> list[Cable]:
-        """The cables in replay order."""
-        cables, keys = self.cables, self.keys
-        return [cables[index] for index in sorted(range(len(cables)), key=keys.__getitem__)]
-
-
 class Replayer:
     """One replay of a corpus through a broker, recorded through a `StoreWriter`.
 
@@ -216,7 +203,6 @@ class Replayer:
             seed=self.options.seed,
             on_handled=self.ledger.done,
         )
-        self._corpus = _Corpus()
         self._cable_ids: list[str] = []
         self._texts: dict[str, str] = {}
         self._injected_wall: dict[str, float] = {}
@@ -238,32 +224,32 @@ class Replayer:
 
     # -- reading and planning ----------------------------------------------------------------------
 
-    def _read(self, items: Iterable[CableText | ReadError]) -> Iterator[Cable]:
-        """Decode every input, skip ids seen before, record the cables; yield each decoded cable."""
-        corpus = self._corpus
-        batch: list[Cable] = []
-        for item in items:
-            if isinstance(item, ReadError):
-                self.summary.read_errors += 1
-                self.read_errors.append(item)
-                log.warning("cannot read input", source=item.source, reason=item.message)
-                continue
-            cable = decode(item.text, item.source)
-            cable_id = cable_id_of(cable)
-            if cable_id in corpus.texts:
-                self.summary.duplicate_ids += 1
-                log.warning("cable id seen before; later copy skipped", id=cable_id, source=item.source)
-                continue
-            corpus.texts[cable_id] = item.text
-            corpus.keys.append(replay_key(cable, len(corpus.cables)))
-            corpus.cables.append(cable)
-            batch.append(cable)
-            if len(batch) >= RECORD_CHUNK:
-                self.writer.submit("record_cables", self.run_name, batch)
-                batch = []
-            yield cable
-        if batch:
-            self.writer.submit("record_cables", self.run_name, batch)
+    def _read(
+        self, items: Iterable[CableText | ReadError], topology_factory: TopologyFactory
+    ) -> tuple[list[Cable], list[float | None], Topology]:
+        """Pass 1, shared with the simulator (`replay.engine.ingest`): decode every input, record the
+        cables, skip ids seen before, keep the texts. Returns the cables in replay order (the compact
+        form planning needs), their times, and the topology made from them as they were read."""
+        keys: list[tuple[int, float, float, int, int]] = []
+        packed: list[bytes] = []
+        with Ingest(self._record_cable_rows, workers=1, keep_texts=True) as ingest:
+            stream = _kept(ingest.run(items, keys), packed)
+            topology = topology_factory(unpack(data) for data in stream)
+            for _ in stream:  # whatever the factory did not consume
+                pass
+        ingest.report(self.summary)
+        self.read_errors = ingest.read_errors
+        self._texts = ingest.texts
+        order = sorted(range(len(packed)), key=keys.__getitem__)
+        return (
+            [unpack(packed[index]) for index in order],
+            [entry_time(keys[index]) for index in order],
+            topology,
+        )
+
+    def _record_cable_rows(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Hand the rows of decoded cables to the store writer."""
+        self.writer.submit("record_cable_rows", self.run_name, rows)
 
     def _plan(self, cables: Sequence[Cable], topology: Topology) -> list[Plan]:
         """Plan every cable (in replay order) and record the plans."""
@@ -321,20 +307,14 @@ class Replayer:
         """Read, plan, replay through the broker and record; returns the summary."""
         started = time.perf_counter()
         summary = self.summary
-        cables = self._read(items)
-        topology = topology_factory(cables)
-        for _ in cables:  # whatever the factory did not consume
-            pass
-        ordered = self._corpus.ordered()
-        self._texts = self._corpus.texts
+        ordered, times, topology = self._read(items, topology_factory)
         self._cable_ids = [cable_id_of(cable) for cable in ordered]
         summary.cables = len(ordered)
         self._total = len(ordered)
         plans = self._plan(ordered, topology)
         clock = LoadClock(self.options.load)
-        schedule = [(_at(clock, cable_time(cable)), cable.size) for cable in ordered]
-        del ordered
-        self._corpus.cables = []  # the plans, sizes and texts are all the replay needs from here
+        schedule = [(_at(clock, moment), cable.size) for moment, cable in zip(times, ordered, strict=True)]
+        del ordered  # the plans, sizes and texts are all the replay needs from here
         posts = self._posts_of(plans)
         summary.posts = len(posts)
         self._faults = self._fault_schedule(posts)
@@ -587,3 +567,10 @@ def _at(clock: LoadClock, moment: float | None) -> float | None:
 def options_record(options: ReplayOptions, paths: Sequence[str], broker: BrokerInfo) -> dict[str, Any]:
     """The run's options as stored with it (plain JSON types; no password)."""
     return {"inputs": list(paths), "broker": broker.url, **msgspec.to_builtins(options)}
+
+
+def _kept(stream: Iterator[bytes], packed: list[bytes]) -> Iterator[bytes]:
+    """The packed cables of pass 1 as they come, each also kept in `packed`."""
+    for data in stream:
+        packed.append(data)
+        yield data

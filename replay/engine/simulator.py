@@ -246,14 +246,8 @@ class Simulation:
     def _report_ingest(self, ingest: Ingest, cables: int) -> None:
         """Log and count what pass 1 could not use."""
         self.read_errors = ingest.read_errors
-        for error in ingest.read_errors:
-            log.warning("cannot read input", source=error.source, reason=error.message)
-        for cable_id in ingest.duplicates:
-            log.warning("cable id seen before; later copy skipped", id=cable_id)
-        summary = self.summary
-        summary.cables = cables
-        summary.read_errors = len(ingest.read_errors)
-        summary.duplicate_ids = len(ingest.duplicates)
+        ingest.report(self.summary)
+        self.summary.cables = cables
         self.progress(Progress(stage="read", cables=cables))
 
     def run(

@@ -718,6 +718,7 @@ WRITER_METHODS = frozenset(
     {
         "start_run",
         "record_cables",
+        "record_cable_rows",
         "record_plans",
         "record_sent",
         "record_receipts",
