@@ -23,7 +23,7 @@ from replay.engine.runs import RunSummary
 from replay.inputs.corpus import CableText, CsvSlice, ReadError
 from replay.inputs.workers import Chunk, Workers, chunk_texts, chunked
 from replay.store.store import cable_rows
-from router.compact import pack
+from router.compact import pack, unpack
 from router.decoder import decode
 from router.order import replay_key
 from router.planner import cable_id_of
@@ -62,7 +62,8 @@ class Ingest:
 
     def __init__(self, record: Recorder, workers: int = 2, *, keep_texts: bool = False) -> None:
         self.read_errors: list[ReadError] = []
-        self.duplicates: list[str] = []
+        #: Later copies of a cable id, skipped: (id, source).
+        self.duplicates: list[tuple[str, str | None]] = []
         #: The text of each kept cable, by id (with `keep_texts`).
         self.texts: dict[str, str] = {}
         self._record = record
@@ -96,7 +97,7 @@ class Ingest:
                 self._record(rows)
             for cable_id, key, packed, text in results:
                 if cable_id in seen:
-                    self.duplicates.append(cable_id)
+                    self.duplicates.append((cable_id, unpack(packed).source))
                     continue
                 seen.add(cable_id)
                 keys.append((*key[:4], len(keys)))
@@ -108,8 +109,8 @@ class Ingest:
         """Log what pass 1 could not use, and count it in the run's summary."""
         for error in self.read_errors:
             log.warning("cannot read input", source=error.source, reason=error.message)
-        for cable_id in self.duplicates:
-            log.warning("cable id seen before; later copy skipped", id=cable_id)
+        for cable_id, source in self.duplicates:
+            log.warning("cable id seen before; later copy skipped", id=cable_id, source=source)
         summary.read_errors = len(self.read_errors)
         summary.duplicate_ids = len(self.duplicates)
 
