@@ -37,6 +37,11 @@ FORM_TIMEOUT_S = 30.0
 ACK_WAIT = "2s"
 
 
+#: Clusters started before giving up: a free port found for a node can be taken by another process
+#: before the node binds it.
+START_ATTEMPTS = 3
+
+
 def find_nats_server() -> str | None:
     """The nats-server binary: on PATH, else where Debian puts it; None when absent."""
     found = shutil.which("nats-server")
@@ -149,7 +154,8 @@ class NatsCluster:
                 if len(current) >= len(running) - 1:
                     return
             time.sleep(0.1)
-        raise BrokerError(f"the NATS cluster did not form within {timeout} s: {self.log_tail(0)}")
+        tails = "; ".join(f"{node.name}: {self.log_tail(index)}" for index, node in enumerate(self.nodes))
+        raise BrokerError(f"the NATS cluster did not form within {timeout} s: {tails}")
 
     def _meta(self, index: int) -> dict[str, Any]:
         """What node `index` says of the JetStream meta group (empty when it does not answer)."""
@@ -201,9 +207,16 @@ def nats_cluster(tmp_path: Path) -> Iterator[NatsCluster]:
     """A started three-node NATS cluster for one test, its stores under `tmp_path`."""
     if find_nats_server() is None:
         pytest.skip("nats-server is not installed (make test installs it)")
-    cluster = NatsCluster(tmp_path / "nats")
+    for attempt in range(START_ATTEMPTS):
+        cluster = NatsCluster(tmp_path / f"nats-{attempt}")
+        try:
+            cluster.start()
+            break
+        except BrokerError:
+            cluster.stop()
+            if attempt == START_ATTEMPTS - 1:
+                raise
     try:
-        cluster.start()
         yield cluster
     finally:
         cluster.stop()
