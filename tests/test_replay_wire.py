@@ -147,3 +147,21 @@ def test_the_mac_is_standard_hmac_sha256_of_the_kind_and_body(key: bytes) -> Non
 
     body = encode(_transmission())
     assert mac_of(Transmission, body, key) == hmac.digest(key, b"transmission\x00" + body, "sha256")
+
+
+class Acknowledgement(msgspec.Struct, frozen=True, array_like=True):
+    """A message kind the wire module does not know: sealing needs nothing but the Struct."""
+
+    run: str
+    cable_id: str
+    post: str
+
+
+def test_any_message_kind_is_sealed_under_its_own_name() -> None:
+    from replay.mqtt.wire import open_message
+
+    ack = Acknowledgement("r1", "08TOKYO1", "RUEHFK")
+    assert open_message(Acknowledgement, seal(ack, KEY), KEY) == ack
+    same_fields = Submission("r1", "08TOKYO1", "RUEHFK")
+    with pytest.raises(UnauthenticatedError):  # the kind is part of what is MACed
+        open_message(Acknowledgement, seal(same_fields, KEY), KEY)

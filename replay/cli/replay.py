@@ -243,6 +243,9 @@ def _print_summary(store: AuditStore, summary: ReplaySummary, cable_ids: list[st
         f"deliveries: {summary.planned} planned to {summary.posts} posts, {summary.received} received, "
         f"{summary.dropped} dropped, {summary.missing} missing ({summary.duplicates} duplicates counted)",
     ]
+    if summary.rejected:
+        refused = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in summary.rejected.items())
+        lines.append(f"rejected messages: {refused} (see cableroute audit)")
     if summary.other_means or summary.unresolved:
         lines.append(
             f"addressees: {summary.other_means} by other means (ZEN), {summary.unresolved} unresolved"

@@ -12,8 +12,9 @@ routing indicator) gets past the edge into the audit store.
 On the wire each message is sealed: `[mac, body]`, where `body` is the message's msgpack and `mac`
 the HMAC-SHA256, under the deployment's key, of the message kind and `body`. The body names the run,
 the cable and the post, so a sealed message cannot be replayed into another run or to another post,
-and a client without the key (one that only reads the broker) cannot make one. `open_transmission`
-and `open_submission` check the MAC before they decode anything.
+and a client without the key (one that only reads the broker) cannot make one. `open_transmission`,
+`open_submission` and, for any other message kind, `open_message` check the MAC before they decode
+anything.
 """
 
 from __future__ import annotations
@@ -109,18 +110,29 @@ class _RunOnly(msgspec.Struct, frozen=True, array_like=True):
     run: str
 
 
-Message = TypeVar("Message", Transmission, Submission)
+Message = TypeVar("Message", bound=msgspec.Struct)
 
 _encoder = msgspec.msgpack.Encoder()
 _sealed_decoder = msgspec.msgpack.Decoder(Sealed)
 _run_decoder = msgspec.msgpack.Decoder(_RunOnly)
-_DECODERS: dict[type, msgspec.msgpack.Decoder] = {
-    Transmission: msgspec.msgpack.Decoder(Transmission),
-    Submission: msgspec.msgpack.Decoder(Submission),
-}
-#: What is MACed besides the body: the message kind, so one kind cannot pass for another.
-_KIND_TAGS: dict[type, bytes] = {Transmission: b"transmission\x00", Submission: b"submission\x00"}
-_KIND_NAMES: dict[type, str] = {Transmission: "transmission", Submission: "cable submission"}
+_DECODERS: dict[type, msgspec.msgpack.Decoder] = {}
+
+
+def _decoder(kind: type) -> msgspec.msgpack.Decoder:
+    """The (cached) decoder of a message kind, checking every bound of its fields."""
+    found = _DECODERS.get(kind)
+    if found is None:
+        found = _DECODERS[kind] = msgspec.msgpack.Decoder(kind)
+    return found
+
+
+def _kind_tag(kind: type) -> bytes:
+    """What is MACed before the body: the message kind's name, so one kind cannot pass for another."""
+    return kind.__name__.lower().encode() + b"\x00"
+
+
+def _kind_name(kind: type) -> str:
+    return "cable submission" if kind is Submission else kind.__name__.lower()
 
 
 def transmission_for(
@@ -162,39 +174,42 @@ def mac_of(kind: type, body: bytes, key: bytes) -> bytes:
     `hmac.digest(key, tag + body, "sha256")`)."""
     inner_start, outer_start = _hmac_states(key)
     inner = inner_start.copy()
-    inner.update(_KIND_TAGS[kind])
+    inner.update(_kind_tag(kind))
     inner.update(body)
     outer = outer_start.copy()
     outer.update(inner.digest())
     return outer.digest()
 
 
-def seal(message: Transmission | Submission, key: bytes) -> bytes:
-    """The payload bytes of a message: its body and the body's MAC under `key`."""
+def seal(message: msgspec.Struct, key: bytes) -> bytes:
+    """The payload bytes of a message (any message Struct, sealed under its kind): its body and the
+    body's MAC under `key`."""
     body = _encoder.encode(message)
     return _encoder.encode(Sealed(mac_of(type(message), body, key), body))
 
 
-def encode(message: Transmission | Submission) -> bytes:
+def encode(message: msgspec.Struct) -> bytes:
     """The bare msgpack of a message, without a MAC (what an unauthenticated sender would publish)."""
     return _encoder.encode(message)
 
 
-def _open(kind: type[Message], payload: bytes, key: bytes) -> Message:
-    """Check the seal of `payload` and decode its body as `kind`."""
-    name = _KIND_NAMES[kind]
+def open_message(kind: type[Message], payload: bytes, key: bytes) -> Message:
+    """The message of `kind` sealed in `payload`, every bound checked; UnauthenticatedError when its
+    MAC is missing or wrong, WireError when it is not a valid message of that kind. New message kinds
+    (Structs whose fields use the bounded types above) need nothing else to be sealed and opened."""
+    name = _kind_name(kind)
     try:
         sealed = _sealed_decoder.decode(payload)
     except (msgspec.DecodeError, msgspec.ValidationError) as error:
         try:
-            _DECODERS[kind].decode(payload)
+            _decoder(kind).decode(payload)
         except (msgspec.DecodeError, msgspec.ValidationError):
             raise WireError(f"not a sealed {name}: {error}") from error
         raise UnauthenticatedError(f"a {name} without a MAC") from None
     if not hmac.compare_digest(sealed.mac, mac_of(kind, sealed.body, key)):
         raise UnauthenticatedError(f"a {name} whose MAC does not match the key")
     try:
-        return _DECODERS[kind].decode(sealed.body)
+        return _decoder(kind).decode(sealed.body)
     except (msgspec.DecodeError, msgspec.ValidationError) as error:
         raise WireError(f"not a valid {name}: {error}") from error
 
@@ -202,13 +217,13 @@ def _open(kind: type[Message], payload: bytes, key: bytes) -> Message:
 def open_transmission(payload: bytes, key: bytes) -> Transmission:
     """The `Transmission` sealed in `payload`; UnauthenticatedError when its MAC is missing or wrong,
     WireError when it is not a valid transmission."""
-    return _open(Transmission, payload, key)
+    return open_message(Transmission, payload, key)
 
 
 def open_submission(payload: bytes, key: bytes) -> Submission:
     """The `Submission` sealed in `payload`; UnauthenticatedError when its MAC is missing or wrong,
     WireError when it is not a valid submission."""
-    return _open(Submission, payload, key)
+    return open_message(Submission, payload, key)
 
 
 def claimed_run(payload: bytes) -> str | None:
@@ -229,7 +244,7 @@ def decode_transmission(payload: bytes) -> Transmission:
     """A bare (unsealed) `Transmission` from payload bytes, with every bound checked; WireError when
     they are not one."""
     try:
-        return _DECODERS[Transmission].decode(payload)
+        return _decoder(Transmission).decode(payload)
     except (msgspec.DecodeError, msgspec.ValidationError) as error:
         raise WireError(f"not a transmission: {error}") from error
 
@@ -238,6 +253,6 @@ def decode_submission(payload: bytes) -> Submission:
     """A bare (unsealed) `Submission` from payload bytes, with every bound checked; WireError when
     they are not one."""
     try:
-        return _DECODERS[Submission].decode(payload)
+        return _decoder(Submission).decode(payload)
     except (msgspec.DecodeError, msgspec.ValidationError) as error:
         raise WireError(f"not a cable submission: {error}") from error
