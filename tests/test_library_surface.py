@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import importlib
+import inspect
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
@@ -82,6 +84,20 @@ def test_the_project_errors_share_one_base() -> None:
         assert issubclass(error, CablerouteError)
     for error in (TopicError, WireError, TopologyFileError):
         assert issubclass(error, CablerouteError) and issubclass(error, ValueError)
+
+
+def test_every_exception_class_of_the_project_derives_from_the_base() -> None:
+    from topology.errors import CablerouteError
+
+    found = []
+    for package in ("router", "topology", "replay"):
+        for module_info in pkgutil.walk_packages([str(ROOT / package)], prefix=f"{package}."):
+            module = importlib.import_module(module_info.name)
+            for _, value in inspect.getmembers(module, inspect.isclass):
+                if value.__module__ == module.__name__ and issubclass(value, BaseException):
+                    found.append(value)
+    assert len(found) >= 10
+    assert [error.__qualname__ for error in found if not issubclass(error, CablerouteError)] == []
 
 
 @pytest.mark.parametrize("package", ["router", "topology", "replay"])
