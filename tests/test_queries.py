@@ -221,7 +221,7 @@ def test_received_human_output(db: Path, capsys: pytest.CaptureFixture[str]) -> 
     code, out, _ = run_cli(capsys, "received", "ruehfk", "--db", str(db))
     assert code == 0
     lines = out.splitlines()
-    assert lines[0] == "RUEHFK in run night: 2 cables received"
+    assert lines[0] == "RUEHFK AMCONSUL FUKUOKA in run night: 2 cables received"
     assert lines[1].split()[:3] == ["id", "DTG", "(UTC)"]
     assert lines[2].split()[0] == "08TOKYO3310"
     assert "10m 00s" in lines[2]

@@ -169,8 +169,21 @@ SCHEMA_3 = SCHEMA_2.replace(
 )
 assert SCHEMA_3 != SCHEMA_2
 
+#: Version 4: counts of rejected inbound messages.
+SCHEMA_4 = (
+    SCHEMA_3
+    + """
+CREATE TABLE rejected (
+    run_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (run_id, kind)
+) WITHOUT ROWID;
+"""
+)
+
 #: The DDL of every older schema version.
-OLD_SCHEMAS = {1: SCHEMA_1, 2: SCHEMA_2, 3: SCHEMA_3}
+OLD_SCHEMAS = {1: SCHEMA_1, 2: SCHEMA_2, 3: SCHEMA_3, 4: SCHEMA_4}
 
 #: One run as an older version recorded it: a cable, two planned deliveries, one received (once
 #: repeated), the other missing, and a row in every other table. Valid SQL for every version above.

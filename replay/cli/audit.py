@@ -13,6 +13,7 @@ from replay.cli.queries import duration
 from replay.cli.store_options import add_store_options, fail, names_topology, open_store
 from replay.cli.tables import print_table
 from replay.store.store import StoreError
+from topology.topology import Topology
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -62,18 +63,22 @@ def run(args: argparse.Namespace) -> int:
         with open_store(args) as store:
             name = store.resolve_run(args.run)
             report = build_report(store, name, with_timeline=args.html is not None)
+            recorded = store.post_names(name)
     except StoreError as error:
         return fail("audit", str(error))
+    try:
+        topology = names_topology(args, recorded)
+    except (OSError, ValueError) as error:
+        return fail("audit", f"cannot read the topology: {error}")
     if args.html is not None:
         try:
-            topology = names_topology(args)
             args.html.write_text(render_html(report, topology), encoding="utf-8")
         except (OSError, ValueError) as error:
             return fail("audit", f"cannot write {args.html}: {error}")
     if args.json:
         sys.stdout.write(report_to_json(report).decode() + "\n")
     else:
-        print_report(report)
+        print_report(report, topology)
     triggered = {kind: report.findings[kind] for kind in fail_on if report.findings.get(kind)}
     if triggered:
         listed = ", ".join(f"{kind} {n}" for kind, n in triggered.items())
@@ -82,8 +87,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_report(report: AuditReport) -> None:
-    """The human form of the report."""
+def print_report(report: AuditReport, names: Topology | None = None) -> None:
+    """The human form of the report (post names from `names` when given)."""
+
+    def name(ri: str) -> str:
+        post = names.post(ri) if names is not None else None
+        return post.name if post is not None else ""
+
     dist, prec, cont = report.distribution, report.precedence, report.continuity
     load = f", load factor {report.load:g}" if report.load != 1.0 else ""
     print(f"Audit of run {report.run} ({report.mode}, {report.status}{load})")
@@ -94,9 +104,8 @@ def print_report(report: AuditReport) -> None:
         f"{dist.other_means} delivered by other means (ZEN), {dist.unresolved} unresolved addressees"
     )
     if dist.missing_by_post:
-        print_table(
-            ("post", "missing"), sorted(dist.missing_by_post.items(), key=lambda kv: (-kv[1], kv[0]))[:20]
-        )
+        worst = sorted(dist.missing_by_post.items(), key=lambda kv: (-kv[1], kv[0]))[:20]
+        print_table(("post", "name", "missing"), [(ri, name(ri), n) for ri, n in worst])
     for reason, n in dist.missing_by_reason.items():
         print(f"  {n} missing: {reason}")
     print()
@@ -122,10 +131,8 @@ def print_report(report: AuditReport) -> None:
         ],
     )
     if prec.inversions_by_post:
-        print_table(
-            ("post", "inversions"),
-            sorted(prec.inversions_by_post.items(), key=lambda kv: (-kv[1], kv[0]))[:20],
-        )
+        worst = sorted(prec.inversions_by_post.items(), key=lambda kv: (-kv[1], kv[0]))[:20]
+        print_table(("post", "name", "inversions"), [(ri, name(ri), n) for ri, n in worst])
     print()
     print(
         f"Continuity: {cont.ssn_gaps} station serials missing in {len(cont.ssn_series)} series, "

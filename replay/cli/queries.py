@@ -94,13 +94,14 @@ def run_who_got(args: argparse.Namespace) -> int:
         with open_store(args) as store:
             run = store.resolve_run(args.run)
             answer = who_got(store, run, args.cable_id)
+            recorded = store.post_names(run)
     except (StoreError, QueryError) as error:
         return fail("who-got", str(error))
     if args.json:
         sys.stdout.write(_encoder.encode(answer).decode() + "\n")
         return 0
     try:
-        topology = names_topology(args)
+        topology = names_topology(args, recorded)
     except (OSError, ValueError) as error:
         return fail("who-got", f"cannot read the topology: {error}")
     print_who_got(answer, topology)
@@ -178,6 +179,7 @@ def run_received(args: argparse.Namespace) -> int:
         with open_store(args) as store:
             run = store.resolve_run(args.run)
             cables = received_by(store, run, args.ri, since=since, until=until, precedence=level)
+            recorded = store.post_names(run)
     except (StoreError, QueryError) as error:
         return fail("received", str(error))
     if args.json:
@@ -186,7 +188,10 @@ def run_received(args: argparse.Namespace) -> int:
             write(_encoder.encode(cable).decode() + "\n")
         return 0
     noun = "cable" if len(cables) == 1 else "cables"
-    print(f"{args.ri.strip().upper()} in run {run}: {len(cables)} {noun} received")
+    ri = args.ri.strip().upper()
+    post = names_topology(args, recorded).post(ri)
+    label = f"{ri} {post.name}" if post is not None else ri
+    print(f"{label} in run {run}: {len(cables)} {noun} received")
     if cables:
         print_table(
             ("id", "DTG (UTC)", "precedence", "role", "NIACT", "received (UTC)", "latency", "dup"),

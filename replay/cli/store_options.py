@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from replay.store.store import AuditStore, StoreError, default_db_path
@@ -27,7 +28,8 @@ def add_store_options(parser: argparse.ArgumentParser, *, run: bool = True, topo
             action="append",
             default=[],
             metavar="FILE",
-            help="topology file for post names (repeatable, later wins; default: the bundled example)",
+            help="topology file for post names, over the names recorded with the run (repeatable, later "
+            "wins; runs recorded without names fall back to the bundled example)",
         )
 
 
@@ -43,12 +45,17 @@ def fail(command: str, message: str) -> int:
     return 1
 
 
-def names_topology(args: argparse.Namespace) -> Topology:
-    """The topology used for post names: `--topology` files layered, else the bundled example."""
+def names_topology(args: argparse.Namespace, recorded: Mapping[str, str] | None = None) -> Topology:
+    """The topology used for post names: the names recorded with the run (else the bundled example),
+    with any `--topology` files on top."""
     from topology.files import bundled_example, load_topology
+    from topology.model import Post
 
+    base = (
+        Topology([Post(ri=ri, name=name) for ri, name in recorded.items()]) if recorded else bundled_example()
+    )
     paths = getattr(args, "topology", None) or []
-    return load_topology(paths) if paths else bundled_example()
+    return base.layered(load_topology(paths)) if paths else base
 
 
 __all__ = ["StoreError", "add_store_options", "fail", "names_topology", "open_store"]

@@ -36,7 +36,7 @@ import structlog
 from replay.engine.ingest import Ingest, entry_time
 from replay.engine.pacing import Pacer
 from replay.engine.posts import PostGroup, ReceiptRecorder
-from replay.engine.runs import RunOptions, RunSummary
+from replay.engine.runs import RunOptions, RunSummary, post_names
 from replay.inputs.corpus import CableText, ReadError
 from replay.mqtt.access import ClientAccess, run_access
 from replay.mqtt.broker import BrokerInfo
@@ -308,6 +308,7 @@ class Replayer:
         started = time.perf_counter()
         summary = self.summary
         ordered, times, topology = self._read(items, topology_factory)
+        self.writer.submit("record_post_names", self.run_name, post_names(topology))
         self._cable_ids = [cable_id_of(cable) for cable in ordered]
         summary.cables = len(ordered)
         self._total = len(ordered)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import msgspec
 
+from topology.topology import Topology
+
 #: A time window (start, end) in Unix seconds.
 Window = tuple[float, float]
 
@@ -45,3 +47,8 @@ class RunSummary(msgspec.Struct, kw_only=True):
     first_time: float | None = None
     last_time: float | None = None
     wall_s: float = 0.0
+
+
+def post_names(topology: Topology) -> list[tuple[str, str]]:
+    """(RI, name) of every post in the topology a run uses: stored with the run for its reports."""
+    return [(ri, post.name) for ri, post in topology.posts.items()]

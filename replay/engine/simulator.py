@@ -32,7 +32,7 @@ import msgspec
 import structlog
 
 from replay.engine.ingest import Ingest
-from replay.engine.runs import RunOptions, RunSummary, Window
+from replay.engine.runs import RunOptions, RunSummary, Window, post_names
 from replay.inputs.corpus import CableText, CsvSlice, ReadError
 from replay.store.process import StoreProcess
 from replay.store.store import AuditStore, DeliveryRow, ReceiptRow
@@ -273,6 +273,7 @@ class Simulation:
             finally:
                 self._writer = None
                 gc.unfreeze()
+        self.store.record_post_names(self.run_name, post_names(topology))
         summary = self.summary
         # Every receipt is of a planned delivery, at most once: when all arrived, none is missing.
         if summary.received != summary.planned:

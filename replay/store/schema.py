@@ -19,7 +19,7 @@ from its own DDL and checks that the upgrade gives the same tables as a new file
 from __future__ import annotations
 
 #: The schema version this code writes; stored in the file as `PRAGMA user_version` (0: no schema yet).
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: The tables and indexes of a new store at `SCHEMA_VERSION`.
 SCHEMA = """
@@ -158,6 +158,12 @@ CREATE TABLE missing (
     reason TEXT NOT NULL,
     PRIMARY KEY (run_id, cable, post)
 ) WITHOUT ROWID;
+CREATE TABLE post_names (
+    run_id INTEGER NOT NULL,
+    post INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    PRIMARY KEY (run_id, post)
+) WITHOUT ROWID;
 CREATE TABLE rejected (
     run_id INTEGER NOT NULL,
     kind TEXT NOT NULL,
@@ -207,6 +213,17 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             kind TEXT NOT NULL,
             count INTEGER NOT NULL,
             PRIMARY KEY (run_id, kind)
+        ) WITHOUT ROWID
+        """,
+    ),
+    # 5: the name of each post in the topology a run used, for the reports.
+    4: (
+        """
+        CREATE TABLE post_names (
+            run_id INTEGER NOT NULL,
+            post INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            PRIMARY KEY (run_id, post)
         ) WITHOUT ROWID
         """,
     ),

@@ -688,6 +688,28 @@ class AuditStore:
                 [(run_id, cables[cable_id], posts[post], reason) for cable_id, post in pairs],
             )
 
+    def record_post_names(self, run: str, names: Iterable[tuple[str, str]]) -> None:
+        """Record the name of each post (RI, name) as the run's topology gives it; a later call wins."""
+        pairs = dict(names)
+        if not pairs:
+            return
+        run_id = self.run_id(run)
+        with self._transaction():
+            posts = self._post_keys_for(pairs)
+            self.connection.executemany(
+                "INSERT INTO post_names (run_id, post, name) VALUES (?, ?, ?) "
+                "ON CONFLICT (run_id, post) DO UPDATE SET name = excluded.name",
+                [(run_id, posts[ri], name) for ri, name in pairs.items()],
+            )
+
+    def post_names(self, run: str) -> dict[str, str]:
+        """The post names recorded with the run (RI -> name); empty for runs recorded without them."""
+        rows = self.connection.execute(
+            "SELECT p.ri, n.name FROM post_names n JOIN posts p ON p.id = n.post WHERE n.run_id = ?",
+            (self.run_id(run),),
+        )
+        return dict(rows.fetchall())
+
     def close_missing(self, run: str, reason: str) -> int:
         """Record every planned delivery of the run that has no receipt as missing, with `reason`
         (or the drop's reason when the post dropped it on purpose). Returns how many were added."""
@@ -720,6 +742,7 @@ WRITER_METHODS = frozenset(
         "record_cables",
         "record_cable_rows",
         "record_plans",
+        "record_post_names",
         "record_sent",
         "record_receipts",
         "record_drops",
