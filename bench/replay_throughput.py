@@ -26,7 +26,8 @@ from replay.cli.topology_source import topology_for
 from replay.engine.replayer import Replayer, ReplayOptions, ReplaySummary
 from replay.inputs.corpus import CableText, ReadError, iter_sources
 from replay.mqtt.broker import MosquittoBroker, find_mosquitto
-from replay.store.store import AuditStore, StoreWriter
+from replay.store.store import AuditStore
+from replay.store.writer import StoreWriter
 from router.model import Cable
 from topology.topology import Topology
 

@@ -19,7 +19,8 @@ from replay.engine.replayer import Replayer, ReplayOptions, ReplaySummary
 from replay.engine.simulator import Simulation, SimulationOptions, SimulationSummary
 from replay.inputs.corpus import CableText, iter_sources
 from replay.mqtt.broker import BrokerInfo
-from replay.store.store import AuditStore, StoreWriter
+from replay.store.store import AuditStore
+from replay.store.writer import StoreWriter
 from router.synth.corpus import synth_cables
 from tests.cable_texts import cable_texts
 from topology.files import bundled_example

@@ -18,7 +18,8 @@ import pytest
 from replay.audit.load import missing_rows, receipt_totals, unexpected_rows
 from replay.engine.replayer import Replayer, ReplayOptions, ReplayProgress, ReplaySummary, poll_until
 from replay.inputs.corpus import CableText
-from replay.store.store import AuditStore, StoreWriter
+from replay.store.store import AuditStore
+from replay.store.writer import StoreWriter
 from router.synth.corpus import synth_cables
 from router.synth.topology import synthetic_topology
 from tests.nats_cluster import NatsCluster

@@ -26,7 +26,8 @@ from replay.mqtt.publisher import Publisher
 from replay.mqtt.topics import CABLES_IN, post_topic
 from replay.mqtt.wire import Submission, Transmission, encode, seal
 from replay.store.receipt import Receipt
-from replay.store.store import AuditStore, StoreWriter
+from replay.store.store import AuditStore
+from replay.store.writer import StoreWriter
 from router.precedence import Precedence
 from tests.cable_texts import cable_texts, small_topology
 

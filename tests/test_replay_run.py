@@ -18,7 +18,8 @@ from replay.cli import main
 from replay.engine.replayer import OFFLINE_REASON, Replayer, ReplayOptions, ReplaySummary
 from replay.mqtt.broker import BrokerInfo, MosquittoBroker, embedded_broker
 from replay.store.queries import QueryError, who_got
-from replay.store.store import AuditStore, StoreError, StoreWriter
+from replay.store.store import AuditStore, StoreError
+from replay.store.writer import StoreWriter
 from router.faults import is_dropped
 from tests.cable_texts import INFO, cable_texts, small_topology
 from tests.waiting import wait_until, wait_until_async

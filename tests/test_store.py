@@ -9,16 +9,23 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from replay.store.receipt import Receipt
 from replay.store.schema import SCHEMA_VERSION
-from replay.store.store import (
-    AuditStore,
-    StoreError,
-    StoreWriter,
-    decode_addressees,
-    default_db_path,
+from replay.store.store import AuditStore, StoreError, decode_addressees, default_db_path
+from replay.store.writer import StoreWriter
+from replay.store.writes import (
+    FinishRun,
+    ProcessWrite,
+    RecordCableRows,
+    RecordCables,
+    RecordDrops,
+    RecordReceipts,
+    RecordRows,
+    RecordSent,
+    StartRun,
 )
 from router.deliveries import Delivery, Exemption, OtherMeans, Plan, Sent, UnresolvedAddressee
 from router.model import Addressee, Banner, Cable, PrecedencePair, Routing, Security, Station, Transmission
@@ -306,9 +313,9 @@ def test_default_db_path_is_under_the_user_data_dir(tmp_path: Path, monkeypatch:
 def test_reader_queries_while_the_writer_thread_writes(tmp_path: Path) -> None:
     path = tmp_path / "audit.sqlite"
     writer = StoreWriter(path)
-    run = writer.submit("start_run", None, "simulate", {}).result(timeout=10)
+    run = writer.submit(StartRun(None, "simulate", {})).result(timeout=10)
     cables = [make_cable(f"08TOKYO{i}", ssn=i) for i in range(1, 2001)]
-    writer.submit("record_cables", run, cables)
+    writer.submit(RecordCables(run, cables))
     writer.flush()
     seen: list[int] = []
     errors: list[BaseException] = []
@@ -341,8 +348,8 @@ def test_reader_queries_while_the_writer_thread_writes(tmp_path: Path) -> None:
 
 async def test_writer_takes_receipts_from_asyncio_without_blocking(tmp_path: Path) -> None:
     writer = StoreWriter(tmp_path / "audit.sqlite")
-    run = await asyncio.wrap_future(writer.submit("start_run", "async", "replay", {}))
-    writer.submit("record_cables", run, [make_cable("08TOKYO1")])
+    run = await asyncio.wrap_future(writer.submit(StartRun("async", "replay", {})))
+    writer.submit(RecordCables(run, [make_cable("08TOKYO1")]))
     ticks = 0
 
     async def ticker() -> None:
@@ -367,12 +374,31 @@ def test_writer_reports_failed_writes(tmp_path: Path) -> None:
     writer.submit_receipt(make_receipt("no-such-run", "08TOKYO1", "RUEHC"))
     with pytest.raises(StoreError, match="no run named"):
         writer.flush()
-    future = writer.submit("finish_run", "no-such-run", "ok", {})
+    future = writer.submit(FinishRun("no-such-run", "ok", {}))
     with pytest.raises(StoreError):
         writer.close()
     assert isinstance(future.exception(timeout=1), StoreError)
 
 
-def test_writer_refuses_unknown_methods(tmp_path: Path) -> None:
-    with StoreWriter(tmp_path / "audit.sqlite") as writer, pytest.raises(ValueError, match="cannot call"):
-        writer.submit("drop_everything")
+def test_writer_refuses_what_is_not_a_write_request(tmp_path: Path) -> None:
+    with StoreWriter(tmp_path / "audit.sqlite") as writer, pytest.raises(TypeError, match="write requests"):
+        writer.submit("record_plans")  # type: ignore[arg-type]
+
+
+def test_requests_for_the_writer_process_travel_as_themselves() -> None:
+    sent = Sent(
+        cable_id="08TOKYO1", post="RUEHC", role="action", precedence=PRIORITY, niact=False,
+        channel_serial=1, chars=100, scheduled_at=1.0, enqueued_at=1.0, started_at=2.0, transmitted_at=3.0,
+    )  # fmt: skip
+    requests: list[ProcessWrite] = [
+        RecordCableRows("r", [("08TOKYO1", "a.txt", None, 1.5, b"\x90")]),
+        RecordRows("r", [("08TOKYO1", "RUEHC", "action", 1, False, ["TO"])], []),
+        RecordSent("r", [sent]),
+        RecordReceipts("r", [make_receipt("r", "08TOKYO1", "RUEHC")]),
+        RecordDrops("r", [("08TOKYO1", "RUEHC")]),
+    ]
+    decoder = msgspec.msgpack.Decoder(ProcessWrite)
+    for request in requests:
+        assert decoder.decode(msgspec.msgpack.encode(request)) == request
+    with pytest.raises(msgspec.ValidationError):
+        decoder.decode(msgspec.msgpack.encode(FinishRun("r", "ok")))  # not for the process

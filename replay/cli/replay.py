@@ -45,7 +45,8 @@ from replay.mqtt.access import ClientAccess
 from replay.mqtt.broker import BrokerError, BrokerInfo, private_broker
 from replay.mqtt.client import MqttError
 from replay.store.queries import who_got
-from replay.store.store import AuditStore, StoreError, StoreWriter, default_db_path
+from replay.store.store import AuditStore, StoreError, default_db_path
+from replay.store.writer import StoreWriter
 from router.model import Cable
 from topology.files import TopologyFileError
 from topology.topology import Topology

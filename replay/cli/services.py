@@ -40,7 +40,9 @@ from replay.mqtt.broker import BrokerInfo
 from replay.mqtt.client import MqttError
 from replay.mqtt.topics import is_valid_ri
 from replay.store.receipt import Receipt
-from replay.store.store import AuditStore, StoreError, StoreWriter, default_db_path
+from replay.store.store import AuditStore, StoreError, default_db_path
+from replay.store.writer import StoreWriter
+from replay.store.writes import RecordDrops, RecordRejected
 from topology.files import TopologyFileError, bundled_example, load_topology
 from topology.topology import Topology
 
@@ -194,12 +196,12 @@ class _KnownRuns:
     def submit_rejected(self, run: str | None, kind: str) -> None:
         """Record one rejected message with the run it names."""
         if run is not None and self.store.has_run(run):
-            self.writer.submit("record_rejected", run, {kind: 1})
+            self.writer.submit(RecordRejected(run, {kind: 1}))
 
     def submit_drop(self, run: str, cable_id: str, post: str) -> None:
         """Record at once that a lossy post dropped a delivery of a known run."""
         if self._known(run):
-            self.writer.submit("record_drops", run, [(cable_id, post)])
+            self.writer.submit(RecordDrops(run, [(cable_id, post)]))
 
 
 def _posts_of(args: argparse.Namespace, topology: Topology) -> list[str]:

@@ -13,7 +13,7 @@ the text of each cable it will publish (`keep_texts`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import Any
 
@@ -22,7 +22,7 @@ import structlog
 from replay.engine.runs import RunSummary
 from replay.inputs.corpus import CableText, CsvSlice, ReadError
 from replay.inputs.workers import Chunk, Workers, chunk_texts, chunked
-from replay.store.store import cable_rows
+from replay.store.store import CableRow, cable_rows
 from router.compact import pack, unpack
 from router.decoder import decode
 from router.order import replay_key
@@ -39,7 +39,7 @@ ChunkResult = tuple[list[Ingested], list[tuple[Any, ...]], list[ReadError]]
 log = structlog.get_logger()
 
 #: Where cable rows go, in input order (`StoreProcess.record_cable_rows`, `AuditStore.record_cable_rows`).
-Recorder = Callable[[Sequence[Sequence[Any]]], object]
+Recorder = Callable[[list[CableRow]], object]
 
 
 def ingest_chunk(chunk: Chunk, keep_texts: bool = False) -> ChunkResult:

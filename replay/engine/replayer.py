@@ -43,7 +43,16 @@ from replay.mqtt.broker import BrokerInfo
 from replay.mqtt.publisher import Publisher
 from replay.mqtt.topics import is_valid_ri, post_topic, run_client_prefix, run_publisher_id
 from replay.mqtt.wire import Transmission, seal
-from replay.store.store import StoreWriter
+from replay.store.store import CableRow
+from replay.store.writer import StoreWriter
+from replay.store.writes import (
+    CloseMissing,
+    RecordCableRows,
+    RecordDrops,
+    RecordPlans,
+    RecordRejected,
+    RecordSent,
+)
 from router.circuit import merge_windows
 from router.compact import unpack
 from router.deliveries import Plan, Sent
@@ -247,16 +256,16 @@ class Replayer:
             topology,
         )
 
-    def _record_cable_rows(self, rows: Sequence[Sequence[Any]]) -> None:
+    def _record_cable_rows(self, rows: list[CableRow]) -> None:
         """Hand the rows of decoded cables to the store writer."""
-        self.writer.submit("record_cable_rows", self.run_name, rows)
+        self.writer.submit(RecordCableRows(self.run_name, rows))
 
     def _plan(self, cables: Sequence[Cable], topology: Topology) -> list[Plan]:
         """Plan every cable (in replay order) and record the plans."""
         plans = [plan(cable, topology) for cable in cables]
         summary = self.summary
         for start in range(0, len(plans), RECORD_CHUNK):
-            self.writer.submit("record_plans", self.run_name, plans[start : start + RECORD_CHUNK])
+            self.writer.submit(RecordPlans(self.run_name, plans[start : start + RECORD_CHUNK]))
         for result in plans:
             summary.planned += len(result.deliveries)
             summary.other_means += len(result.other_means)
@@ -426,7 +435,7 @@ class Replayer:
         if self.options.record_sent:
             self._sent_batch.extend(sent)
             if len(self._sent_batch) >= RECORD_CHUNK * 5:
-                self.writer.submit("record_sent", self.run_name, self._sent_batch)
+                self.writer.submit(RecordSent(self.run_name, self._sent_batch))
                 self._sent_batch = []
 
     async def _send(self, sent: Sequence[Sent], *, track: bool) -> None:
@@ -521,18 +530,18 @@ class Replayer:
             summary.published_bytes = self._publisher.published_bytes
         writer = self.writer
         if self._sent_batch:
-            writer.submit("record_sent", self.run_name, self._sent_batch)
+            writer.submit(RecordSent(self.run_name, self._sent_batch))
             self._sent_batch = []
         if recorder.drops:
-            writer.submit("record_drops", self.run_name, [(cable, post) for _, cable, post in recorder.drops])
+            writer.submit(RecordDrops(self.run_name, [(cable, post) for _, cable, post in recorder.drops]))
         summary.rejected = recorder.rejected_by_kind()
         if summary.rejected:
             log.warning("messages rejected", **summary.rejected)
-            writer.submit("record_rejected", self.run_name, summary.rejected)
+            writer.submit(RecordRejected(self.run_name, summary.rejected))
         missing_posts = {post for _, post in self.ledger.outstanding}
         if reason == TIMEOUT_REASON and missing_posts and missing_posts <= self.ledger.offline:
             reason = OFFLINE_REASON
-        future = writer.submit("close_missing", self.run_name, reason)
+        future = writer.submit(CloseMissing(self.run_name, reason))
         with contextlib.suppress(Exception):
             summary.missing = await asyncio.wrap_future(future)
         if self._started_publishing is not None:  # every receipt is in the store by now

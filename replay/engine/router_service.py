@@ -46,7 +46,17 @@ from replay.mqtt.wire import (
     seal,
     transmission_for,
 )
-from replay.store.store import AuditStore, StoreError, StoreWriter
+from replay.store.store import AuditStore, StoreError
+from replay.store.writer import StoreWriter
+from replay.store.writes import (
+    CloseMissing,
+    FinishRun,
+    RecordCables,
+    RecordPlans,
+    RecordRejected,
+    RecordSent,
+    StartRun,
+)
 from router.decoder import decode
 from router.deliveries import Sent
 from router.network import Network
@@ -125,7 +135,7 @@ class RouterService:
         self.rejected[(run, kind)] += 1
         log.warning("submission rejected", run=run if run is None else run[:80], kind=kind)
         if run is not None and self.store.has_run(run):
-            self.writer.submit("record_rejected", run, {kind: 1})
+            self.writer.submit(RecordRejected(run, {kind: 1}))
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until `stop` is set; then drain what is queued and disconnect."""
@@ -173,8 +183,8 @@ class RouterService:
             return
         state.seen.add(cable_id)
         result = plan(cable, self.topology)
-        self.writer.submit("record_cables", run, [cable])
-        self.writer.submit("record_plans", run, [result])
+        self.writer.submit(RecordCables(run, [cable]))
+        self.writer.submit(RecordPlans(run, [result]))
         at = cable_time(cable)
         network = state.network
         if at is None:
@@ -192,7 +202,7 @@ class RouterService:
             self.store.run_id(run)
         except StoreError:
             options = {"service": True, "broker": self.broker.url}
-            await asyncio.wrap_future(self.writer.submit("start_run", run, "replay", options))
+            await asyncio.wrap_future(self.writer.submit(StartRun(run, "replay", options)))
         state = _RunState(self.topology, self.fifo)
         self._runs[run] = state
         return state
@@ -214,7 +224,7 @@ class RouterService:
             )
             self._publisher.publish(post_topic(s.post), seal(message, self.key))
             self.published += 1
-        self.writer.submit("record_sent", run, sent)
+        self.writer.submit(RecordSent(run, sent))
         await self._publisher.wait_for_room()
 
     async def _drain_all(self) -> None:
@@ -225,8 +235,8 @@ class RouterService:
         """After `settle` seconds, record the run's missing deliveries and finish it."""
         await asyncio.sleep(self.settle)
         await self._publisher.flush(self.settle)
-        missing = await asyncio.wrap_future(self.writer.submit("close_missing", run, REMOTE_MISSING_REASON))
-        await asyncio.wrap_future(self.writer.submit("finish_run", run, "ok", {"missing": missing}))
+        missing = await asyncio.wrap_future(self.writer.submit(CloseMissing(run, REMOTE_MISSING_REASON)))
+        await asyncio.wrap_future(self.writer.submit(FinishRun(run, "ok", {"missing": missing})))
         self._runs.pop(run, None)
         log.info("remote run closed", run=run, missing=missing)
 

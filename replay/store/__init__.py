@@ -22,14 +22,15 @@ if TYPE_CHECKING:
         who_got,
     )
     from replay.store.receipt import Receipt
-    from replay.store.store import AuditStore, RunInfo, StoreError, StoreWriter, default_db_path
+    from replay.store.store import AuditStore, RunInfo, StoreError, default_db_path
+    from replay.store.writer import StoreWriter
 
 #: Each exported name and the module it comes from.
 EXPORTS: dict[str, str] = {
     "AuditStore": "replay.store.store",
     "RunInfo": "replay.store.store",
     "StoreError": "replay.store.store",
-    "StoreWriter": "replay.store.store",
+    "StoreWriter": "replay.store.writer",
     "default_db_path": "replay.store.store",
     "StoreProcess": "replay.store.process",
     "Receipt": "replay.store.receipt",

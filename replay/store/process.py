@@ -1,9 +1,10 @@
 """An audit-store writer in its own process, so that SQLite and row building use the second core.
 
-The parent encodes each batch (cable, delivery and receipt rows, plans, drops, transmissions) as
-msgpack, which msgspec does at C speed, and puts it on a bounded queue; the child decodes it and calls
-the matching `AuditStore.record_*` method. Cables, deliveries and receipts travel as plain tuples (no
-field names, no Structs to rebuild), the bulk of a run. The queue holds a few batches at most, so a slow
+The parent encodes each batch (a write request of `replay.store.writes`: cable, delivery and receipt
+rows, plans, drops, transmissions) as msgpack, which msgspec does at C speed, and puts it on a bounded
+queue; the child decodes it by its tag into the same request and applies it to its `AuditStore`.
+Cables, deliveries and receipts travel as plain tuples (no field names, no Structs to rebuild), the
+bulk of a run. The queue holds a few batches at most, so a slow
 disk slows the run down instead of filling memory. A write error in the child is raised in the parent
 by `close()`.
 """
@@ -15,7 +16,6 @@ import gc
 import multiprocessing
 import queue
 import traceback
-from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -23,28 +23,29 @@ from typing import Any
 import msgspec
 
 from replay.store.receipt import Receipt
-from replay.store.store import AuditStore, DeliveryRow, ReceiptRow, StoreError
+from replay.store.store import AuditStore, CableRow, DeliveryRow, ReceiptRow, StoreError
+from replay.store.writes import (
+    ProcessWrite,
+    RecordCableRows,
+    RecordDrops,
+    RecordPlans,
+    RecordReceipts,
+    RecordRows,
+    RecordSent,
+)
 from router.deliveries import Plan, Sent
 
 #: Batches that may wait in the queue before `record_*` blocks.
 QUEUE_BATCHES = 6
 
-#: The decoder of each method's arguments (after the run name).
-_DECODERS: dict[str, msgspec.msgpack.Decoder[Any]] = {
-    "record_cable_rows": msgspec.msgpack.Decoder(),  # plain rows, decoded as lists
-    "record_rows": msgspec.msgpack.Decoder(),  # two lists of plain rows, decoded as lists
-    "record_plans": msgspec.msgpack.Decoder(tuple[list[Plan]]),
-    "record_receipts": msgspec.msgpack.Decoder(tuple[list[Receipt]]),
-    "record_sent": msgspec.msgpack.Decoder(tuple[list[Sent]]),
-    "record_drops": msgspec.msgpack.Decoder(tuple[list[tuple[str, str]]]),
-}
-_STOP = "stop"
+#: Tells the child to stop (a request is never empty).
+_STOP = b""
 
 #: WAL pages (4 KiB) after which the writer checkpoints (SQLite's default is 1,000).
 CHECKPOINT_PAGES = 10_000
 
 
-def _serve(path: str, run: str, jobs: Any, report: Connection) -> None:
+def _serve(path: str, jobs: Any, report: Connection) -> None:
     """Child process: write every batch from `jobs` until told to stop; report `ok` or the error."""
     failure = None
     # The batches are lists and tuples of plain values, which form no reference cycles: without the
@@ -57,14 +58,15 @@ def _serve(path: str, run: str, jobs: Any, report: Connection) -> None:
         return
     # Checkpoint the WAL every 40 MB rather than every 4 MB: fewer copies and syncs of hot pages.
     store.connection.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
+    decoder = msgspec.msgpack.Decoder(ProcessWrite)
     try:
         while True:
-            method, blob = jobs.get()
-            if method == _STOP:
+            blob = jobs.get()
+            if blob == _STOP:
                 break
             if failure is None:
                 try:
-                    getattr(store, method)(run, *_DECODERS[method].decode(blob))
+                    decoder.decode(blob).apply(store)
                 except BaseException:
                     failure = traceback.format_exc(limit=3)
     finally:
@@ -80,10 +82,11 @@ class StoreProcess:
         self._jobs = context.Queue(maxsize=QUEUE_BATCHES)
         self._report, child_end = context.Pipe(duplex=False)
         self._process = context.Process(
-            target=_serve, args=(str(path), run, self._jobs, child_end), name="audit-store", daemon=True
+            target=_serve, args=(str(path), self._jobs, child_end), name="audit-store", daemon=True
         )
         self._process.start()
         child_end.close()
+        self.run = run
         self._encoder = msgspec.msgpack.Encoder()
         self._closed = False
 
@@ -93,11 +96,9 @@ class StoreProcess:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _put(self, method: str, *args: Sequence[Any]) -> None:
-        """Queue one batch, waiting while the queue is full (and failing if the child has died)."""
-        if not any(args):
-            return
-        job = (method, self._encoder.encode(args))
+    def _put(self, write: ProcessWrite) -> None:
+        """Queue one request, waiting while the queue is full (and failing if the child has died)."""
+        job = self._encoder.encode(write)
         while True:
             try:
                 self._jobs.put(job, timeout=1.0)
@@ -106,29 +107,35 @@ class StoreProcess:
                 if not self._process.is_alive():
                     self.close()
 
-    def record_cable_rows(self, rows: Sequence[Sequence[Any]]) -> None:
+    def record_cable_rows(self, rows: list[CableRow]) -> None:
         """Queue cables turned into rows (`store.cable_rows`) for `AuditStore.record_cable_rows`."""
-        self._put("record_cable_rows", rows)
+        if rows:
+            self._put(RecordCableRows(self.run, rows))
 
-    def record_rows(self, deliveries: Sequence[DeliveryRow], receipts: Sequence[ReceiptRow]) -> None:
+    def record_rows(self, deliveries: list[DeliveryRow], receipts: list[ReceiptRow]) -> None:
         """Queue plain delivery and receipt rows for `AuditStore.record_rows` (one transaction)."""
-        self._put("record_rows", deliveries, receipts)
+        if deliveries or receipts:
+            self._put(RecordRows(self.run, deliveries, receipts))
 
-    def record_plans(self, plans: Sequence[Plan]) -> None:
+    def record_plans(self, plans: list[Plan]) -> None:
         """Queue plans for `AuditStore.record_plans`."""
-        self._put("record_plans", plans)
+        if plans:
+            self._put(RecordPlans(self.run, plans))
 
-    def record_receipts(self, receipts: Sequence[Receipt]) -> None:
+    def record_receipts(self, receipts: list[Receipt]) -> None:
         """Queue receipts for `AuditStore.record_receipts`."""
-        self._put("record_receipts", receipts)
+        if receipts:
+            self._put(RecordReceipts(self.run, receipts))
 
-    def record_sent(self, sent: Sequence[Sent]) -> None:
+    def record_sent(self, sent: list[Sent]) -> None:
         """Queue transmissions for `AuditStore.record_sent`."""
-        self._put("record_sent", sent)
+        if sent:
+            self._put(RecordSent(self.run, sent))
 
-    def record_drops(self, drops: Sequence[tuple[str, str]]) -> None:
+    def record_drops(self, drops: list[tuple[str, str]]) -> None:
         """Queue dropped (cable id, post) pairs for `AuditStore.record_drops`."""
-        self._put("record_drops", drops)
+        if drops:
+            self._put(RecordDrops(self.run, drops))
 
     def close(self) -> None:
         """Wait until everything queued is written; raise `StoreError` if a write failed."""
@@ -137,7 +144,7 @@ class StoreProcess:
         self._closed = True
         outcome = "the audit-store process ended unexpectedly"
         if self._process.is_alive():
-            self._jobs.put((_STOP, b""))
+            self._jobs.put(_STOP)
         if self._report.poll(None):
             with contextlib.suppress(EOFError):
                 outcome = self._report.recv()

@@ -7,14 +7,10 @@ batches: one transaction and one `executemany` per table per batch.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import queue
 import sqlite3
-import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -83,6 +79,9 @@ UPDATE cables SET recorded = 1, source = ?, origin_ri = ?, ssn = ?, section = ?,
     banner_section = ?, channel = ?, channel_serial = ?, size = ?, errors = ?, addressees = ?, derived = ?
 WHERE id = ?
 """
+
+#: A cable in the form of `record_cable_rows`: its id, then its `cables` columns (see `cable_rows`).
+CableRow = tuple[Any, ...]
 
 #: A planned delivery in the bulk form of `record_rows`: (cable id, post RI, role, precedence rank,
 #: NIACT, reasons).
@@ -197,7 +196,7 @@ def _cable_columns(cable: Cable) -> tuple[Any, ...]:
     )
 
 
-def cable_rows(cables: Iterable[Cable]) -> list[tuple[Any, ...]]:
+def cable_rows(cables: Iterable[Cable]) -> list[CableRow]:
     """Cables as `AuditStore.record_cable_rows` takes them: each its id, then its `cables` columns."""
     return [(cable_key_of(cable), *_cable_columns(cable)) for cable in cables]
 
@@ -478,7 +477,7 @@ class AuditStore:
         or plan for a cable not yet recorded is filled in."""
         return self.record_cable_rows(run, cable_rows(cables))
 
-    def record_cable_rows(self, run: str, rows: Sequence[Sequence[Any]]) -> int:
+    def record_cable_rows(self, run: str, rows: Sequence[CableRow]) -> int:
         """`record_cables` for cables already turned into rows by `cable_rows` (wherever they were
         decoded)."""
         run_id = self.run_id(run)
@@ -728,211 +727,3 @@ class AuditStore:
                 (reason, run_id),
             )
         return cursor.rowcount
-
-
-_STOP = "stop"
-_FLUSH = "flush"
-_RECEIPT = "receipt"
-_CALL = "call"
-
-#: Store methods a `StoreWriter` accepts through `submit`.
-WRITER_METHODS = frozenset(
-    {
-        "start_run",
-        "record_cables",
-        "record_cable_rows",
-        "record_plans",
-        "record_post_names",
-        "record_sent",
-        "record_receipts",
-        "record_drops",
-        "close_missing",
-        "finish_run",
-        "record_rejected",
-    }
-)
-
-
-class StoreWriter:
-    """Writes to an audit store from a background thread that owns its own connection.
-
-    Made for asyncio code: `submit_receipt` and `submit` only put work on a queue and return at
-    once. The thread takes whatever has queued up, groups consecutive receipts into one batch per
-    run, and writes each batch in one transaction. `submit` returns a `concurrent.futures.Future`
-    with the method's result (await it with `asyncio.wrap_future`). `flush()` blocks until everything
-    submitted so far is written (`await writer.aflush()` from a coroutine); `close()` flushes and
-    stops the thread. A write that failed is raised again, as `StoreError`, by `flush`/`close`.
-    """
-
-    def __init__(self, store: AuditStore | str | Path, *, batch_size: int = 20_000) -> None:
-        self.path = store.path if isinstance(store, AuditStore) else Path(store)
-        self.batch_size = batch_size
-        self._queue: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
-        self._errors: list[BaseException] = []
-        self._opened = threading.Event()
-        self._closed = False
-        #: Receipts the store refused (each one logged and, where its run exists, counted there).
-        self.rejected = 0
-        self._thread = threading.Thread(target=self._work, name="audit-store-writer", daemon=True)
-        self._thread.start()
-        self._opened.wait()
-        if self._errors:
-            self._thread.join()
-            raise StoreError(f"cannot open the audit store {self.path}: {self._errors[0]}")
-
-    # -- producer side (any thread, never blocks) --------------------------------------------------
-
-    def submit_receipt(self, receipt: Receipt) -> None:
-        """Queue one receipt (recorded under `receipt.run`)."""
-        self._queue.put((_RECEIPT, receipt))
-
-    def submit_receipts(self, receipts: Iterable[Receipt]) -> None:
-        """Queue several receipts."""
-        put = self._queue.put
-        for receipt in receipts:
-            put((_RECEIPT, receipt))
-
-    def submit(self, method: str, *args: Any) -> Future[Any]:
-        """Queue a call of an `AuditStore` write method, e.g. `submit("record_plans", run, plans)`."""
-        if method not in WRITER_METHODS:
-            raise ValueError(f"StoreWriter cannot call {method!r}; one of {sorted(WRITER_METHODS)}")
-        future: Future[Any] = Future()
-        self._queue.put((_CALL, method, args, future))
-        return future
-
-    def flush(self) -> None:
-        """Block until everything submitted so far is written; raise the first write error, if any."""
-        if self._thread.is_alive():
-            done = threading.Event()
-            self._queue.put((_FLUSH, done))
-            while not done.wait(0.5):
-                if not self._thread.is_alive():
-                    break
-        self._raise_errors()
-
-    async def aflush(self) -> None:
-        """`flush` without blocking the event loop."""
-        await asyncio.to_thread(self.flush)
-
-    def close(self) -> None:
-        """Write what is queued, stop the thread and close its connection."""
-        if not self._closed:
-            self._closed = True
-            self._queue.put((_STOP,))
-            self._thread.join()
-        self._raise_errors()
-
-    def __enter__(self) -> StoreWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _raise_errors(self) -> None:
-        """Raise (once) a write error the thread met."""
-        if self._errors:
-            first, self._errors = self._errors[0], []
-            raise StoreError(f"writing to the audit store {self.path} failed: {first}") from first
-
-    # -- writer thread -----------------------------------------------------------------------------
-
-    def _work(self) -> None:
-        """The thread: open the store, then write batches until told to stop."""
-        try:
-            store = AuditStore(self.path)
-        except BaseException as error:
-            self._errors.append(error)
-            self._opened.set()
-            return
-        self._opened.set()
-        try:
-            while self._write_batch(store, self._take_batch()):
-                pass
-        finally:
-            store.close()
-
-    def _take_batch(self) -> list[tuple[Any, ...]]:
-        """Wait for work, then take everything queued (up to `batch_size` items)."""
-        batch = [self._queue.get()]
-        get = self._queue.get_nowait
-        try:
-            while len(batch) < self.batch_size:
-                batch.append(get())
-        except queue.Empty:
-            pass
-        return batch
-
-    def _write_batch(self, store: AuditStore, batch: list[tuple[Any, ...]]) -> bool:
-        """Write a batch in order; False once a stop request has been handled."""
-        receipts: list[Receipt] = []
-        keep_going = True
-        for item in batch:
-            kind = item[0]
-            if kind == _RECEIPT:
-                receipts.append(item[1])
-                continue
-            self._write_receipts(store, receipts)
-            receipts = []
-            if kind == _CALL:
-                self._call(store, item[1], item[2], item[3])
-            elif kind == _FLUSH:
-                item[1].set()
-            elif kind == _STOP:
-                keep_going = False
-        self._write_receipts(store, receipts)
-        return keep_going
-
-    def _write_receipts(self, store: AuditStore, receipts: list[Receipt]) -> None:
-        """Record queued receipts, one call per run. Receipts of a finished run are rejected; when
-        the store refuses a batch, its receipts are recorded one by one, so that one bad receipt is
-        rejected (and counted) without taking the others with it."""
-        if not receipts:
-            return
-        by_run: dict[str, list[Receipt]] = {}
-        for receipt in receipts:
-            by_run.setdefault(receipt.run, []).append(receipt)
-        for run, group in by_run.items():
-            try:
-                if store.run_finished(run):
-                    _log.warning("receipts for a finished run rejected", run=run, count=len(group))
-                    store.record_rejected(run, {"after_finish": len(group)})
-                    continue
-                store.record_receipts(run, group)
-            except StoreError as error:  # no such run: nothing to record them under
-                _log.error("receipts not recorded", run=run, count=len(group), error=str(error))
-                self._errors.append(error)
-            except Exception:
-                self._write_one_by_one(store, run, group)
-
-    def _write_one_by_one(self, store: AuditStore, run: str, receipts: list[Receipt]) -> None:
-        """Record each receipt in its own transaction; count those the store refuses."""
-        refused = 0
-        for receipt in receipts:
-            try:
-                store.record_receipts(run, [receipt])
-            except Exception as error:
-                refused += 1
-                _log.error(
-                    "receipt rejected by the store",
-                    run=run,
-                    cable=receipt.cable_id[:80],
-                    post=receipt.post[:16],
-                    error=str(error),
-                )
-        self.rejected += refused
-        if refused:
-            try:
-                store.record_rejected(run, {"unrecordable": refused})
-            except Exception as error:
-                self._errors.append(error)
-
-    def _call(self, store: AuditStore, method: str, args: tuple[Any, ...], future: Future[Any]) -> None:
-        """Run one store method, passing its result or error to the future."""
-        if not future.set_running_or_notify_cancel():
-            return
-        try:
-            future.set_result(getattr(store, method)(*args))
-        except Exception as error:
-            _log.error("store write failed", method=method, error=str(error))
-            self._errors.append(error)
-            future.set_exception(error)
