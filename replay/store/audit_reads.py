@@ -1,0 +1,272 @@
+"""What the audit reads from a recorded run: every query of `replay.audit`, answered with plain rows.
+
+Large tables are never held whole: deliveries and receipts are counted or filtered in SQL,
+transmissions are read one circuit at a time, and only findings (missing, unexpected, duplicated)
+come back as rows. Posts come back as their RIs and cables as their ids, except where a row says it
+carries a cable key (the integer the store numbers cables by; `cable_ids` names them). Precedence is
+its rank (3 FLASH … 0 ROUTINE), times Unix seconds. `replay.audit.load` turns the rows into the
+audit's own types.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from replay.store.store import AuditStore, decode_addressees
+
+#: The columns of a row of `cable_fact_rows`, in order.
+CABLE_FACT_COLUMNS = (
+    "cable_id", "origin_ri", "ssn", "year", "dtg", "filed", "fl2_precedence", "fl5_action", "fl5_info",
+    "fl4_classification", "banner_classification", "banner_origin", "banner_mrn", "addressees", "derived",
+)  # fmt: skip
+
+
+def cable_fact_rows(store: AuditStore, run: str) -> Iterator[tuple[Any, ...]]:
+    """Every recorded cable of the run, in recording order, as `CABLE_FACT_COLUMNS`: the addressees
+    decoded (see `decode_addressees`), `derived` a bool (true for cables recorded before it was kept)."""
+    cursor = store.connection.execute(
+        """
+        SELECT cable_id, origin_ri, ssn, year, dtg, filed, fl2_precedence, fl5_action, fl5_info,
+               fl4_classification, banner_classification, banner_origin, banner_mrn, addressees,
+               coalesce(derived, 1)
+        FROM cables WHERE run_id = ? AND recorded = 1 ORDER BY id
+        """,
+        (store.run_id(run),),
+    )
+    addressees = decode_addressees
+    for row in cursor:
+        yield (*row[:13], addressees(row[13]), bool(row[14]))
+
+
+def count_cables(store: AuditStore, run: str) -> int:
+    """Recorded cables of the run."""
+    sql = "SELECT count(*) FROM cables WHERE run_id = ? AND recorded = 1"
+    return store.connection.execute(sql, (store.run_id(run),)).fetchone()[0]
+
+
+def post_names(store: AuditStore) -> dict[int, str]:
+    """Post key → RI."""
+    return dict(store.connection.execute("SELECT id, ri FROM posts"))
+
+
+def delivery_counts(
+    store: AuditStore, run: str
+) -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]:
+    """Planned deliveries, and those of them that have a receipt, per (post, planned rank): one pass
+    over the deliveries, each looked up in the receipts."""
+    names = post_names(store)
+    outcomes = Counter(
+        store.connection.execute(
+            """
+            SELECT d.post, d.precedence, r.post IS NOT NULL
+            FROM deliveries AS d
+            LEFT JOIN receipts AS r ON r.run_id = d.run_id AND r.post = d.post AND r.cable = d.cable
+            WHERE d.run_id = ?
+            """,
+            (store.run_id(run),),
+        )
+    )
+    planned: dict[tuple[str, int], int] = {}
+    received: dict[tuple[str, int], int] = {}
+    for (post, rank, got), n in outcomes.items():
+        key = (names[post], rank)
+        planned[key] = planned.get(key, 0) + n
+        if got:
+            received[key] = received.get(key, 0) + n
+    return planned, received
+
+
+def receipt_totals(store: AuditStore, run: str) -> tuple[int, int]:
+    """Receipt rows of the run, and their extra copies (duplicates) together."""
+    sql = "SELECT count(*), coalesce(sum(duplicates), 0) FROM receipts WHERE run_id = ?"
+    rows, duplicates = store.connection.execute(sql, (store.run_id(run),)).fetchone()
+    return rows, duplicates
+
+
+def missing_rows(store: AuditStore, run: str, pending: str) -> list[tuple[str, str, int, str, int, str]]:
+    """Planned deliveries without a receipt: (cable id, post, rank, role, NIACT, reason), the reason
+    recorded by `close_missing`, else the drop's, else `pending`; by cable, then post."""
+    rows = store.connection.execute(
+        """
+        SELECT c.cable_id, p.ri, d.precedence, d.role, d.niact, coalesce(m.reason, x.reason, ?)
+        FROM deliveries AS d
+        JOIN cables AS c ON c.id = d.cable
+        JOIN posts AS p ON p.id = d.post
+        LEFT JOIN receipts AS r ON r.run_id = d.run_id AND r.cable = d.cable AND r.post = d.post
+        LEFT JOIN missing AS m ON m.run_id = d.run_id AND m.cable = d.cable AND m.post = d.post
+        LEFT JOIN drops AS x ON x.run_id = d.run_id AND x.cable = d.cable AND x.post = d.post
+        WHERE d.run_id = ? AND r.cable IS NULL
+        ORDER BY d.cable, p.ri
+        """,
+        (pending, store.run_id(run)),
+    )
+    return rows.fetchall()
+
+
+def unexpected_rows(store: AuditStore, run: str) -> list[tuple[str, str, int, int]]:
+    """Receipts without a planned delivery: (cable id, post, rank, duplicates)."""
+    rows = store.connection.execute(
+        """
+        SELECT c.cable_id, p.ri, r.precedence, r.duplicates
+        FROM receipts AS r
+        JOIN cables AS c ON c.id = r.cable
+        JOIN posts AS p ON p.id = r.post
+        WHERE r.run_id = ? AND NOT EXISTS (
+            SELECT 1 FROM deliveries AS d WHERE d.run_id = r.run_id AND d.cable = r.cable AND d.post = r.post
+        )
+        ORDER BY r.cable, p.ri
+        """,
+        (store.run_id(run),),
+    )
+    return rows.fetchall()
+
+
+def duplicate_rows(store: AuditStore, run: str) -> list[tuple[str, str, int]]:
+    """Receipts that arrived more than once: (cable id, post, duplicates)."""
+    rows = store.connection.execute(
+        """
+        SELECT c.cable_id, p.ri, r.duplicates
+        FROM receipts AS r JOIN cables AS c ON c.id = r.cable JOIN posts AS p ON p.id = r.post
+        WHERE r.run_id = ? AND r.duplicates > 0
+        ORDER BY r.cable, p.ri
+        """,
+        (store.run_id(run),),
+    )
+    return rows.fetchall()
+
+
+def other_means_rows(store: AuditStore, run: str) -> list[tuple[str, str, str | None, str, str | None]]:
+    """`ZEN` addressees of the run's cables: (cable id, name, RI, role, post), as recorded."""
+    rows = store.connection.execute(
+        "SELECT c.cable_id, o.name, o.ri, o.role, o.post "
+        "FROM other_means AS o JOIN cables AS c ON c.id = o.cable WHERE o.run_id = ? ORDER BY o.rowid",
+        (store.run_id(run),),
+    )
+    return rows.fetchall()
+
+
+def unresolved_rows(store: AuditStore, run: str) -> list[tuple[str, str, str | None, str, str | None]]:
+    """Unresolved addressees of the run's cables: (cable id, name, RI, role, reason), as recorded."""
+    rows = store.connection.execute(
+        "SELECT c.cable_id, u.name, u.ri, u.role, u.reason "
+        "FROM unresolved AS u JOIN cables AS c ON c.id = u.cable WHERE u.run_id = ? ORDER BY u.rowid",
+        (store.run_id(run),),
+    )
+    return rows.fetchall()
+
+
+def latency_rows(store: AuditStore, run: str) -> Iterable[tuple[int, float]]:
+    """(slot, latency) of every receipt with both times: the slot is its rank, plus 4 when NIACT; the
+    latency its received minus its scheduled simulated time."""
+    return store.connection.execute(
+        """
+        SELECT precedence + 4 * (niact != 0), received_sim - scheduled_sim
+        FROM receipts WHERE run_id = ? AND received_sim IS NOT NULL AND scheduled_sim IS NOT NULL
+        """,
+        (store.run_id(run),),
+    )
+
+
+def niact_planned(store: AuditStore, run: str) -> int:
+    """Planned NIACT deliveries."""
+    sql = "SELECT count(*) FROM deliveries WHERE run_id = ? AND niact"
+    return store.connection.execute(sql, (store.run_id(run),)).fetchone()[0]
+
+
+def has_transmissions(store: AuditStore, run: str) -> bool:
+    """True when the run recorded its transmissions (`sent`)."""
+    row = store.connection.execute("SELECT 1 FROM sent WHERE run_id = ? LIMIT 1", (store.run_id(run),))
+    return row.fetchone() is not None
+
+
+def sent_by_circuit(store: AuditStore, run: str) -> Iterator[tuple[str, list[tuple[int, float, float, int]]]]:
+    """Each post's recorded transmissions, one post at a time: (rank, enqueued, started, cable key)."""
+    run_id = store.run_id(run)
+    names = post_names(store)
+    execute = store.connection.execute
+    posts = [row[0] for row in execute("SELECT DISTINCT post FROM sent WHERE run_id = ?", (run_id,))]
+    sql = "SELECT precedence, enqueued_at, started_at, cable FROM sent WHERE run_id = ? AND post = ?"
+    for post in posts:
+        yield names[post], execute(sql, (run_id, post)).fetchall()
+
+
+def receipts_by_circuit(
+    store: AuditStore, run: str
+) -> Iterator[tuple[str, Iterable[tuple[int, float, float, int]]]]:
+    """Each post's receipts with both circuit times, one post at a time: (rank, enqueued, transmitted,
+    cable key), simulated seconds."""
+    run_id = store.run_id(run)
+    names = post_names(store)
+    execute = store.connection.execute
+    posts = [row[0] for row in execute("SELECT DISTINCT post FROM receipts WHERE run_id = ?", (run_id,))]
+    sql = (
+        "SELECT precedence, enqueued_sim, transmitted_sim, cable FROM receipts WHERE run_id = ? AND post = ? "
+        "AND enqueued_sim IS NOT NULL AND transmitted_sim IS NOT NULL"
+    )
+    for post in posts:
+        yield names[post], execute(sql, (run_id, post))
+
+
+def cable_ids(store: AuditStore, keys: set[int]) -> dict[int, str]:
+    """Cable key → cable id for some keys."""
+    found: dict[int, str] = {}
+    listed = sorted(keys)
+    for start in range(0, len(listed), 500):
+        chunk = listed[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        found.update(
+            store.connection.execute(f"SELECT id, cable_id FROM cables WHERE id IN ({marks})", chunk)
+        )
+    return found
+
+
+def channel_serials(store: AuditStore, run: str) -> dict[str, list[int]]:
+    """The channel serials each post received, for the posts whose serials do not run 1…n unbroken."""
+    run_id = store.run_id(run)
+    names = post_names(store)
+    suspects = [
+        post
+        for post, highest, count in store.connection.execute(
+            "SELECT post, max(channel_serial), count(*) FROM receipts "
+            "WHERE run_id = ? AND channel_serial > 0 GROUP BY post",
+            (run_id,),
+        )
+        if highest != count
+    ]
+    found: dict[str, list[int]] = {}
+    for post in suspects:
+        rows = store.connection.execute(
+            "SELECT channel_serial FROM receipts WHERE run_id = ? AND post = ? AND channel_serial > 0",
+            (run_id, post),
+        )
+        found[names[post]] = [row[0] for row in rows]
+    return found
+
+
+def received_count(store: AuditStore, run: str) -> int:
+    """Receipts of the run with a received time."""
+    sql = "SELECT count(*) FROM receipts WHERE run_id = ? AND received_sim IS NOT NULL"
+    return store.connection.execute(sql, (store.run_id(run),)).fetchone()[0]
+
+
+def received_time_at(store: AuditStore, run: str, position: int) -> float:
+    """The received time at `position` (from 0) of the run's receipts ordered by received time."""
+    sql = (
+        "SELECT received_sim FROM receipts WHERE run_id = ? AND received_sim IS NOT NULL "
+        "ORDER BY received_sim LIMIT 1 OFFSET ?"
+    )
+    return store.connection.execute(sql, (store.run_id(run), position)).fetchone()[0]
+
+
+def received_histogram(
+    store: AuditStore, run: str, first: float, last: float, width: float
+) -> Iterable[tuple[int, int, int]]:
+    """Receipts received from `first` to `last` in slices of `width` seconds: (slice from 0, rank,
+    receipts) for every slice and rank that has any."""
+    return store.connection.execute(
+        "SELECT CAST((received_sim - ?) / ? AS INTEGER), precedence, count(*) FROM receipts "
+        "WHERE run_id = ? AND received_sim >= ? AND received_sim <= ? GROUP BY 1, 2",
+        (first, width, store.run_id(run), first, last),
+    )
