@@ -13,7 +13,8 @@ from replay.audit.load import receipt_totals
 from replay.cli import main
 from replay.engine.replayer import Replayer, ReplayOptions
 from replay.store.queries import who_got
-from replay.store.store import AuditStore, StoreWriter
+from replay.store.store import AuditStore
+from replay.store.writer import StoreWriter
 from tests.cable_texts import cable_texts, small_topology
 from tests.rabbitmq_node import RabbitMqNode, find_rabbitmq_server
 
