@@ -50,6 +50,7 @@ from replay.store.writes import (
     RecordCableRows,
     RecordDrops,
     RecordPlans,
+    RecordPostNames,
     RecordRejected,
     RecordSent,
 )
@@ -317,7 +318,7 @@ class Replayer:
         started = time.perf_counter()
         summary = self.summary
         ordered, times, topology = self._read(items, topology_factory)
-        self.writer.submit("record_post_names", self.run_name, post_names(topology))
+        self.writer.submit(RecordPostNames(self.run_name, post_names(topology)))
         self._cable_ids = [cable_id_of(cable) for cable in ordered]
         summary.cables = len(ordered)
         self._total = len(ordered)
