@@ -70,3 +70,30 @@ def post_names() -> dict[str, str]:
 def small_topology(link_cps: float = 1_000_000.0) -> Topology:
     """The posts of the test cables, with fast links unless told otherwise."""
     return Topology([Post(ri=ri, name=name) for ri, name in post_names().items()], default_link_cps=link_cps)
+
+
+def circular_texts(count: int, collective: tuple[str, str], start: datetime | None = None) -> list[CableText]:
+    """`count` ROUTINE cables from the Department to one collective (RI, PLAD), filed a minute apart."""
+    start = start or datetime(2008, 12, 4, 7, 0, tzinfo=UTC)
+    texts = []
+    for index, serial in enumerate(range(500, 500 + count)):
+        filed = start + timedelta(minutes=index)
+        lines = [
+            f"VZCZCXYZ{serial:04d}",
+            f"RR {collective[0]}",
+            f"DE RUEHC #{serial:04d} {filed.timetuple().tm_yday:03d}{filed:%H%M}",
+            "ZNR UUUUU ZZH",
+            f"R {filed:%d%H%M}Z {filed:%b %y}".upper(),
+            "FM SECSTATE WASHDC",
+            f"TO {collective[0]}/{collective[1]}",
+            "",
+            f"UNCLAS STATE {serial:06d}",
+            "",
+            "E.O. 12958: N/A",
+            "TAGS: AMGT",
+            f"SUBJECT: CIRCULAR NUMBER {serial}",
+            "",
+            *(f"{n}. (U) A line of plain text that stands in for the body of the cable." for n in range(10)),
+        ]
+        texts.append(CableText(source=f"circular-{serial}.txt", text="\n".join(lines) + "\n"))
+    return texts

@@ -194,3 +194,30 @@ def synthetic_topology(seed: int = 0) -> Topology:
             Collective(ri=collective_ri, name=name, members=tuple(Member(ri=member) for member in members))
         )
     return Topology(posts, collectives)
+
+
+#: The collective of `wide_topology`: every one of its posts.
+WIDE_COLLECTIVE = ("RUEHZZZ", "ALL SYNTHETIC POSTS")
+
+
+def _letters(number: int, width: int) -> str:
+    """`number` in base 26 as `width` capital letters (0 -> AAAA)."""
+    letters = []
+    for _ in range(width):
+        number, digit = divmod(number, 26)
+        letters.append(chr(ord("A") + digit))
+    return "".join(reversed(letters))
+
+
+def wide_topology(posts: int) -> Topology:
+    """A made-up topology of exactly `posts` posts (`RZ` + four letters, `AMCONSUL SYNTH <n>`) and
+    one collective, `WIDE_COLLECTIVE`, reaching every one of them: a cable to it goes to them all."""
+    if not 0 < posts <= 26**4:
+        raise ValueError(f"a wide topology has 1 to {26**4} posts, not {posts}")
+    members = [
+        Post(ri=f"RZ{_letters(index, 4)}", name=f"AMCONSUL SYNTH {index + 1}", kind="consulate")
+        for index in range(posts)
+    ]
+    ri, name = WIDE_COLLECTIVE
+    collective = Collective(ri=ri, name=name, members=tuple(Member(ri=post.ri) for post in members))
+    return Topology([Post(ri="RUEHC", name="SECSTATE WASHDC", kind="department"), *members], [collective])
