@@ -36,7 +36,10 @@ def _run_status(db: Path, run: str) -> str | None:
         return None
 
 
-def test_router_and_posts_services_replay_what_is_submitted(broker_info: BrokerInfo, tmp_path: Path) -> None:
+@pytest.mark.parametrize("shards", [(), ("1/3", "2/3", "3/3")], ids=["one-posts-process", "three-shards"])
+def test_router_and_posts_services_replay_what_is_submitted(
+    broker_info: BrokerInfo, tmp_path: Path, shards: tuple[str, ...]
+) -> None:
     corpus = tmp_path / "cables"
     corpus.mkdir()
     for item in cable_texts(6):
@@ -44,11 +47,15 @@ def test_router_and_posts_services_replay_what_is_submitted(broker_info: BrokerI
     db = tmp_path / "audit.sqlite"
     AuditStore(db).close()
     url = f"mqtt://{broker_info.host}:{broker_info.port}"
-    posts = _start("posts", "--broker", url, "--db", str(db))
+    posts_processes = [
+        _start("posts", "--broker", url, "--db", str(db), *(("--shard", shard) if shard else ()))
+        for shard in shards or (None,)
+    ]
     router = _start("-v", "serve", "--broker", url, "--db", str(db), "--settle", "0.5", "--idle-flush", "0.1")
-    said = {process: StderrLines(process) for process in (posts, router)}
+    said = {process: StderrLines(process) for process in (*posts_processes, router)}
     try:
-        assert said[posts].wait_for("posts connected to"), said[posts].text()
+        for posts in posts_processes:
+            assert said[posts].wait_for("connected to"), said[posts].text()
         assert said[router].wait_for("router service listening"), said[router].text()
         submitted = subprocess.run(
             [*CABLEROUTE, "replay", "--remote", "--broker", url, "--run", "remote-test", str(corpus)],
@@ -61,12 +68,13 @@ def test_router_and_posts_services_replay_what_is_submitted(broker_info: BrokerI
         assert "6 cables published to cables/in" in submitted.stdout
         assert wait_until(lambda: _run_status(db, "remote-test") == "ok", timeout=20)
     finally:
-        for process in (router, posts):
+        for process in (router, *posts_processes):
             process.send_signal(signal.SIGTERM)
-        for process in (router, posts):
+        for process in (router, *posts_processes):
             process.wait(timeout=15)
     assert router.returncode == 0, said[router].text()
-    assert posts.returncode == 0, said[posts].text()
+    for posts in posts_processes:
+        assert posts.returncode == 0, said[posts].text()
     with AuditStore(db, create=False) as store:
         for serial in range(100, 106):
             report = who_got(store, "remote-test", f"08TOKYO{serial}")

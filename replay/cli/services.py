@@ -35,6 +35,7 @@ from replay.cli.run_options import (
 )
 from replay.engine.posts import PostGroup, ReceiptRecorder
 from replay.engine.router_service import RouterService, submit_corpus
+from replay.engine.shards import parse_shard
 from replay.inputs.corpus import iter_sources
 from replay.mqtt.broker import BrokerInfo
 from replay.mqtt.client import MqttError
@@ -92,6 +93,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _common(posts)
     posts.add_argument(
         "--only", metavar="RI,...", help="only these posts (default: every post of the topology)"
+    )
+    posts.add_argument(
+        "--shard",
+        metavar="I/N",
+        help=(
+            "host share I of N of the posts (the sorted list's every Nth, from the Ith): N processes with "
+            "shards 1/N to N/N and the same topology host every post exactly once"
+        ),
     )
     add_lossy_options(posts)
     posts.set_defaults(handler=run_posts)
@@ -205,9 +214,12 @@ class _KnownRuns:
 
 
 def _posts_of(args: argparse.Namespace, topology: Topology) -> list[str]:
+    """The posts this process hosts: `--only`'s or the topology's, and of those `--shard`'s share."""
     if args.only:
-        return [ri.strip().upper() for ri in args.only.split(",") if ri.strip()]
-    return sorted(topology.posts)
+        posts = [ri.strip().upper() for ri in args.only.split(",") if ri.strip()]
+    else:
+        posts = sorted(topology.posts)
+    return parse_shard(args.shard).posts(posts) if args.shard else posts
 
 
 def run_posts(args: argparse.Namespace) -> int:
@@ -216,11 +228,11 @@ def run_posts(args: argparse.Namespace) -> int:
         broker, key = _broker_and_key(args)
         lossy = parse_lossy(args.lossy)
         topology = _topology(args.topology)
+        posts = _posts_of(args, topology)
     except ValueError as error:
         return _fail("posts", str(error), 2)
     except (OSError, TopologyFileError) as error:
         return _fail("posts", str(error))
-    posts = _posts_of(args, topology)
     bad = [ri for ri in posts if not is_valid_ri(ri)]
     if bad or not posts:
         return _fail("posts", f"not routing indicators: {', '.join(bad)}" if bad else "no posts to run", 2)
@@ -243,7 +255,8 @@ def run_posts(args: argparse.Namespace) -> int:
         )
         group = PostGroup(posts, broker, recorder)
         await group.start()
-        print(f"cableroute posts: {len(group)} posts connected to {broker.url}", file=sys.stderr)
+        share = f" (shard {args.shard})" if args.shard else ""
+        print(f"cableroute posts: {len(group)} posts{share} connected to {broker.url}", file=sys.stderr)
         try:
             await _until_signalled(asyncio.ensure_future(stop.wait()), stop)
         finally:
