@@ -33,7 +33,8 @@ from replay.engine.replayer import Replayer, ReplayOptions, ReplaySummary
 from replay.inputs.corpus import CableText
 from replay.mqtt.broker import BrokerInfo, MosquittoBroker, find_mosquitto
 from replay.mqtt.client import connect_packet, subscribe_packet
-from replay.store.store import AuditStore, StoreWriter
+from replay.store.store import AuditStore
+from replay.store.writer import StoreWriter
 from router.synth.topology import WIDE_COLLECTIVE, wide_topology
 
 PAGE = os.sysconf("SC_PAGE_SIZE")

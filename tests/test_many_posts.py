@@ -9,7 +9,8 @@ import pytest
 from replay.audit.load import receipt_totals
 from replay.engine.replayer import Replayer, ReplayOptions
 from replay.mqtt.broker import BrokerInfo
-from replay.store.store import AuditStore, StoreWriter
+from replay.store.store import AuditStore
+from replay.store.writer import StoreWriter
 from router.synth.topology import WIDE_COLLECTIVE, wide_topology
 from tests.cable_texts import circular_texts
 
