@@ -232,3 +232,20 @@ async def test_the_router_service_rejects_unsealed_submissions_and_those_for_fin
         store.connection.execute("SELECT summary FROM runs WHERE id = ?", (done,)).fetchone()[0]
     ) == {"cables": 2}
     store.close()
+
+
+def test_rejections_are_added_up_in_one_write_and_those_of_unknown_runs_only_logged(tmp_path: Path) -> None:
+    db = tmp_path / "audit.sqlite"
+    with AuditStore(db) as store:
+        run = store.start_run("r", "replay", {})
+    writer = StoreWriter(db)
+    for _ in range(1000):
+        writer.submit_rejected(run, "unauthenticated")
+    writer.submit_rejected("no-such-run", "unauthenticated")
+    writer.submit_rejected(run, "malformed")
+    writer.flush()  # everything submitted so far is written, rejections included
+    with AuditStore(db, create=False) as store:
+        counts = store.rejected_counts(run)
+        assert (counts["unauthenticated"], counts["malformed"]) == (1000, 1)
+        assert not store.has_run("no-such-run")
+    writer.close()  # no error for the unknown run

@@ -43,7 +43,7 @@ from replay.mqtt.topics import is_valid_ri
 from replay.store.receipt import Receipt
 from replay.store.store import AuditStore, StoreError, default_db_path
 from replay.store.writer import StoreWriter
-from replay.store.writes import RecordDrops, RecordRejected
+from replay.store.writes import RecordDrops
 from topology.files import TopologyFileError, bundled_example, load_topology
 from topology.topology import Topology
 
@@ -203,9 +203,9 @@ class _KnownRuns:
             self.writer.submit_receipt(receipt)
 
     def submit_rejected(self, run: str | None, kind: str) -> None:
-        """Record one rejected message with the run it names."""
-        if run is not None and self.store.has_run(run):
-            self.writer.submit(RecordRejected(run, {kind: 1}))
+        """Record one rejected message with the run it names (when the store knows that run)."""
+        if run is not None:
+            self.writer.submit_rejected(run, kind)
 
     def submit_drop(self, run: str, cable_id: str, post: str) -> None:
         """Record at once that a lossy post dropped a delivery of a known run."""

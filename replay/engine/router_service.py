@@ -53,7 +53,6 @@ from replay.store.writes import (
     FinishRun,
     RecordCables,
     RecordPlans,
-    RecordRejected,
     RecordSent,
     StartRun,
 )
@@ -131,11 +130,14 @@ class RouterService:
             self._reject(claimed_run(payload), kind)
 
     def _reject(self, run: str | None, kind: str) -> None:
-        """Count a rejected submission; record it with the run it names when the store knows it."""
+        """Count a rejected submission; record it with the run it names when the store knows it. The
+        1st, 10th, 100th, … of a kind for a run are logged (a flood does not flood the log)."""
         self.rejected[(run, kind)] += 1
-        log.warning("submission rejected", run=run if run is None else run[:80], kind=kind)
-        if run is not None and self.store.has_run(run):
-            self.writer.submit(RecordRejected(run, {kind: 1}))
+        count = self.rejected[(run, kind)]
+        if count == 10 ** (len(str(count)) - 1):
+            log.warning("submission rejected", run=None if run is None else run[:80], kind=kind, count=count)
+        if run is not None:
+            self.writer.submit_rejected(run, kind)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until `stop` is set; then drain what is queued and disconnect."""

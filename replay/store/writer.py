@@ -49,8 +49,18 @@ class _Stop:
     """End the thread after writing everything queued before it."""
 
 
+class _Rejected:
+    """One rejected inbound message that names a run."""
+
+    __slots__ = ("kind", "run")
+
+    def __init__(self, run: str, kind: str) -> None:
+        self.run = run
+        self.kind = kind
+
+
 #: What the thread takes off its queue.
-_Item = Receipt | _Request | _Flush | _Stop
+_Item = Receipt | _Request | _Flush | _Stop | _Rejected
 
 
 class StoreWriter:
@@ -92,6 +102,11 @@ class StoreWriter:
         put = self._queue.put
         for receipt in receipts:
             put(receipt)
+
+    def submit_rejected(self, run: str, kind: str) -> None:
+        """Queue one rejected inbound message that names `run` (a `REJECTION_KINDS` kind). Those queued
+        together are recorded in one write; for a run the store does not have, they are only logged."""
+        self._queue.put(_Rejected(run, kind))
 
     def submit(self, write: StoreWrite[T]) -> Future[T]:
         """Queue a write request, e.g. `submit(RecordPlans(run, plans))`; its result comes in the future."""
@@ -166,13 +181,19 @@ class StoreWriter:
     def _write_batch(self, store: AuditStore, batch: list[_Item]) -> bool:
         """Write a batch in order; False once a stop request has been handled."""
         receipts: list[Receipt] = []
+        rejected: dict[str, dict[str, int]] = {}
         keep_going = True
         for item in batch:
             if isinstance(item, Receipt):
                 receipts.append(item)
                 continue
+            if isinstance(item, _Rejected):
+                counts = rejected.setdefault(item.run, {})
+                counts[item.kind] = counts.get(item.kind, 0) + 1
+                continue
             self._write_receipts(store, receipts)
-            receipts = []
+            self._write_rejected(store, rejected)
+            receipts, rejected = [], {}
             if isinstance(item, _Request):
                 self._apply(store, item.write, item.future)
             elif isinstance(item, _Flush):
@@ -180,7 +201,19 @@ class StoreWriter:
             else:
                 keep_going = False
         self._write_receipts(store, receipts)
+        self._write_rejected(store, rejected)
         return keep_going
+
+    def _write_rejected(self, store: AuditStore, rejected: dict[str, dict[str, int]]) -> None:
+        """Add counts of rejected messages to their runs; those of unknown runs are only logged."""
+        for run, counts in rejected.items():
+            if not store.has_run(run):
+                _log.warning("rejected messages name no known run", run=run[:80], **counts)
+                continue
+            try:
+                store.record_rejected(run, counts)
+            except Exception as error:
+                self._errors.append(error)
 
     def _write_receipts(self, store: AuditStore, receipts: list[Receipt]) -> None:
         """Record queued receipts, one call per run. Receipts of a finished run are rejected; when
