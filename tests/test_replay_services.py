@@ -36,7 +36,11 @@ def _run_status(db: Path, run: str) -> str | None:
         return None
 
 
-@pytest.mark.parametrize("shards", [(), ("1/3", "2/3", "3/3")], ids=["one-posts-process", "three-shards"])
+@pytest.mark.parametrize(
+    "shards",
+    [(), ("1/3", "2/3", "3/3")],
+    ids=["one-posts-process-sharing-the-store", "three-shards-receipts-over-the-broker"],
+)
 def test_router_and_posts_services_replay_what_is_submitted(
     broker_info: BrokerInfo, tmp_path: Path, shards: tuple[str, ...]
 ) -> None:
@@ -48,7 +52,8 @@ def test_router_and_posts_services_replay_what_is_submitted(
     AuditStore(db).close()
     url = f"mqtt://{broker_info.host}:{broker_info.port}"
     posts_processes = [
-        _start("posts", "--broker", url, "--db", str(db), *(("--shard", shard) if shard else ()))
+        # Without --db, the posts publish their receipts and the recorder in serve writes them.
+        _start("posts", "--broker", url, *(("--shard", shard) if shard else ("--db", str(db))))
         for shard in shards or (None,)
     ]
     router = _start("-v", "serve", "--broker", url, "--db", str(db), "--settle", "0.5", "--idle-flush", "0.1")

@@ -33,7 +33,8 @@ from replay.cli.run_options import (
     add_run_options,
     parse_lossy,
 )
-from replay.engine.posts import PostGroup, ReceiptRecorder
+from replay.engine.posts import PostClient, PostGroup, ReceiptRecorder
+from replay.engine.receipts import ReceiptCollector, ReceiptPublisher
 from replay.engine.router_service import RouterService, submit_corpus
 from replay.engine.shards import parse_shard
 from replay.inputs.corpus import iter_sources
@@ -46,6 +47,9 @@ from replay.store.writer import StoreWriter
 from replay.store.writes import RecordDrops
 from topology.files import TopologyFileError, bundled_example, load_topology
 from topology.topology import Topology
+
+#: Seconds a stopping `posts` process waits for the broker to acknowledge the receipts it published.
+RECEIPT_FLUSH_S = 10.0
 
 #: The broker the services use when `--broker` is not given (overridden by $CABLEROUTE_BROKER).
 DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
@@ -164,7 +168,12 @@ def run_serve(args: argparse.Namespace) -> int:
             idle_flush=args.idle_flush,
             settle=args.settle,
         )
-        await _until_signalled(asyncio.ensure_future(service.run(stop)), stop)
+        collector = ReceiptCollector(broker, store, writer, key)
+        await collector.start()
+        try:
+            await _until_signalled(asyncio.ensure_future(service.run(stop)), stop)
+        finally:
+            await collector.stop()
 
     with store:
         writer = StoreWriter(store)
@@ -223,7 +232,8 @@ def _posts_of(args: argparse.Namespace, topology: Topology) -> list[str]:
 
 
 def run_posts(args: argparse.Namespace) -> int:
-    """Run the post subscribers until interrupted."""
+    """Run the post subscribers until interrupted: receipts go over the broker to the recorder in
+    `serve`, or, with `--db`, straight into that audit store."""
     try:
         broker, key = _broker_and_key(args)
         lossy = parse_lossy(args.lossy)
@@ -236,14 +246,36 @@ def run_posts(args: argparse.Namespace) -> int:
     bad = [ri for ri in posts if not is_valid_ri(ri)]
     if bad or not posts:
         return _fail("posts", f"not routing indicators: {', '.join(bad)}" if bad else "no posts to run", 2)
+    if args.db is None:
+        return _run_posts(args, broker, key, posts, lossy, None)
     try:
-        store = AuditStore(args.db or default_db_path())
+        store = AuditStore(args.db)
     except (OSError, StoreError) as error:
         return _fail("posts", str(error))
+    with store:
+        return _run_posts(args, broker, key, posts, lossy, store)
+
+
+def _run_posts(
+    args: argparse.Namespace,
+    broker: BrokerInfo,
+    key: bytes,
+    posts: list[str],
+    lossy: dict[str, float],
+    store: AuditStore | None,
+) -> int:
+    """The posts, recording into `store`, or publishing their receipts when it is None."""
+    clients: dict[str, PostClient] = {}
+    writer = StoreWriter(store) if store is not None else None
+    sink: _KnownRuns | ReceiptPublisher
+    sink = (
+        _KnownRuns(writer, store)
+        if writer is not None and store is not None
+        else ReceiptPublisher(clients, key)
+    )
 
     async def main() -> None:
         stop = asyncio.Event()
-        sink = _KnownRuns(writer, store)
         recorder = ReceiptRecorder(
             None,
             sink,
@@ -251,15 +283,20 @@ def run_posts(args: argparse.Namespace) -> int:
             lossy=lossy,
             seed=args.seed,
             on_drop=sink.submit_drop,
-            on_reject=sink.submit_rejected,
+            on_reject=sink.submit_rejected if isinstance(sink, _KnownRuns) else None,
         )
         group = PostGroup(posts, broker, recorder)
+        clients.update(group.posts)
         await group.start()
         share = f" (shard {args.shard})" if args.shard else ""
-        print(f"cableroute posts: {len(group)} posts{share} connected to {broker.url}", file=sys.stderr)
+        where = f"audit store {store.path}" if store is not None else "receipts over the broker"
+        print(
+            f"cableroute posts: {len(group)} posts{share} connected to {broker.url}, {where}", file=sys.stderr
+        )
         try:
             await _until_signalled(asyncio.ensure_future(stop.wait()), stop)
         finally:
+            await asyncio.gather(*(post.flush(RECEIPT_FLUSH_S) for post in group.posts.values()))
             await group.stop()
         rejected = ", ".join(f"{count} {kind}" for kind, count in recorder.rejected_by_kind().items())
         print(
@@ -268,13 +305,12 @@ def run_posts(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
 
-    with store:
-        writer = StoreWriter(store)
-        try:
-            asyncio.run(main())
-        except MqttError as error:
-            return _fail("posts", str(error))
-        finally:
+    try:
+        asyncio.run(main())
+    except MqttError as error:
+        return _fail("posts", str(error))
+    finally:
+        if writer is not None:
             writer.close()
     return 0
 

@@ -8,7 +8,8 @@ and write only its own topics:
 
 - a post reads only `posts/<its RI>`;
 - only the router publishes on post topics, and only it reads `cables/in`;
-- only the submitter (`replay --remote`) publishes on `cables/in`.
+- only the submitter (`replay --remote`) publishes on `cables/in`;
+- posts publish their receipts on `receipts/+`, which only the recorder (in `serve`) reads.
 
 With `use_username_as_clientid`, a client cannot take another's client id (and so its queued
 session) without that client's password.
@@ -26,7 +27,9 @@ import msgspec
 
 from replay.mqtt.topics import (
     ALL_POSTS,
+    ALL_RECEIPTS,
     CABLES_IN,
+    RECORDER_CLIENT_ID,
     ROUTER_INBOX_CLIENT_ID,
     ROUTER_OUTBOX_CLIENT_ID,
     SUBMITTER_CLIENT_ID,
@@ -86,7 +89,11 @@ def deployment_access(posts: Sequence[str]) -> list[ClientAccess]:
         ClientAccess(ROUTER_INBOX_CLIENT_ID, read=(CABLES_IN,)),
         ClientAccess(ROUTER_OUTBOX_CLIENT_ID, write=(ALL_POSTS,)),
         ClientAccess(SUBMITTER_CLIENT_ID, write=(CABLES_IN,)),
-        *(ClientAccess(post_client_id(ri), read=(post_topic(ri),)) for ri in sorted(set(posts))),
+        ClientAccess(RECORDER_CLIENT_ID, read=(ALL_RECEIPTS,)),
+        *(
+            ClientAccess(post_client_id(ri), read=(post_topic(ri),), write=(ALL_RECEIPTS,))
+            for ri in sorted(set(posts))
+        ),
     ]
 
 

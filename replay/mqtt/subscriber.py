@@ -67,6 +67,14 @@ class Subscriber:
         #: The index of the node in use (or tried next), and how often the client moved to another.
         self.node = node
         self.failovers = 0
+        #: What the client publishes (`publish`): kept until the broker acknowledges it, sent again on
+        #: the next connection when it does not.
+        self._outbox: dict[int, tuple[str, bytes]] = {}
+        self._mid_to_seq: dict[int, int] = {}
+        self._out_seq = 0
+        self._connection: MqttConnection | None = None
+        self._outbox_empty = asyncio.Event()
+        self._outbox_empty.set()
 
     @property
     def online(self) -> bool:
@@ -76,6 +84,44 @@ class Subscriber:
     def _deliver(self, topic: str, payload: bytes) -> None:
         self.messages += 1
         self._on_payload(payload)
+
+    @property
+    def unacknowledged(self) -> int:
+        """Messages this client published that the broker has not acknowledged yet."""
+        return len(self._outbox)
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        """Publish at QoS 1 on this client's own connection. Called from the message handler, the
+        PUBLISH leaves before the PUBACK of the message being handled. Kept until acknowledged, and
+        sent again after a reconnect."""
+        self._out_seq += 1
+        self._outbox[self._out_seq] = (topic, payload)
+        self._outbox_empty.clear()
+        connection = self._connection
+        if connection is not None and self.online:
+            self._send(connection, self._out_seq, topic, payload, dup=False)
+
+    async def flush(self, timeout: float) -> bool:
+        """Wait until everything published is acknowledged; False if `timeout` passed first."""
+        try:
+            await asyncio.wait_for(self._outbox_empty.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    def _send(self, connection: MqttConnection, seq: int, topic: str, payload: bytes, *, dup: bool) -> None:
+        with contextlib.suppress(MqttError):  # the connection just went: sent again on the next one
+            self._mid_to_seq[connection.publish(topic, payload, qos=1, dup=dup)] = seq
+
+    def _acknowledged(self, mid: int) -> None:
+        seq = self._mid_to_seq.pop(mid, None)
+        if seq is not None and self._outbox.pop(seq, None) is not None and not self._outbox:
+            self._outbox_empty.set()
+
+    def _resend_outbox(self, connection: MqttConnection) -> None:
+        self._mid_to_seq = {}
+        for seq, (topic, payload) in list(self._outbox.items()):
+            self._send(connection, seq, topic, payload, dup=True)
 
     async def start(self, timeout: float = 10.0, *, online: bool = True) -> None:
         """Start the client task; wait until connected and subscribed (unless `online=False`)."""
@@ -141,8 +187,12 @@ class Subscriber:
                     clean_session=False,
                     keepalive=self.keepalive,
                     on_message=self._deliver,
+                    on_ack=self._acknowledged,
+                    in_use=lambda mid: mid in self._mid_to_seq,
                 )
+                self._connection = connection
                 await connection.subscribe(self.topic, qos=1)
+                self._resend_outbox(connection)
                 self.connects += 1
                 self._down.clear()
                 self._up.set()

@@ -6,6 +6,7 @@ input text can put `+`, `#`, `/`, spaces or control characters into a topic.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 
 from topology.errors import CablerouteError
@@ -73,3 +74,19 @@ def ri_of_topic(topic: str) -> str | None:
     """The routing indicator of a post topic, or None when `topic` is not one."""
     prefix, _, ri = topic.partition("/")
     return ri if prefix == POSTS_PREFIX and is_valid_ri(ri) else None
+
+
+#: The prefix of the run-scoped topics on which posts publish their receipts: `receipts/<run tag>`.
+RECEIPTS_PREFIX = "receipts"
+
+#: Every receipts topic, as a subscription filter and a pattern for access rules.
+ALL_RECEIPTS = f"{RECEIPTS_PREFIX}/+"
+
+#: Client id of the recorder that writes the posts' receipts to the audit store (in `serve`).
+RECORDER_CLIENT_ID = f"{SERVICE_CLIENT_PREFIX}-recorder"
+
+
+def receipts_topic(run: str) -> str:
+    """The topic the receipts of `run` go to: `receipts/<16 hex digits of the run name's SHA-256>`
+    (run names may hold any character; a topic level must not hold `/`, `+` or `#`)."""
+    return f"{RECEIPTS_PREFIX}/{hashlib.sha256(run.encode()).hexdigest()[:16]}"

@@ -256,3 +256,32 @@ def decode_submission(payload: bytes) -> Submission:
         return _decoder(Submission).decode(payload)
     except (msgspec.DecodeError, msgspec.ValidationError) as error:
         raise WireError(f"not a cable submission: {error}") from error
+
+
+class PostReceipt(msgspec.Struct, frozen=True, array_like=True):
+    """What a post publishes for each transmission it took (`cableroute posts`): the transmission's
+    facts and the post's own receive time, wall-clock and simulated; `dropped` when a lossy post
+    dropped it on purpose (no receipt then, a drop). One recorder writes them to the audit store."""
+
+    run: RunName
+    cable_id: CableId
+    post: PostRI
+    role: Role
+    precedence: Precedence
+    niact: bool
+    channel_serial: Serial
+    scheduled_sim: Seconds
+    enqueued_sim: Seconds
+    transmitted_sim: Seconds
+    received_sim: Seconds
+    scheduled_wall: Seconds
+    enqueued_wall: Seconds
+    transmitted_wall: Seconds
+    received_wall: Seconds
+    dropped: bool = False
+
+
+def open_post_receipt(payload: bytes, key: bytes) -> PostReceipt:
+    """The `PostReceipt` sealed in `payload`; UnauthenticatedError when its MAC is missing or wrong,
+    WireError when it is not a valid receipt."""
+    return open_message(PostReceipt, payload, key)

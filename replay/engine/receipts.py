@@ -1,0 +1,184 @@
+"""Receipts over the broker: posts publish them, one recorder writes them to the audit store.
+
+A `cableroute posts` process needs no store and no shared disk. Each post publishes a sealed
+`PostReceipt` for every transmission it takes (QoS 1, on the run's own topic `receipts/<run tag>`),
+on its own connection and before that transmission's acknowledgement leaves, so the broker holds the
+receipt before it lets go of the transmission; a lossy post publishes a `PostDrop` instead. The
+publish is kept until the broker acknowledges it and sent again after a reconnect.
+
+The recorder (`ReceiptCollector`, run by `cableroute serve`) takes every run's receipts on a
+persistent session and writes those of runs the store knows. Receipts are idempotent: the store
+keeps one receipt per (run, cable, post), and a receipt that arrives again (the transmission was
+delivered twice, or the receipt itself was) is counted as a duplicate, never recorded twice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+
+import msgspec
+import structlog
+
+from replay.engine.posts import PostClient
+from replay.mqtt.broker import BrokerInfo
+from replay.mqtt.subscriber import Subscriber
+from replay.mqtt.topics import ALL_RECEIPTS, RECORDER_CLIENT_ID, receipts_topic
+from replay.mqtt.wire import (
+    CableId,
+    PostReceipt,
+    PostRI,
+    RunName,
+    UnauthenticatedError,
+    WireError,
+    claimed_run,
+    open_message,
+    open_post_receipt,
+    seal,
+)
+from replay.store.receipt import Receipt
+from replay.store.store import AuditStore
+from replay.store.writer import StoreWriter
+from replay.store.writes import RecordDrops, RecordRejected
+
+log = structlog.get_logger()
+
+
+class PostDrop(msgspec.Struct, frozen=True, array_like=True):
+    """What a lossy post publishes for a transmission it dropped on purpose."""
+
+    run: RunName
+    cable_id: CableId
+    post: PostRI
+
+
+def receipt_message(receipt: Receipt) -> PostReceipt:
+    """The message that carries a receipt (a broker replay's: every wall-clock time is set)."""
+    return PostReceipt(
+        receipt.run,
+        receipt.cable_id,
+        receipt.post,
+        receipt.role,
+        receipt.precedence,
+        receipt.niact,
+        receipt.channel_serial,
+        receipt.scheduled_sim,
+        receipt.enqueued_sim,
+        receipt.transmitted_sim,
+        receipt.received_sim,
+        receipt.scheduled_wall or 0.0,
+        receipt.enqueued_wall or 0.0,
+        receipt.transmitted_wall or 0.0,
+        receipt.received_wall or 0.0,
+    )
+
+
+def receipt_of(message: PostReceipt) -> Receipt:
+    """The audit store's receipt for a received `PostReceipt`."""
+    return Receipt(
+        run=message.run,
+        cable_id=message.cable_id,
+        post=message.post,
+        role=message.role,
+        precedence=message.precedence,
+        niact=message.niact,
+        channel_serial=message.channel_serial,
+        scheduled_sim=message.scheduled_sim,
+        enqueued_sim=message.enqueued_sim,
+        transmitted_sim=message.transmitted_sim,
+        received_sim=message.received_sim,
+        scheduled_wall=message.scheduled_wall,
+        enqueued_wall=message.enqueued_wall,
+        transmitted_wall=message.transmitted_wall,
+        received_wall=message.received_wall,
+    )
+
+
+class ReceiptPublisher:
+    """The receipt sink of a `posts` process: each receipt or drop goes out on the post's own
+    connection to its run's receipts topic, sealed with the deployment's key."""
+
+    def __init__(self, posts: Mapping[str, PostClient], key: bytes) -> None:
+        self.posts = posts
+        self.key = key
+        self.published = 0
+
+    def submit_receipt(self, receipt: Receipt) -> None:
+        """Publish one receipt."""
+        self.posts[receipt.post].publish(
+            receipts_topic(receipt.run), seal(receipt_message(receipt), self.key)
+        )
+        self.published += 1
+
+    def submit_drop(self, run: str, cable_id: str, post: str) -> None:
+        """Publish that `post` dropped a delivery on purpose."""
+        self.posts[post].publish(receipts_topic(run), seal(PostDrop(run, cable_id, post), self.key))
+        self.published += 1
+
+
+class ReceiptCollector:
+    """Takes every run's receipts from the broker (client id `cableroute-recorder`, persistent
+    session) and writes those of runs the store knows through `writer`.
+
+    Counts: `recorded` receipts and `dropped` drops passed on, `unknown` for runs the store does not
+    know, `rejected[(run, kind)]` for messages without a valid MAC or out of bounds (recorded with
+    their run when the store knows it).
+    """
+
+    def __init__(self, broker: BrokerInfo, store: AuditStore, writer: StoreWriter, key: bytes) -> None:
+        self.store = store
+        self.writer = writer
+        self.key = key
+        self.subscriber = Subscriber(RECORDER_CLIENT_ID, ALL_RECEIPTS, broker, self._take)
+        self.recorded = 0
+        self.dropped = 0
+        self.unknown = 0
+        self.rejected: Counter[tuple[str | None, str]] = Counter()
+        self._known: set[str] = set()
+
+    async def start(self) -> None:
+        """Connect and subscribe (receipts queued for the session while away follow at once)."""
+        await self.subscriber.start()
+
+    async def stop(self) -> None:
+        """Disconnect, keeping the session."""
+        await self.subscriber.stop()
+
+    def _knows(self, run: str) -> bool:
+        if run in self._known:
+            return True
+        if self.store.has_run(run):
+            self._known.add(run)
+            return True
+        self.unknown += 1
+        return False
+
+    def _take(self, payload: bytes) -> None:
+        try:
+            message = open_post_receipt(payload, self.key)
+        except UnauthenticatedError:
+            self._take_drop(payload)
+            return
+        except WireError:
+            self._reject(claimed_run(payload), "malformed")
+            return
+        if self._knows(message.run):
+            self.writer.submit_receipt(receipt_of(message))
+            self.recorded += 1
+
+    def _take_drop(self, payload: bytes) -> None:
+        try:
+            drop = open_message(PostDrop, payload, self.key)
+        except WireError as error:
+            kind = "unauthenticated" if isinstance(error, UnauthenticatedError) else "malformed"
+            self._reject(claimed_run(payload), kind)
+            return
+        if self._knows(drop.run):
+            self.writer.submit(RecordDrops(drop.run, [(drop.cable_id, drop.post)]))
+            self.dropped += 1
+
+    def _reject(self, run: str | None, kind: str) -> None:
+        self.rejected[(run, kind)] += 1
+        log.warning("receipt rejected", run=run if run is None else run[:80], kind=kind)
+        if run is not None and self.store.has_run(run):
+            self.writer.submit(RecordRejected(run, {kind: 1}))
