@@ -55,10 +55,7 @@ def ingest_chunk(chunk: Chunk, keep_texts: bool = False) -> ChunkResult:
 
 
 class Ingest:
-    """The decode-and-record pass over a corpus. A context manager: worker processes stop on exit.
-
-    The workers are forked when the object is made, so make it before starting any thread.
-    """
+    """The decode-and-record pass over a corpus. A context manager: worker processes stop on exit."""
 
     def __init__(self, record: Recorder, workers: int = 2, *, keep_texts: bool = False) -> None:
         self.read_errors: list[ReadError] = []

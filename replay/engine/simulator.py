@@ -257,7 +257,6 @@ class Simulation:
         started = time.perf_counter()
         keys: list[tuple[int, float, float, int, int]] = []
         packed: list[bytes] = []
-        # The writer process is forked first, while this process is still small.
         with StoreProcess(self.store.path, self.run_name) as writer:
             with Ingest(writer.record_cable_rows, self.workers) as ingest:
                 stream = self._ingest(ingest, items, keys, packed)

@@ -5,19 +5,19 @@ texts in lists of `CHUNK`, a slice of a CSV file as it is (the worker parses it)
 stands alone in its place. `map_in_order` runs a function over the chunks on the workers, a few
 chunks ahead of the reader, and yields the results in input order however the workers finish.
 
-The workers are forked: the parent has imported the decoder already, so a forked worker starts at
-once. Forking is safe only before the process starts any thread, so make the pool first.
+The workers are forked from a fork server that has imported the decoder (`replay.processes`), so they
+start at once and a pool can be made whatever threads the program runs.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.pool import AsyncResult, Pool
 from typing import TypeVar
 
 from replay.inputs.corpus import CableText, CsvSlice, ReadError, read_csv_slice
+from replay.processes import process_context
 
 #: Cables per chunk handed to a worker.
 CHUNK = 256
@@ -69,7 +69,7 @@ class Workers:
 
     def __init__(self, count: int) -> None:
         self.count = count
-        self._pool: Pool | None = multiprocessing.get_context("fork").Pool(count) if count > 1 else None
+        self._pool: Pool | None = process_context().Pool(count) if count > 1 else None
 
     def __enter__(self) -> Workers:
         return self

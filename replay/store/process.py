@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing
 import queue
 import traceback
 from multiprocessing.connection import Connection
@@ -22,6 +21,7 @@ from typing import Any
 
 import msgspec
 
+from replay.processes import process_context
 from replay.store.receipt import Receipt
 from replay.store.store import AuditStore, CableRow, DeliveryRow, ReceiptRow, StoreError
 from replay.store.writes import (
@@ -78,7 +78,7 @@ class StoreProcess:
     """Record batches of one run from another process. Use as a context manager, or call `close()`."""
 
     def __init__(self, path: Path, run: str) -> None:
-        context = multiprocessing.get_context("fork")
+        context = process_context()
         self._jobs = context.Queue(maxsize=QUEUE_BATCHES)
         self._report, child_end = context.Pipe(duplex=False)
         self._process = context.Process(
