@@ -10,7 +10,7 @@ after the messages, then a marker is sent, and anything the broker still held fo
 acknowledgement it did not take) would arrive before the marker. An aiomqtt subscriber is checked
 within one connection: its clean disconnect returns once DISCONNECT is written, so reconnecting the
 same client id at once can reach mosquitto first, which then drops the old connection without
-reading its last PUBACKs and delivers those messages again (QoS 1 allows it; see docs/replay.md).
+reading its last PUBACKs and delivers those messages again (QoS 1 allows it; see docs/design.md).
 """
 
 from __future__ import annotations
