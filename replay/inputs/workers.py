@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from itertools import chain, islice
 from multiprocessing.pool import AsyncResult, Pool
 from typing import TypeVar
 
@@ -62,14 +63,14 @@ def chunk_texts(chunk: Chunk) -> tuple[list[tuple[str, str]], list[ReadError]]:
 
 
 class Workers:
-    """A pool of worker processes (none when `count <= 1`: the work then runs in this process).
-
-    A context manager: the workers stop on exit.
+    """A pool of `count` worker processes, started when there are two chunks or more to work on (with
+    `count <= 1`, or one chunk, the work runs in this process). A context manager: the workers stop
+    on exit.
     """
 
     def __init__(self, count: int) -> None:
         self.count = count
-        self._pool: Pool | None = process_context().Pool(count) if count > 1 else None
+        self._pool: Pool | None = None
 
     def __enter__(self) -> Workers:
         return self
@@ -89,15 +90,18 @@ class Workers:
     ) -> Iterator[Result | ReadError]:
         """`function(chunk)` for every chunk, in input order, read errors passed through in their
         place; at most `3 * count` chunks in flight."""
-        if self._pool is None:
-            for chunk in chunks:
+        chunks = iter(chunks)
+        first = list(islice(chunks, 2))
+        if self.count <= 1 or len(first) < 2:  # at most one chunk: not worth starting workers
+            for chunk in chain(first, chunks):
                 yield chunk if isinstance(chunk, ReadError) else function(chunk)
             return
+        if self._pool is None:
+            self._pool = process_context().Pool(self.count)
+        pool = self._pool
         pending: deque[AsyncResult[Result] | ReadError] = deque()
-        for chunk in chunks:
-            pending.append(
-                chunk if isinstance(chunk, ReadError) else self._pool.apply_async(function, (chunk,))
-            )
+        for chunk in chain(first, chunks):
+            pending.append(chunk if isinstance(chunk, ReadError) else pool.apply_async(function, (chunk,)))
             yield from _ready(pending, keep=3 * self.count - 1)
         yield from _ready(pending, keep=0)
 
