@@ -4,6 +4,7 @@ The rules (see docs/routing.md):
 
 - TO addressees are action, INFO addressees info. A collective stands for its members, each of which
   inherits the collective line's role, precedence and NIACT (nested collectives are expanded too).
+  A member whose inferred membership is ambiguous is reached too, with a reason that says so.
 - `XMT` takes a post out of every collective expansion of the cable; a post named directly on a TO or
   INFO line is still delivered. Each applied exemption is recorded.
 - `ZEN` addressees already hold the cable (delivered by other means): they are recorded, never sent.
@@ -26,6 +27,10 @@ from router.model import Addressee, Cable
 from router.precedence import RANK, Precedence
 from topology.model import Collective, Post, Resolution, Unresolved
 from topology.topology import Topology
+
+#: Added to the reason of a delivery through a collective whose membership of the post was inferred
+#: and is ambiguous (another collective of the cables explains the same evidence; see docs/topology.md).
+AMBIGUOUS_NOTE = "(ambiguous inferred member)"
 
 #: Precedence of a route when neither its line nor the cable says anything.
 DEFAULT_PRECEDENCE = Precedence.ROUTINE
@@ -112,6 +117,7 @@ class Planner:
         self.topology = topology
         self._resolved: dict[tuple[str | None, str], Resolution] = {}
         self._members: dict[str, tuple[str, ...]] = {}
+        self._ambiguous: dict[str, frozenset[str]] = {}
 
     def resolve(self, address: Addressee) -> Resolution:
         """The post, collective or unresolved entry an addressee means (cached)."""
@@ -127,6 +133,15 @@ class Planner:
         if found is None:
             found = self._members[collective.key] = tuple(
                 dict.fromkeys(self._expand(collective, frozenset()))
+            )
+        return found
+
+    def ambiguous_members(self, collective: Collective) -> frozenset[str]:
+        """The collective's own members whose membership is inferred and ambiguous (cached)."""
+        found = self._ambiguous.get(collective.key)
+        if found is None:
+            found = self._ambiguous[collective.key] = frozenset(
+                m.ri for m in collective.members if m.ambiguous_with
             )
         return found
 
@@ -199,11 +214,13 @@ class Planner:
                 _add_route(routes, found.ri, role, level, addressee.niact, f"{word} {label}")
             elif isinstance(found, Collective):
                 reason = f"{word} via collective {_label(found.ri, found.name or addressee.name)}"
+                doubtful = self.ambiguous_members(found)
                 for ri in self.members(found):
                     if ri in exempt:
                         applied.setdefault(ri, Exemption(cable_id=cable_id, post=ri, name=exempt[ri]))
                         continue
-                    _add_route(routes, ri, role, level, addressee.niact, reason)
+                    why = f"{reason} {AMBIGUOUS_NOTE}" if ri in doubtful else reason
+                    _add_route(routes, ri, role, level, addressee.niact, why)
             else:
                 assert isinstance(found, Unresolved)
                 unresolved.append(

@@ -249,3 +249,17 @@ def test_a_planner_reused_over_cables_plans_like_the_function() -> None:
     ]
     for cable in cables * 2:
         assert planner.plan(cable) == plan(cable, topology)
+
+
+def test_an_ambiguous_inferred_member_is_reached_with_a_reason_that_says_so() -> None:
+    doubtful = Member(ri="RUEHFR", source="inferred", evidence=1, confidence=0.25, ambiguous_with=("RUEHZL",))
+    unsc = Collective(ri="RUEHGG", name="UN SECURITY COUNCIL", members=(Member(ri="RUEHLO"), doubtful))
+    topology = Topology(
+        [Post(ri="RUEHLO", name="AMEMBASSY LONDON"), Post(ri="RUEHFR", name="AMEMBASSY PARIS")], [unsc]
+    )
+    result = plan(_cable(info=(Addressee(ri="RUEHGG", name="UN SECURITY COUNCIL"),)), topology)
+    reasons = {d.post: d.reasons for d in result.deliveries}
+    assert reasons == {
+        "RUEHLO": ("INFO via collective RUEHGG/UN SECURITY COUNCIL",),
+        "RUEHFR": ("INFO via collective RUEHGG/UN SECURITY COUNCIL (ambiguous inferred member)",),
+    }
