@@ -240,6 +240,7 @@ def _memberships(
         return isinstance(found if found is not None else known.resolve_ri(ri), Post)
 
     sightings: dict[str, list[Sighting]] = defaultdict(list)
+    exposure: Counter[str] = Counter()
     unknown: Counter[str] = Counter()
     extra: dict[str, Collective] = {}
     stations: dict[str, bool] = {}
@@ -257,6 +258,7 @@ def _memberships(
             elif isinstance(found, Post):
                 named_ris.add(found.ri)
         collectives = tuple(sorted(named_collectives))
+        exposure.update(collectives)
         for relay in dict.fromkeys(seen.relays):
             if relay in named_ris or relay == seen.origin:
                 continue
@@ -269,7 +271,7 @@ def _memberships(
                 )
             elif skeleton.resolve_ri(relay) is None and known.resolve_ri(relay) is None:
                 unknown[relay] += 1
-    verdicts = {relay: assign(relay, found) for relay, found in sorted(sightings.items())}
+    verdicts = {relay: assign(relay, found, exposure) for relay, found in sorted(sightings.items())}
     memberships = Memberships(sightings=dict(sightings), verdicts=verdicts, unknown_relays=dict(unknown))
     return memberships, list(extra.values())
 

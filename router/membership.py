@@ -12,8 +12,11 @@ Membership is decided per relay, by the smallest set of collectives that explain
    the relay in more sightings overall, then the smaller key); repeat until every sighting naming a
    collective is explained. A sighting naming one collective forces it; a relay seen with
    {RUEHGG, RUCNFUR, RUCNUNP} once and {RUEHGG, RUEHOO} once belongs to RUEHGG.
-2. When several collectives would explain exactly the same remaining sightings, the evidence cannot
-   tell them apart: all of them are kept and marked **ambiguous** rather than one being guessed.
+2. When several collectives would explain exactly the same remaining sightings, the one that shows
+   the relay in a clearly larger share of the copies naming it is taken (at least `LIKELIER` times
+   the next one's share: a relay in 1 of the 6 copies naming RUCNSTF but in 28 of the 1,200 naming
+   RUEHZL is more likely RUCNSTF's). When no share stands out, the evidence cannot tell them apart:
+   all of them are kept and marked **ambiguous** rather than one being guessed.
 3. A chosen collective (or ambiguous group) whose every sighting another chosen one also explains is
    dropped again (weakest first), so that no member rests on evidence explained better elsewhere.
 
@@ -26,12 +29,16 @@ among the chosen collectives), `origins` (distinct originating stations among th
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import msgspec
 
 #: Example cable ids kept per verdict.
 EXAMPLES = 3
+
+#: How many times larger one collective's share of copies showing the relay must be than the next
+#: one's for it to be chosen among collectives that explain the same sightings.
+LIKELIER = 2.0
 
 
 class Sighting(msgspec.Struct, frozen=True):
@@ -58,8 +65,14 @@ class Verdict(msgspec.Struct, frozen=True, kw_only=True):
     reason: str = ""
 
 
-def assign(relay: str, sightings: Sequence[Sighting]) -> list[Verdict]:
-    """A verdict for every collective seen with `relay`, members first (see the module docstring)."""
+def assign(
+    relay: str, sightings: Sequence[Sighting], exposure: Mapping[str, int] | None = None
+) -> list[Verdict]:
+    """A verdict for every collective seen with `relay`, members first (see the module docstring).
+
+    `exposure` counts, per collective, the XRO copies that name it (whether or not they show the
+    relay); without it, collectives that explain the same sightings are always ambiguous.
+    """
     sets = [frozenset(s.collectives) for s in sightings]
     naming: dict[str, list[int]] = {}
     for i, found in enumerate(sets):
@@ -67,7 +80,8 @@ def assign(relay: str, sightings: Sequence[Sighting]) -> list[Verdict]:
             naming.setdefault(collective, []).append(i)
     seen_with = Counter({c: len(found) for c, found in naming.items()})
     alone: Counter[str] = Counter(next(iter(s)) for s in sets if len(s) == 1)
-    groups = _prune(_greedy(sets, seen_with), sets)
+    shares = {c: n / max(exposure.get(c, 0), n) for c, n in seen_with.items()} if exposure else {}
+    groups = _prune(_greedy(sets, seen_with, shares), sets)
     chosen = {c: group for group in groups for c in group}
     verdicts: list[Verdict] = []
     for group in groups:
@@ -89,7 +103,7 @@ def assign(relay: str, sightings: Sequence[Sighting]) -> list[Verdict]:
                     ambiguous_with=twins,
                     confidence=confidence,
                     examples=_examples(sightings, only or naming[collective]),
-                    reason=_member_reason(relay, collective, seen_with, alone, explained, twins),
+                    reason=_member_reason(relay, collective, seen_with, alone, explained, twins, exposure),
                 )
             )
     for collective in sorted(seen_with.keys() - chosen.keys(), key=lambda c: (-seen_with[c], c)):
@@ -107,7 +121,9 @@ def assign(relay: str, sightings: Sequence[Sighting]) -> list[Verdict]:
     return verdicts
 
 
-def _greedy(sets: list[frozenset[str]], seen_with: Counter[str]) -> list[tuple[str, ...]]:
+def _greedy(
+    sets: list[frozenset[str]], seen_with: Counter[str], shares: Mapping[str, float]
+) -> list[tuple[str, ...]]:
     """Groups of collectives chosen in turn until every non-empty sighting is explained."""
     remaining = [s for s in sets if s]
     groups: list[tuple[str, ...]] = []
@@ -120,9 +136,17 @@ def _greedy(sets: list[frozenset[str]], seen_with: Counter[str]) -> list[tuple[s
             for c in score
             if score[c] == score[best] and frozenset(i for i, s in enumerate(remaining) if c in s) == covered
         )
-        groups.append(tuple(twins))
+        groups.append(_likeliest(twins, shares))
         remaining = [s for i, s in enumerate(remaining) if i not in covered]
     return groups
+
+
+def _likeliest(twins: list[str], shares: Mapping[str, float]) -> tuple[str, ...]:
+    """The one twin whose share of copies showing the relay stands out, else all of them."""
+    if len(twins) < 2 or not shares:
+        return tuple(twins)
+    ranked = sorted(twins, key=lambda c: (-shares[c], c))
+    return (ranked[0],) if shares[ranked[0]] >= LIKELIER * shares[ranked[1]] else tuple(twins)
 
 
 def _prune(groups: list[tuple[str, ...]], sets: list[frozenset[str]]) -> list[tuple[str, ...]]:
@@ -155,8 +179,12 @@ def _member_reason(
     alone: Counter[str],
     explained: int,
     twins: tuple[str, ...],
+    exposure: Mapping[str, int] | None,
 ) -> str:
-    text = f"{relay} is an unexplained relay in {_cables(seen_with[collective])} naming {collective}"
+    copies = exposure.get(collective, 0) if exposure else 0
+    seen = seen_with[collective]
+    where = f"{seen} of the {copies} XRO copies" if copies >= seen else _cables(seen)
+    text = f"{relay} is an unexplained relay in {where} naming {collective}"
     if alone[collective]:
         text += f", {alone[collective]} of them naming no other collective"
     text += f"; {collective} alone explains {_cables(explained)}"

@@ -11,8 +11,10 @@ def sightings(*sets: tuple[str, ...], origin: str = "RUEHKO") -> list[Sighting]:
     ]
 
 
-def members(relay: str, found: list[Sighting]) -> dict[str, tuple[str, ...]]:
-    return {v.collective: v.ambiguous_with for v in assign(relay, found) if v.member}
+def members(
+    relay: str, found: list[Sighting], exposure: dict[str, int] | None = None
+) -> dict[str, tuple[str, ...]]:
+    return {v.collective: v.ambiguous_with for v in assign(relay, found, exposure) if v.member}
 
 
 def test_the_collective_common_to_every_sighting_is_chosen() -> None:
@@ -56,3 +58,20 @@ def test_cables_naming_no_collective_explain_nothing() -> None:
 def test_verdicts_do_not_depend_on_the_order_of_the_cables() -> None:
     found = sightings(("RUEHZL",), ("RUEHGG", "RUEHZL"), ("RUEHGG", "RUCNIRA"), ("RUCNIRA",), ("RUEHGG",))
     assert assign("RUEHTRO", found) == assign("RUEHTRO", list(reversed(found)))
+
+
+def test_among_collectives_explaining_the_same_cables_a_clearly_likelier_one_is_chosen() -> None:
+    found = sightings(("RUCNSTF", "RUEHZL"))
+    verdicts = {v.collective: v for v in assign("RUEHTRO", found, {"RUCNSTF": 6, "RUEHZL": 1200})}
+    assert verdicts["RUCNSTF"].member and verdicts["RUCNSTF"].ambiguous_with == ()
+    assert verdicts["RUCNSTF"].confidence == 0.5
+    assert "1 of the 6 XRO copies naming RUCNSTF" in verdicts["RUCNSTF"].reason
+    assert not verdicts["RUEHZL"].member
+
+
+def test_collectives_with_similar_shares_stay_ambiguous() -> None:
+    found = sightings(("RUEHOO", "RUEHWH"), ("RUEHOO", "RUEHWH"))
+    assert members("RUEHVC", found, {"RUEHOO": 10, "RUEHWH": 15}) == {
+        "RUEHOO": ("RUEHWH",),
+        "RUEHWH": ("RUEHOO",),
+    }
