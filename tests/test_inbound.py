@@ -30,6 +30,7 @@ from replay.store.store import AuditStore
 from replay.store.writer import StoreWriter
 from router.precedence import Precedence
 from tests.cable_texts import cable_texts, small_topology
+from tests.waiting import StderrLines, wait_until
 
 pytestmark = pytest.mark.broker
 
@@ -249,3 +250,62 @@ def test_rejections_are_added_up_in_one_write_and_those_of_unknown_runs_only_log
         assert (counts["unauthenticated"], counts["malformed"]) == (1000, 1)
         assert not store.has_run("no-such-run")
     writer.close()  # no error for the unknown run
+
+
+def test_posts_without_a_store_report_what_they_refuse_to_the_recorder(
+    broker_info: BrokerInfo, tmp_path: Path
+) -> None:
+    db = tmp_path / "audit.sqlite"
+    with AuditStore(db) as store:
+        run = store.start_run("target", "replay", {})
+    url = f"mqtt://{broker_info.host}:{broker_info.port}"
+    env = {**os.environ, "CABLEROUTE_KEY": KEY.decode()}
+    serve = subprocess.Popen([*CABLEROUTE, "-v", "serve", "--broker", url, "--db", str(db)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)  # fmt: skip
+    posts = subprocess.Popen([*CABLEROUTE, "posts", "--broker", url, "--only", "RUEHC,RUEHFK"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)  # fmt: skip
+    said = {process: StderrLines(process) for process in (serve, posts)}
+    try:
+        assert said[posts].wait_for("posts connected"), said[posts].text()
+        assert said[serve].wait_for("router service listening"), said[serve].text()  # recorder first
+        genuine = seal(_transmission(run, 1, post="RUEHFK"), KEY)
+        asyncio.run(
+            _publish(
+                broker_info,
+                [
+                    (post_topic("RUEHFK"), encode(_transmission(run, 2, post="RUEHFK"))),  # no MAC
+                    (post_topic("RUEHC"), genuine),  # Fukuoka's, replayed to Washington
+                    (post_topic("RUEHFK"), genuine),
+                ],
+            )
+        )
+        with AuditStore(db, create=False) as store:
+
+            def reported() -> bool:
+                counts = store.rejected_counts(run)
+                return (counts["unauthenticated"], counts["misrouted"]) == (1, 1)
+
+            assert wait_until(reported, timeout=20)
+            assert wait_until(lambda: _receipts(db, run) == 1, timeout=20)
+    finally:
+        for process in (posts, serve):
+            process.send_signal(signal.SIGTERM)
+        for process in (posts, serve):
+            process.wait(timeout=15)
+
+
+def test_the_recorder_counts_a_posts_report_and_refuses_a_forged_one(tmp_path: Path) -> None:
+    from replay.engine.receipts import PostRejection, ReceiptCollector
+
+    store = AuditStore(tmp_path / "audit.sqlite")
+    run = store.start_run("night", "replay", {})
+    writer = StoreWriter(store)
+    collector = ReceiptCollector(BrokerInfo(host="127.0.0.1", port=1), store, writer, KEY)
+    collector._take(seal(PostRejection(run, "RUEHFK", "misrouted"), KEY))
+    collector._take(encode(PostRejection(run, "RUEHFK", "misrouted")))  # a report without a MAC
+    collector._take(seal(PostRejection(run, "RUEHFK", "misrouted"), b"guessed-key-0123456789abcd"))
+    writer.close()
+    counts = store.rejected_counts(run)
+    assert (counts["misrouted"], counts["unauthenticated"]) == (1, 2)
+    assert collector.posts_rejected == 1
+    store.close()

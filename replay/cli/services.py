@@ -211,7 +211,7 @@ class _KnownRuns:
         if self._known(receipt.run):
             self.writer.submit_receipt(receipt)
 
-    def submit_rejected(self, run: str | None, kind: str) -> None:
+    def submit_rejected(self, run: str | None, kind: str, post: str) -> None:
         """Record one rejected message with the run it names (when the store knows that run)."""
         if run is not None:
             self.writer.submit_rejected(run, kind)
@@ -283,7 +283,7 @@ def _run_posts(
             lossy=lossy,
             seed=args.seed,
             on_drop=sink.submit_drop,
-            on_reject=sink.submit_rejected if isinstance(sink, _KnownRuns) else None,
+            on_reject=sink.submit_rejected,
         )
         group = PostGroup(posts, broker, recorder)
         clients.update(group.posts)

@@ -124,7 +124,7 @@ class ReceiptRecorder:
 
     Only transmissions sealed with `key` (see `replay.mqtt.wire`) and within every bound are taken;
     the others are rejected and counted in `rejected[(claimed run or None, kind)]`, kind as in
-    `replay.store.store.REJECTION_KINDS`, and `on_reject(run, kind)` is called for each.
+    `replay.store.store.REJECTION_KINDS`, and `on_reject(run, kind, post)` is called for each.
     With `run` set, messages of other runs (left queued in a persistent session by an earlier run on
     the same broker, or of another run sharing it) are counted in `foreign` and ignored; with
     `run=None` every run is accepted.
@@ -144,7 +144,7 @@ class ReceiptRecorder:
         seed: int = 0,
         on_handled: Callable[[str, str], None] | None = None,
         on_drop: Callable[[str, str, str], None] | None = None,
-        on_reject: Callable[[str | None, str], None] | None = None,
+        on_reject: Callable[[str | None, str, str], None] | None = None,
     ) -> None:
         self.run = run
         self.sink = sink
@@ -163,10 +163,10 @@ class ReceiptRecorder:
         self.foreign = 0
         self.rejected: Counter[tuple[str | None, str]] = Counter()
 
-    def _reject(self, run: str | None, kind: str) -> None:
+    def _reject(self, run: str | None, kind: str, post: str) -> None:
         self.rejected[(run, kind)] += 1
         if self.on_reject is not None:
-            self.on_reject(run, kind)
+            self.on_reject(run, kind, post)
 
     def rejected_by_kind(self) -> dict[str, int]:
         """How many messages were rejected, by kind (in report order), whatever run they named."""
@@ -186,13 +186,13 @@ class ReceiptRecorder:
                 self.foreign += 1  # another run's traffic, sealed with that run's key
                 return
             kind = "unauthenticated" if isinstance(error, UnauthenticatedError) else "malformed"
-            self._reject(run, kind)
+            self._reject(run, kind, post)
             return
         if self.run is not None and message.run != self.run:
             self.foreign += 1
             return
         if message.post != post:
-            self._reject(message.run, "misrouted")
+            self._reject(message.run, "misrouted", post)
             return
         key = (message.run, message.cable_id, post)
         first = key not in self._seen

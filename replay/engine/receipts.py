@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from typing import Literal
 
 import msgspec
 import structlog
@@ -25,6 +26,7 @@ from replay.mqtt.broker import BrokerInfo
 from replay.mqtt.subscriber import Subscriber
 from replay.mqtt.topics import ALL_RECEIPTS, RECORDER_CLIENT_ID, receipts_topic
 from replay.mqtt.wire import (
+    MAX_NAME,
     CableId,
     PostReceipt,
     PostRI,
@@ -32,14 +34,13 @@ from replay.mqtt.wire import (
     UnauthenticatedError,
     WireError,
     claimed_run,
-    open_message,
-    open_post_receipt,
+    open_one_of,
     seal,
 )
 from replay.store.receipt import Receipt
 from replay.store.store import AuditStore
 from replay.store.writer import StoreWriter
-from replay.store.writes import RecordDrops, RecordRejected
+from replay.store.writes import RecordDrops
 
 log = structlog.get_logger()
 
@@ -50,6 +51,15 @@ class PostDrop(msgspec.Struct, frozen=True, array_like=True):
     run: RunName
     cable_id: CableId
     post: PostRI
+
+
+class PostRejection(msgspec.Struct, frozen=True, array_like=True):
+    """What a post publishes for a message it refused that names `run` (forged, out of bounds, or
+    meant for another post), so that the refusal is counted with the run in the audit store."""
+
+    run: RunName
+    post: PostRI
+    kind: Literal["unauthenticated", "malformed", "misrouted"]
 
 
 def receipt_message(receipt: Receipt) -> PostReceipt:
@@ -115,6 +125,14 @@ class ReceiptPublisher:
         self.posts[post].publish(receipts_topic(run), seal(PostDrop(run, cable_id, post), self.key))
         self.published += 1
 
+    def submit_rejected(self, run: str | None, kind: str, post: str) -> None:
+        """Publish that `post` refused a message naming `run` (one naming no run stays a local count)."""
+        if run is None or not 0 < len(run) <= MAX_NAME:
+            return
+        rejection = PostRejection(run, post, kind)  # type: ignore[arg-type]
+        self.posts[post].publish(receipts_topic(run), seal(rejection, self.key))
+        self.published += 1
+
 
 class ReceiptCollector:
     """Takes every run's receipts from the broker (client id `cableroute-recorder`, persistent
@@ -122,7 +140,8 @@ class ReceiptCollector:
 
     Counts: `recorded` receipts and `dropped` drops passed on, `unknown` for runs the store does not
     know, `rejected[(run, kind)]` for messages without a valid MAC or out of bounds (recorded with
-    their run when the store knows it).
+    their run when the store knows it), `posts_rejected` for the refusals the posts report (sealed
+    `PostRejection`s, recorded with their run).
     """
 
     def __init__(self, broker: BrokerInfo, store: AuditStore, writer: StoreWriter, key: bytes) -> None:
@@ -134,6 +153,8 @@ class ReceiptCollector:
         self.dropped = 0
         self.unknown = 0
         self.rejected: Counter[tuple[str | None, str]] = Counter()
+        #: Refusals the posts reported (each recorded with its run).
+        self.posts_rejected = 0
         self._known: set[str] = set()
 
     async def start(self) -> None:
@@ -155,30 +176,28 @@ class ReceiptCollector:
 
     def _take(self, payload: bytes) -> None:
         try:
-            message = open_post_receipt(payload, self.key)
-        except UnauthenticatedError:
-            self._take_drop(payload)
-            return
-        except WireError:
-            self._reject(claimed_run(payload), "malformed")
-            return
-        if self._knows(message.run):
-            self.writer.submit_receipt(receipt_of(message))
-            self.recorded += 1
-
-    def _take_drop(self, payload: bytes) -> None:
-        try:
-            drop = open_message(PostDrop, payload, self.key)
+            message = open_one_of((PostReceipt, PostDrop, PostRejection), payload, self.key)
         except WireError as error:
             kind = "unauthenticated" if isinstance(error, UnauthenticatedError) else "malformed"
             self._reject(claimed_run(payload), kind)
             return
-        if self._knows(drop.run):
-            self.writer.submit(RecordDrops(drop.run, [(drop.cable_id, drop.post)]))
-            self.dropped += 1
+        if isinstance(message, PostRejection):  # a post's report of a message it refused
+            self.posts_rejected += 1
+            self.writer.submit_rejected(message.run, message.kind)
+        elif isinstance(message, PostDrop):
+            if self._knows(message.run):
+                self.writer.submit(RecordDrops(message.run, [(message.cable_id, message.post)]))
+                self.dropped += 1
+        elif isinstance(message, PostReceipt) and self._knows(message.run):
+            self.writer.submit_receipt(receipt_of(message))
+            self.recorded += 1
 
     def _reject(self, run: str | None, kind: str) -> None:
+        """Count a refused message; record it with the run it names (when the store knows it). The
+        1st, 10th, 100th, … of a kind for a run are logged (a flood does not flood the log)."""
         self.rejected[(run, kind)] += 1
-        log.warning("receipt rejected", run=run if run is None else run[:80], kind=kind)
-        if run is not None and self.store.has_run(run):
-            self.writer.submit(RecordRejected(run, {kind: 1}))
+        count = self.rejected[(run, kind)]
+        if count == 10 ** (len(str(count)) - 1):
+            log.warning("receipt rejected", run=None if run is None else run[:80], kind=kind, count=count)
+        if run is not None:
+            self.writer.submit_rejected(run, kind)

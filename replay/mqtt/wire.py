@@ -214,6 +214,29 @@ def open_message(kind: type[Message], payload: bytes, key: bytes) -> Message:
         raise WireError(f"not a valid {name}: {error}") from error
 
 
+def open_one_of(kinds: tuple[type[msgspec.Struct], ...], payload: bytes, key: bytes) -> msgspec.Struct:
+    """The message sealed in `payload`, of whichever of `kinds` its MAC is for, every bound checked.
+    UnauthenticatedError when it is one of them without a MAC, or its MAC is for none of them under
+    `key`; WireError when it is no message at all, or out of bounds."""
+    try:
+        sealed = _sealed_decoder.decode(payload)
+    except (msgspec.DecodeError, msgspec.ValidationError) as error:
+        for kind in kinds:
+            try:
+                _decoder(kind).decode(payload)
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                continue
+            raise UnauthenticatedError(f"a {_kind_name(kind)} without a MAC") from None
+        raise WireError(f"not a sealed message: {error}") from error
+    for kind in kinds:
+        if hmac.compare_digest(sealed.mac, mac_of(kind, sealed.body, key)):
+            try:
+                return _decoder(kind).decode(sealed.body)
+            except (msgspec.DecodeError, msgspec.ValidationError) as error:
+                raise WireError(f"not a valid {_kind_name(kind)}: {error}") from error
+    raise UnauthenticatedError("a message whose MAC does not match the key")
+
+
 def open_transmission(payload: bytes, key: bytes) -> Transmission:
     """The `Transmission` sealed in `payload`; UnauthenticatedError when its MAC is missing or wrong,
     WireError when it is not a valid transmission."""
