@@ -13,8 +13,9 @@ import msgspec
 import pytest
 
 from replay.store.receipt import Receipt
+from replay.store.rows import decode_addressees
 from replay.store.schema import SCHEMA_VERSION
-from replay.store.store import AuditStore, StoreError, decode_addressees, default_db_path
+from replay.store.store import AuditStore, StoreError, default_db_path
 from replay.store.writer import StoreWriter
 from replay.store.writes import (
     FinishRun,

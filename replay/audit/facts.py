@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from replay.store.store import AddresseeRow, decode_addressees, encode_addressees
+from replay.store.rows import AddresseeRow, decode_addressees, encode_addressees
 from router.model import Cable
 from router.order import dtg_time, filing_time
 

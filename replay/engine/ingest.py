@@ -3,7 +3,7 @@
 The decoding is spread over worker processes (`replay.inputs.workers`): the parent reads the inputs
 and hands texts out in chunks, or slices of a CSV file that the worker parses itself; each worker
 decodes its chunk and sends back, per cable, its id, replay key, packed form (`router.compact`) and
-its row for the audit store (`replay.store.store.cable_rows`), and the rows of a slice it could not read.
+its row for the audit store (`replay.store.rows.cable_rows`), and the rows of a slice it could not read.
 The parent takes the chunks in input order: it hands the cable rows to `record` (the store writer),
 so that the store keeps cables in input order, the first copy of a repeated id included, however the
 workers finish; and it skips a cable whose id it has already seen (the first copy in input order is
@@ -22,7 +22,7 @@ import structlog
 from replay.engine.runs import RunSummary
 from replay.inputs.corpus import CableText, CsvSlice, ReadError
 from replay.inputs.workers import Chunk, Workers, chunk_texts, chunked
-from replay.store.store import CableRow, cable_rows
+from replay.store.rows import CableRow, cable_rows
 from router.compact import pack, unpack
 from router.decoder import decode
 from router.order import replay_key

@@ -43,7 +43,7 @@ from replay.mqtt.broker import BrokerInfo
 from replay.mqtt.publisher import Publisher
 from replay.mqtt.topics import is_valid_ri, post_topic, run_client_prefix, run_publisher_id
 from replay.mqtt.wire import Transmission, seal
-from replay.store.store import CableRow
+from replay.store.rows import CableRow
 from replay.store.writer import StoreWriter
 from replay.store.writes import (
     CloseMissing,

@@ -35,7 +35,8 @@ from replay.engine.ingest import Ingest
 from replay.engine.runs import RunOptions, RunSummary, Window, post_names
 from replay.inputs.corpus import CableText, CsvSlice, ReadError
 from replay.store.process import StoreProcess
-from replay.store.store import AuditStore, DeliveryRow, ReceiptRow
+from replay.store.rows import DeliveryRow, ReceiptRow
+from replay.store.store import AuditStore
 from router.compact import unpack
 from router.deliveries import Plan, Sent
 from router.faults import is_dropped, receipt_time

@@ -14,7 +14,8 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from replay.store.store import AuditStore, decode_addressees
+from replay.store.rows import decode_addressees
+from replay.store.store import AuditStore
 
 #: The columns of a row of `cable_fact_rows`, in order.
 CABLE_FACT_COLUMNS = (

@@ -23,7 +23,8 @@ import msgspec
 
 from replay.processes import process_context
 from replay.store.receipt import Receipt
-from replay.store.store import AuditStore, CableRow, DeliveryRow, ReceiptRow, StoreError
+from replay.store.rows import CableRow, DeliveryRow, ReceiptRow
+from replay.store.store import AuditStore, StoreError
 from replay.store.writes import (
     ProcessWrite,
     RecordCableRows,
@@ -108,7 +109,7 @@ class StoreProcess:
                     self.close()
 
     def record_cable_rows(self, rows: list[CableRow]) -> None:
-        """Queue cables turned into rows (`store.cable_rows`) for `AuditStore.record_cable_rows`."""
+        """Queue cables turned into rows (`rows.cable_rows`) for `AuditStore.record_cable_rows`."""
         if rows:
             self._put(RecordCableRows(self.run, rows))
 

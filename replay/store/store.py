@@ -1,8 +1,8 @@
 """The audit store: runs, cables, planned deliveries, transmissions and receipts in one SQLite file.
 
-One file holds many runs (its tables: `replay.store.schema`). The file is opened in WAL mode, so readers
-(`cableroute who-got`, `audit`) see a consistent snapshot while a run is still writing. Writes go in
-batches: one transaction and one `executemany` per table per batch.
+One file holds many runs (its tables: `replay.store.schema`; its rows: `replay.store.rows`). The file
+is opened in WAL mode, so readers (`cableroute who-got`, `audit`) see a consistent snapshot while a run
+is still writing. Writes go in batches: one transaction and one `executemany` per table per batch.
 """
 
 from __future__ import annotations
@@ -21,20 +21,17 @@ import platformdirs
 import structlog
 
 from replay.store.receipt import Receipt
+from replay.store.rows import CableRow, DeliveryRow, ReceiptRow, cable_rows
 from replay.store.schema import SCHEMA_VERSION, upgrade_statements
 from router.deliveries import Plan, Sent
-from router.model import Addressee, Cable
-from router.precedence import RANK, Precedence
-from router.times import seconds
+from router.model import Cable
+from router.precedence import RANK
 from topology.errors import CablerouteError
 
 _log = structlog.get_logger()
 
 #: Unknown cable ids in one write from which the keys of the run's whole `cables` rows are read.
 LOOKUP_ALL_FROM = 1_000
-
-_RANK_OR_NONE: dict[Precedence | None, int | None] = {None: None}
-_RANK_OR_NONE.update((level, rank) for level, rank in RANK.items())
 
 #: Why an inbound message (a receipt, a submission) was rejected, by kind, in report order.
 REJECTION_KINDS: dict[str, str] = {
@@ -80,24 +77,6 @@ UPDATE cables SET recorded = 1, source = ?, origin_ri = ?, ssn = ?, section = ?,
 WHERE id = ?
 """
 
-#: A cable in the form of `record_cable_rows`: its id, then its `cables` columns (see `cable_rows`).
-CableRow = tuple[Any, ...]
-
-#: A planned delivery in the bulk form of `record_rows`: (cable id, post RI, role, precedence rank,
-#: NIACT, reasons).
-DeliveryRow = tuple[str, str, str, int, bool, Sequence[str]]
-
-#: A simulated receipt in the bulk form of `record_rows`: (cable id, post RI, role, precedence rank,
-#: NIACT, channel serial, then the scheduled, enqueued, transmitted and received simulated times).
-ReceiptRow = tuple[str, str, str, int, bool, int, float, float, float, float]
-
-# One addressee in the `cables.addressees` blob.
-AddresseeRow = tuple[str, str | None, str, int | None, int | None, bool, str | None, bool, str | None]
-_ADDRESSEE_KIND_TO, _ADDRESSEE_KIND_INFO, _ADDRESSEE_KIND_XMT = "to", "info", "xmt"
-
-_blob_encoder = msgspec.msgpack.Encoder()
-_blob_decoder = msgspec.msgpack.Decoder(tuple[AddresseeRow, ...])
-
 
 class StoreError(CablerouteError):
     """The store cannot be used as asked: missing file, unknown run, newer schema."""
@@ -120,85 +99,6 @@ def default_db_path() -> Path:
     directory = Path(platformdirs.user_data_dir("cableroute"))
     directory.mkdir(parents=True, exist_ok=True)
     return directory / "audit.sqlite"
-
-
-def cable_key_of(cable: Cable) -> str:
-    """The id deliveries and receipts use for a cable: its derived id, else its source, else `unknown`."""
-    return cable.id or cable.source or "unknown"
-
-
-def encode_addressees(cable: Cable) -> bytes:
-    """The cable's TO, INFO and XMT addressees as one msgpack blob (see `decode_addressees`)."""
-    rows: list[AddresseeRow] = []
-    for kind, group in (
-        (_ADDRESSEE_KIND_TO, cable.to),
-        (_ADDRESSEE_KIND_INFO, cable.info),
-        (_ADDRESSEE_KIND_XMT, cable.xmt),
-    ):
-        if group:
-            rows.extend(_addressee_rows(kind, group))
-    return _blob_encoder.encode(rows)
-
-
-def _addressee_rows(kind: str, group: tuple[Addressee, ...]) -> list[AddresseeRow]:
-    """Addressees as plain tuples (kind, ri, name, rank, stated rank, niact, mcn, zen, office)."""
-    rank = _RANK_OR_NONE
-    return [
-        (kind, a.ri, a.name, rank[a.precedence], rank[a.precedence_stated], a.niact, a.mcn, a.zen, a.office)
-        for a in group
-    ]
-
-
-def decode_addressees(blob: bytes | None) -> tuple[AddresseeRow, ...]:
-    """The addressee tuples of a cable row: (kind, ri, name, rank, stated rank, niact, mcn, zen, office)."""
-    return _blob_decoder.decode(blob) if blob else ()
-
-
-def _rank_or_none(level: Precedence | None) -> int | None:
-    """A precedence's rank, or None."""
-    return _RANK_OR_NONE[level]
-
-
-def _cable_columns(cable: Cable) -> tuple[Any, ...]:
-    """Everything but the key, run and cable id of a `cables` row (in `_FILL_PLACEHOLDER_SQL` order)."""
-    station = cable.station
-    filed = seconds(station.filed) if station is not None else None
-    dtg = seconds(cable.dtg)
-    moment = cable.dtg or (station.filed if station is not None else None)
-    banner = cable.banner
-    security = cable.security
-    transmission = cable.transmission
-    routing = cable.routing
-    return (
-        cable.source,
-        station.ri if station is not None else None,
-        station.ssn if station is not None else None,
-        station.section if station is not None else None,
-        moment.year if moment is not None else None,
-        dtg,
-        filed,
-        filed if filed is not None else dtg,
-        _rank_or_none(cable.top_precedence),
-        _rank_or_none(routing.precedence) if routing is not None else None,
-        _rank_or_none(cable.precedence.action),
-        _rank_or_none(cable.precedence.info),
-        security.classification if security is not None else None,
-        banner.classification if banner is not None else None,
-        banner.origin if banner is not None else None,
-        banner.mrn if banner is not None else None,
-        banner.section if banner is not None else None,
-        transmission.channel if transmission is not None else None,
-        transmission.serial if transmission is not None else None,
-        cable.size,
-        sum(1 for d in cable.diagnostics if d.severity == "error"),
-        encode_addressees(cable),
-        cable.id is not None,
-    )
-
-
-def cable_rows(cables: Iterable[Cable]) -> list[CableRow]:
-    """Cables as `AuditStore.record_cable_rows` takes them: each its id, then its `cables` columns."""
-    return [(cable_key_of(cable), *_cable_columns(cable)) for cable in cables]
 
 
 def _run_name_now() -> str:

@@ -15,7 +15,8 @@ from typing import Any, Protocol, TypeVar
 import msgspec
 
 from replay.store.receipt import Receipt
-from replay.store.store import AuditStore, CableRow, DeliveryRow, ReceiptRow
+from replay.store.rows import CableRow, DeliveryRow, ReceiptRow
+from replay.store.store import AuditStore
 from router.deliveries import Plan, Sent
 from router.model import Cable
 

@@ -1,0 +1,118 @@
+"""How what the router decided becomes rows of the audit store: cables (with their addressees as one
+msgpack blob), planned deliveries and simulated receipts as plain tuples.
+
+Rows are built wherever the data is (a cable's row on the worker that decoded it) and handed to
+`AuditStore.record_cable_rows` / `record_rows` as they are, so that the bulk of a run crosses between
+processes as plain values. Precedence is stored as its rank (3 FLASH … 0 ROUTINE), times as Unix seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import msgspec
+
+from router.model import Addressee, Cable
+from router.precedence import RANK, Precedence
+from router.times import seconds
+
+_RANK_OR_NONE: dict[Precedence | None, int | None] = {None: None}
+_RANK_OR_NONE.update((level, rank) for level, rank in RANK.items())
+
+#: A cable in the form of `record_cable_rows`: its id, then its `cables` columns (see `cable_rows`).
+CableRow = tuple[Any, ...]
+
+#: A planned delivery in the bulk form of `record_rows`: (cable id, post RI, role, precedence rank,
+#: NIACT, reasons).
+DeliveryRow = tuple[str, str, str, int, bool, Sequence[str]]
+
+#: A simulated receipt in the bulk form of `record_rows`: (cable id, post RI, role, precedence rank,
+#: NIACT, channel serial, then the scheduled, enqueued, transmitted and received simulated times).
+ReceiptRow = tuple[str, str, str, int, bool, int, float, float, float, float]
+
+# One addressee in the `cables.addressees` blob.
+AddresseeRow = tuple[str, str | None, str, int | None, int | None, bool, str | None, bool, str | None]
+_ADDRESSEE_KIND_TO, _ADDRESSEE_KIND_INFO, _ADDRESSEE_KIND_XMT = "to", "info", "xmt"
+
+_blob_encoder = msgspec.msgpack.Encoder()
+_blob_decoder = msgspec.msgpack.Decoder(tuple[AddresseeRow, ...])
+
+
+def cable_key_of(cable: Cable) -> str:
+    """The id deliveries and receipts use for a cable: its derived id, else its source, else `unknown`."""
+    return cable.id or cable.source or "unknown"
+
+
+def encode_addressees(cable: Cable) -> bytes:
+    """The cable's TO, INFO and XMT addressees as one msgpack blob (see `decode_addressees`)."""
+    rows: list[AddresseeRow] = []
+    for kind, group in (
+        (_ADDRESSEE_KIND_TO, cable.to),
+        (_ADDRESSEE_KIND_INFO, cable.info),
+        (_ADDRESSEE_KIND_XMT, cable.xmt),
+    ):
+        if group:
+            rows.extend(_addressee_rows(kind, group))
+    return _blob_encoder.encode(rows)
+
+
+def _addressee_rows(kind: str, group: tuple[Addressee, ...]) -> list[AddresseeRow]:
+    """Addressees as plain tuples (kind, ri, name, rank, stated rank, niact, mcn, zen, office)."""
+    rank = _RANK_OR_NONE
+    return [
+        (kind, a.ri, a.name, rank[a.precedence], rank[a.precedence_stated], a.niact, a.mcn, a.zen, a.office)
+        for a in group
+    ]
+
+
+def decode_addressees(blob: bytes | None) -> tuple[AddresseeRow, ...]:
+    """The addressee tuples of a cable row: (kind, ri, name, rank, stated rank, niact, mcn, zen, office)."""
+    return _blob_decoder.decode(blob) if blob else ()
+
+
+def _rank_or_none(level: Precedence | None) -> int | None:
+    """A precedence's rank, or None."""
+    return _RANK_OR_NONE[level]
+
+
+def _cable_columns(cable: Cable) -> tuple[Any, ...]:
+    """Everything but the key, run and cable id of a `cables` row (in `_FILL_PLACEHOLDER_SQL` order)."""
+    station = cable.station
+    filed = seconds(station.filed) if station is not None else None
+    dtg = seconds(cable.dtg)
+    moment = cable.dtg or (station.filed if station is not None else None)
+    banner = cable.banner
+    security = cable.security
+    transmission = cable.transmission
+    routing = cable.routing
+    return (
+        cable.source,
+        station.ri if station is not None else None,
+        station.ssn if station is not None else None,
+        station.section if station is not None else None,
+        moment.year if moment is not None else None,
+        dtg,
+        filed,
+        filed if filed is not None else dtg,
+        _rank_or_none(cable.top_precedence),
+        _rank_or_none(routing.precedence) if routing is not None else None,
+        _rank_or_none(cable.precedence.action),
+        _rank_or_none(cable.precedence.info),
+        security.classification if security is not None else None,
+        banner.classification if banner is not None else None,
+        banner.origin if banner is not None else None,
+        banner.mrn if banner is not None else None,
+        banner.section if banner is not None else None,
+        transmission.channel if transmission is not None else None,
+        transmission.serial if transmission is not None else None,
+        cable.size,
+        sum(1 for d in cable.diagnostics if d.severity == "error"),
+        encode_addressees(cable),
+        cable.id is not None,
+    )
+
+
+def cable_rows(cables: Iterable[Cable]) -> list[CableRow]:
+    """Cables as `AuditStore.record_cable_rows` takes them: each its id, then its `cables` columns."""
+    return [(cable_key_of(cable), *_cable_columns(cable)) for cable in cables]
