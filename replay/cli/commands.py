@@ -27,6 +27,9 @@ COMMANDS: dict[str, Command] = {
     "audit": Command(
         "audit", "audit a run: missing, duplicates, precedence, serial gaps, header consistency"
     ),
+    "estimate": Command(
+        "estimate", "estimate how many cables each station really sent per year, from the station serials"
+    ),
     "replay": Command(
         "replay", "replay cables through an MQTT broker, every post a subscriber, and record receipts"
     ),
