@@ -116,3 +116,33 @@ def test_the_command_filters_and_prints_a_table(
     assert (row["station"], row["year"], row["observed"], row["max_serial"]) == ("RUEHKO", 2008, 2, 3310)
     assert main(["estimate", str(examples_dir), "--station", "no such"]) == 2
     assert main(["estimate", str(tmp_path / "missing")]) == 1
+
+
+def test_the_audit_shows_the_corpus_gaps_as_the_estimate_apart_from_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], examples_dir: Path
+) -> None:
+    db = str(tmp_path / "audit.sqlite")
+    assert main(["simulate", str(examples_dir), "--db", db, "--run", "seeds", "--workers", "1"]) == 0
+    capsys.readouterr()
+    assert main(["audit", "--db", db, "--json"]) == 0
+    cont = json.loads(capsys.readouterr().out)["continuity"]
+    expected = estimate_series("RUEHKO", 2008, [3100, 3310])
+    assert expected is not None
+    (tokyo,) = cont["traffic"]
+    assert (tokyo["station"], tokyo["year"], tokyo["observed"], tokyo["estimate"]) == (
+        "RUEHKO",
+        2008,
+        2,
+        expected.estimate,
+    )
+    assert (tokyo["low"], tokyo["high"]) == (expected.low, expected.high)
+    assert (cont["published"], cont["estimated"]) == (2, expected.estimate)
+    assert main(["audit", "--db", db, "--html", str(tmp_path / "a.html")]) == 0
+    text = capsys.readouterr().out
+    assert f"RUEHKO 2008: 2 published of about {expected.estimate:,}" in text
+    assert "Continuity of the run: 0 channel serials missing" in text
+    findings = next(line for line in text.splitlines() if line.startswith("Findings:"))
+    assert "ssn_gaps" not in findings
+    assert "Corpus gaps (cables absent from the input, the same in every run): ssn_gaps 209" in text
+    page = (tmp_path / "a.html").read_text()
+    assert "Corpus: what the stations really sent" in page and f"{expected.estimate}" in page

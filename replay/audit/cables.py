@@ -12,10 +12,16 @@ from replay.audit.consistency import Finding, check_cable
 from replay.audit.continuity import ContinuityNumbers, Gap, StationSerials, channel_gaps, total_missing
 from replay.audit.facts import CableFacts
 from replay.store.store import AuditStore
+from router.serials import SerialEstimate, estimate_all
 
 
 class ContinuitySection(msgspec.Struct, kw_only=True):
-    """Missing numbers of each serial kind, and the series they are missing from."""
+    """Missing numbers of each serial kind, and the series they are missing from.
+
+    Station-serial and MCN gaps are the input's: cables the corpus does not hold, the same in every
+    run. `traffic` turns the station serials into what each station sent per year (`router.serials`);
+    `published` and `estimated` are its totals. Channel-serial gaps are the run's own.
+    """
 
     ssn_gaps: int
     mcn_gaps: int
@@ -23,6 +29,9 @@ class ContinuitySection(msgspec.Struct, kw_only=True):
     ssn_series: list[Gap]
     mcn_series: list[Gap]
     channel_series: list[Gap]
+    traffic: list[SerialEstimate] = []
+    published: int = 0
+    estimated: int = 0
 
 
 def cable_sections_of(store: AuditStore | str, run: str) -> tuple[ContinuitySection, list[Finding]]:
@@ -46,6 +55,7 @@ def cable_sections(
         numbers.add(facts)
         inconsistencies.extend(check_cable(facts))
     ssn, mcn, channel = serials.gaps(), numbers.gaps(), channel_gaps(serials_by_post)
+    traffic = estimate_all(serials.series)
     continuity = ContinuitySection(
         ssn_gaps=total_missing(ssn),
         mcn_gaps=total_missing(mcn),
@@ -53,5 +63,8 @@ def cable_sections(
         ssn_series=ssn,
         mcn_series=mcn,
         channel_series=channel,
+        traffic=traffic,
+        published=sum(e.observed for e in traffic),
+        estimated=sum(e.estimate for e in traffic),
     )
     return continuity, inconsistencies

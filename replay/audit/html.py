@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from replay.audit.report import AuditReport
+from replay.audit.continuity import Gap
+from replay.audit.report import CORPUS_KINDS, AuditReport
 from replay.store.store import REJECTION_KINDS
 from topology.topology import Topology
 
@@ -41,7 +42,7 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em aut
 h1{font-size:1.5em;margin-bottom:.2em}h2{margin-top:1.8em;border-bottom:1px solid #ddd;padding-bottom:.2em}
 .sub{color:#666}table{border-collapse:collapse;margin:.6em 0;font-size:13px}
 th,td{border:1px solid #ddd;padding:3px 8px;text-align:left}th{background:#f4f4f4;cursor:pointer}
-td.n{text-align:right;font-variant-numeric:tabular-nums}.bad{color:#b00;font-weight:600}.ok{color:#080}
+td.n{text-align:right;font-variant-numeric:tabular-nums}.bad{color:#b00;font-weight:600}.ok{color:#080}.info{color:#555}
 .cards{display:flex;flex-wrap:wrap;gap:.6em}.card{border:1px solid #ddd;border-radius:6px;padding:.5em .9em}
 .card b{display:block;font-size:1.4em}svg text{font-size:11px;fill:#333}.note{color:#666;font-size:12px}
 """
@@ -229,7 +230,7 @@ def _cards(report: AuditReport) -> str:
     """The finding counts as cards, red when non-zero."""
     cards = []
     for kind, n in report.findings.items():
-        style = "bad" if n else "ok"
+        style = ("info" if kind in CORPUS_KINDS else "bad") if n else "ok"
         cards.append(f'<div class="card"><b class="{style}">{n}</b>{escape(kind)}</div>')
     return '<div class="cards">' + "".join(cards) + "</div>"
 
@@ -256,6 +257,27 @@ def _post_table(report: AuditReport, topology: Topology | None) -> str:
     headers += [f"{level} recv/plan" for level in ("FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE")]
     shown, note = _limited(rows)
     return _table(headers, shown, numeric={2, 3, 4, 5, 6, 7}) + note
+
+
+def _gap_table(gaps: list[Gap]) -> str:
+    """Serial series with their missing numbers, most missing first."""
+    rows = [
+        [
+            " ".join(f"{k}={v}" for k, v in g.series.items()),
+            g.first,
+            g.last,
+            g.seen,
+            g.missing,
+            ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in g.ranges[:8])
+            + (" …" if len(g.ranges) > 8 else ""),
+        ]
+        for g in sorted(gaps, key=lambda g: -g.missing)
+    ]
+    if not rows:
+        return "<p>None.</p>"
+    shown, note = _limited(rows)
+    headers = ["series", "first", "last", "seen", "missing", "missing numbers"]
+    return _table(headers, shown, numeric={1, 2, 3, 4}) + note
 
 
 def _findings(report: AuditReport) -> str:
@@ -298,33 +320,9 @@ def _findings(report: AuditReport) -> str:
         if inversions
         else "<p>None.</p>"
     )
-    for title, gaps, key in (
-        ("Station-serial gaps", cont.ssn_series, cont.ssn_gaps),
-        ("MCN gaps", cont.mcn_series, cont.mcn_gaps),
-        ("Channel-serial gaps", cont.channel_series, cont.channel_gaps),
-    ):
+    for title, gaps, key in (("Channel-serial gaps", cont.channel_series, cont.channel_gaps),):
         parts.append(f"<h3>{title} ({key} missing numbers in {len(gaps)} series)</h3>")
-        rows = [
-            [
-                " ".join(f"{k}={v}" for k, v in g.series.items()),
-                g.first,
-                g.last,
-                g.seen,
-                g.missing,
-                ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in g.ranges[:8])
-                + (" …" if len(g.ranges) > 8 else ""),
-            ]
-            for g in sorted(gaps, key=lambda g: -g.missing)
-        ]
-        shown, note = _limited(rows)
-        parts.append(
-            _table(
-                ["series", "first", "last", "seen", "missing", "missing numbers"], shown, numeric={1, 2, 3, 4}
-            )
-            + note
-            if rows
-            else "<p>None.</p>"
-        )
+        parts.append(_gap_table(gaps))
     consistency = [[f.kind, f.id, f.detail] for f in report.consistency_findings]
     parts.append(f"<h3>Header consistency ({len(consistency)})</h3>")
     shown, note = _limited(consistency)
@@ -334,6 +332,38 @@ def _findings(report: AuditReport) -> str:
     parts.append(
         _table(["kind", "meaning", "messages"], rejected, numeric={2}) if rejected else "<p>None.</p>"
     )
+    return "".join(parts)
+
+
+def corpus_section(report: AuditReport) -> str:
+    """The input's serial gaps as what the stations really sent (not findings of the run): the
+    estimate per station and year, then the station-serial and MCN series with their gaps."""
+    cont = report.continuity
+    if not cont.traffic:
+        return "<p>No cable carries a station serial.</p>"
+    share = cont.published / cont.estimated if cont.estimated else 0.0
+    parts = [
+        f"<p>{cont.published:,} cables with station serials, of about {cont.estimated:,} the stations sent "
+        f"({share:.2%}) in {len(cont.traffic)} station-years. The rest are absent from the input, not lost "
+        f"by the run: {cont.ssn_gaps:,} station serials and {cont.mcn_gaps:,} MCNs are missing from it, "
+        "the same in every run of this input.</p>",
+        '<p class="note">Serial-number estimate: k serials with the largest m give m + m/k − 1; the '
+        "interval is [m, U], U the largest total under which a maximum this low has more than a 5% chance "
+        "(see docs/audit.md).</p>",
+    ]
+    rows = [
+        [e.station, e.year, e.observed, e.max_serial, e.estimate, f"{e.low:,}–{e.high:,}", f"{e.share:.2%}"]
+        for e in sorted(cont.traffic, key=lambda e: (-e.estimate, e.station, e.year))
+    ]
+    shown, note = _limited(rows)
+    headers = ["station", "year", "published", "max serial", "estimate", "95% interval", "share published"]
+    parts.append(_table(headers, shown, numeric={1, 2, 3, 4}) + note)
+    for title, gaps, key in (
+        ("Station-serial gaps", cont.ssn_series, cont.ssn_gaps),
+        ("MCN gaps", cont.mcn_series, cont.mcn_gaps),
+    ):
+        parts.append(f"<h3>{title} ({key} missing numbers in {len(gaps)} series)</h3>")
+        parts.append(_gap_table(gaps))
     return "".join(parts)
 
 
@@ -382,6 +412,8 @@ def render_html(report: AuditReport, topology: Topology | None = None) -> str:
         _post_table(report, topology),
         "<h2>Details</h2>",
         _findings(report),
+        "<h2>Corpus: what the stations really sent</h2>",
+        corpus_section(report),
     ]
     return (
         "<!DOCTYPE html>\n"

@@ -4,9 +4,10 @@ Contract (more fields are added, none renamed):
 `{run, load, distribution: {cables, planned, received, missing, duplicates, unexpected, other_means,
 unresolved, missing_by_post: {RI: n}}, precedence: {inversions, inversions_by_post: {RI: n},
 latency: {LEVEL: {n, p50_s, p95_s, max_s, objective_s, met_ratio}}, niact}, continuity: {ssn_gaps,
-mcn_gaps, channel_gaps}, consistency: {KIND: n}, rejected: {KIND: n}}`. `rejected` counts the inbound
-messages (receipts, submissions) refused for the run: unauthenticated, malformed, misrouted, after
-the run finished, or refused by the store (`replay.store.store.REJECTION_KINDS`).
+mcn_gaps, channel_gaps, traffic: [{station, year, observed, max_serial, estimate, low, high, share,
+outliers}], published, estimated}, consistency: {KIND: n}, rejected: {KIND: n}}`. `rejected` counts
+the inbound messages (receipts, submissions) refused for the run: unauthenticated, malformed,
+misrouted, after the run finished, or refused by the store (`replay.store.store.REJECTION_KINDS`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ PARALLEL_FROM_CABLES = 50_000
 
 #: At most this many inversions are listed one by one (all are counted).
 INVERSIONS_LISTED = 1000
+
+#: Finding kinds that describe the input rather than the run: cables absent from the corpus.
+CORPUS_KINDS: tuple[str, ...] = ("ssn_gaps", "mcn_gaps")
 
 #: Every finding kind `--fail-on` accepts, in report order.
 FINDING_KINDS: tuple[str, ...] = (

@@ -6,9 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from replay.audit.cables import ContinuitySection
 from replay.audit.html import render_html
-from replay.audit.report import FINDING_KINDS, AuditReport, build_report, report_to_json
+from replay.audit.report import CORPUS_KINDS, FINDING_KINDS, AuditReport, build_report, report_to_json
 from replay.cli.commands import command_help
+from replay.cli.estimate import share_text
 from replay.cli.queries import duration
 from replay.cli.store_options import add_store_options, fail, names_topology, open_store
 from replay.cli.tables import print_table
@@ -135,10 +137,10 @@ def print_report(report: AuditReport, names: Topology | None = None) -> None:
         print_table(("post", "name", "inversions"), [(ri, name(ri), n) for ri, n in worst])
     print()
     print(
-        f"Continuity: {cont.ssn_gaps} station serials missing in {len(cont.ssn_series)} series, "
-        f"{cont.mcn_gaps} MCNs missing in {len(cont.mcn_series)} series, "
-        f"{cont.channel_gaps} channel serials missing on {len(cont.channel_series)} circuits"
+        f"Continuity of the run: {cont.channel_gaps} channel serials missing on "
+        f"{len(cont.channel_series)} circuits"
     )
+    print_corpus_traffic(cont)
     print()
     print("Consistency: " + ", ".join(f"{kind} {n}" for kind, n in report.consistency.items()))
     for finding in report.consistency_findings[:20]:
@@ -151,5 +153,27 @@ def print_report(report: AuditReport, names: Topology | None = None) -> None:
         + "".join(f", {n} {kind.replace('_', ' ')}" for kind, n in report.rejected.items() if n)
     )
     print()
-    present = [f"{kind} {n}" for kind, n in report.findings.items() if n]
+    present = [f"{kind} {n}" for kind, n in report.findings.items() if n and kind not in CORPUS_KINDS]
     print("Findings: " + (", ".join(present) if present else "none"))
+    corpus = [f"{kind} {report.findings[kind]}" for kind in CORPUS_KINDS if report.findings.get(kind)]
+    if corpus:
+        print("Corpus gaps (cables absent from the input, the same in every run): " + ", ".join(corpus))
+
+
+#: Station-years listed by the text report (the largest estimates); `--json` and `--html` have all.
+TRAFFIC_LISTED = 10
+
+
+def print_corpus_traffic(cont: ContinuitySection) -> None:
+    """The input's serial gaps as what the stations really sent, apart from the run's findings."""
+    if not cont.traffic:
+        return
+    share = cont.published / cont.estimated if cont.estimated else 0.0
+    print(
+        f"Corpus: {cont.published:,} cables with station serials, of about {cont.estimated:,} the stations "
+        f"sent ({share_text(share)}) in {len(cont.traffic)} station-years; the rest are absent from the "
+        f"input, not lost by the run ({cont.ssn_gaps:,} station serials and {cont.mcn_gaps:,} MCNs missing)"
+    )
+    for e in sorted(cont.traffic, key=lambda e: (-e.estimate, e.station, e.year))[:TRAFFIC_LISTED]:
+        interval = f"{e.low:,}-{e.high:,}"
+        print(f"  {e.station} {e.year}: {e.observed:,} published of about {e.estimate:,} (95%: {interval})")
