@@ -262,7 +262,12 @@ def test_human_report(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "Distribution: 5 cables, 10 planned deliveries, 8 received, 2 missing, 1 duplicates" in out
     assert "Precedence: 1 inversions (from sent), 1 deliveries over the speed-of-service objective" in out
     assert "fl4_vs_banner  08TOKYO5  FL4 CONFIDENTIAL, banner SECRET" in out
-    assert out.rstrip().endswith("fl4_vs_banner 1")
+    findings, corpus = out.rstrip().splitlines()[-2:]
+    assert findings.startswith("Findings: ") and findings.endswith("fl4_vs_banner 1")
+    assert "ssn_gaps" not in findings
+    assert (
+        corpus == "Corpus gaps (cables absent from the input, the same in every run): ssn_gaps 1, mcn_gaps 1"
+    )
 
 
 def test_missing_store_and_run_are_clear_errors(
