@@ -21,6 +21,13 @@ full when it comes back up. A transmission that completes exactly when an outage
 
 Completed transmissions are numbered with a channel serial per circuit, from 1, in completion order.
 
+Contention figures are kept as the circuit runs (`stats()`): the deepest queue, how often a
+transmission was interrupted by higher traffic (preemptions), how many completed transmissions had
+been interrupted at least once, the time spent transmitting (including the partial sends that were
+cut off), the longest wait per level (from reaching the circuit to the start of the transmission that
+completed), and, when `depth_every` is set, the deepest queue in each slice of that many seconds from
+`depth_from`.
+
 Use: `offer(...)` when a message reaches the circuit, and `step(now)` when `now == due` (the time of
 the circuit's next event). Both return nothing but update `due`; `step` returns the `Sent` that
 completed, if any.
@@ -30,6 +37,8 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
+
+import msgspec
 
 from router.deliveries import Delivery, Sent
 from router.precedence import RANK, Precedence
@@ -45,6 +54,26 @@ _ROUTINE = Precedence.ROUTINE.rank
 
 # A queued message: (delivery, chars, scheduled_at, enqueued_at, interruptions).
 Job = tuple[Delivery, int, float, float, int]
+
+
+class CircuitStats(msgspec.Struct, frozen=True, kw_only=True):
+    """A circuit's contention figures (see the module's notes). Times are seconds; `longest_wait` has
+    the levels the circuit sent anything of; `depth` holds `(slice start, deepest queue in the slice)`
+    for the slices (of `depth_every` seconds) in which traffic queued."""
+
+    post: str
+    cps: float
+    transmitted: int
+    offered: int
+    peak_queue: int
+    preemptions: int
+    interrupted: int
+    busy_s: float
+    first_at: float | None
+    last_at: float | None
+    longest_wait: dict[str, float]
+    depth_every: float | None = None
+    depth: list[tuple[float, int]] = []
 
 
 def merge_windows(windows: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -73,11 +102,22 @@ class Circuit:
     """One post's outgoing link: priority queue, preemption, link rate, outages and channel serial."""
 
     __slots__ = (
+        "_busy",
+        "_depth",
+        "_depth_every",
+        "_depth_from",
         "_finish",
+        "_first",
+        "_interrupted",
         "_job",
+        "_last",
         "_levels",
+        "_offered",
+        "_peak",
+        "_preemptions",
         "_queued",
         "_started",
+        "_waits",
         "_window",
         "_windows",
         "cps",
@@ -94,6 +134,8 @@ class Circuit:
         *,
         fifo: bool = False,
         outages: Iterable[tuple[float, float]] = (),
+        depth_from: float = 0.0,
+        depth_every: float | None = None,
     ) -> None:
         if cps <= 0:
             raise ValueError(f"link rate for {post} must be positive, not {cps}")
@@ -111,6 +153,17 @@ class Circuit:
         self._finish = 0.0
         self._windows = merge_windows(outages)
         self._window = 0
+        self._offered = 0
+        self._peak = 0
+        self._preemptions = 0
+        self._interrupted = 0
+        self._busy = 0.0
+        self._first: float | None = None
+        self._last: float | None = None
+        self._waits = [-1.0, -1.0, -1.0, -1.0]  # -1: nothing of the level sent yet
+        self._depth_from = depth_from
+        self._depth_every = depth_every
+        self._depth: dict[int, int] = {}
 
     @property
     def busy(self) -> bool:
@@ -138,23 +191,42 @@ class Circuit:
         rank = 0 if self.fifo else RANK[delivery.precedence]
         self._levels[rank].append((delivery, chars, scheduled_at, now, 0))
         self._queued += 1
+        self._offered += 1
+        if self._first is None:
+            self._first = now
         job = self._job
         if job is None:
             down_until = self._down_until(now) if self._windows else None
             if down_until is not None:
                 self.due = down_until
+                self._note_depth(now)
                 return
             self._start_next(now)
         elif not self.fifo and preempts(
             rank, RANK[job[0].precedence], job[1], now - self._started, self._finish - now
         ):
-            self._interrupt()
+            self._preemptions += 1
+            self._interrupt(now)
             self._start_next(now)
+        if self._queued:
+            self._note_depth(now)
 
-    def _interrupt(self) -> None:
+    def _note_depth(self, now: float) -> None:
+        """Keep the deepest queue so far, overall and in the current slice of time."""
+        queued = self._queued
+        if queued > self._peak:
+            self._peak = queued
+        every = self._depth_every
+        if every is not None:
+            index = int((now - self._depth_from) // every)
+            if queued > self._depth.get(index, 0):
+                self._depth[index] = queued
+
+    def _interrupt(self, now: float) -> None:
         """Put the message in transmission back at the head of its level, to be sent again in full."""
         job = self._job
         assert job is not None
+        self._busy += now - self._started
         rank = 0 if self.fifo else RANK[job[0].precedence]
         self._levels[rank].appendleft((job[0], job[1], job[2], job[3], job[4] + 1))
         self._queued += 1
@@ -206,7 +278,36 @@ class Circuit:
                     interruptions=job[4],
                 )
                 self._job = None
+                self._busy += self._finish - self._started
+                self._last = self._finish
+                if job[4]:
+                    self._interrupted += 1
+                level = RANK[delivery.precedence]
+                wait = self._started - job[3]
+                if wait > self._waits[level]:
+                    self._waits[level] = wait
             else:
-                self._interrupt()
+                self._interrupt(now)
+                self._note_depth(now)
         self._start_next(now)
         return sent
+
+    def stats(self) -> CircuitStats:
+        """The circuit's contention figures so far."""
+        every = self._depth_every or 0.0
+        waits = self._waits
+        return CircuitStats(
+            post=self.post,
+            cps=self.cps,
+            transmitted=self.serial,
+            offered=self._offered,
+            peak_queue=self._peak,
+            preemptions=self._preemptions,
+            interrupted=self._interrupted,
+            busy_s=self._busy,
+            first_at=self._first,
+            last_at=self._last,
+            longest_wait={level.value: waits[rank] for level, rank in RANK.items() if waits[rank] >= 0},
+            depth_every=self._depth_every,
+            depth=[(self._depth_from + index * every, n) for index, n in sorted(self._depth.items())],
+        )

@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping, Sequence
 from heapq import heappop, heappush
 
-from router.circuit import Circuit
+from router.circuit import Circuit, CircuitStats
 from router.deliveries import Plan, Sent
 from topology.topology import Topology
 
@@ -21,12 +21,26 @@ _CIRCUIT = 0
 _ARRIVAL = 1
 
 
+#: Slices of time over which each circuit keeps its deepest queue (for charts of queue depth).
+DEPTH_SLICES = 120
+
+
+def depth_slices(first: float | None, last: float | None, slices: int = DEPTH_SLICES) -> tuple[float, float]:
+    """`(depth_from, depth_every)` for a run whose cables enter between `first` and `last`: that span
+    cut into `slices` equal slices (of a second at least; from 0 when there is no time at all)."""
+    if first is None or last is None:
+        return 0.0, 1.0
+    return first, max((last - first) / slices, 1.0)
+
+
 class Network:
     """Every post's circuit, fed with plans at given times and advanced in virtual time.
 
     Link rate of a post: `link_cps[post]` if given, else `default_cps` if given (it overrides the
     topology for every post), else the topology's rate for the post. `outages[post]` lists
-    `(start, end)` windows in which the post's circuit is down. Times are Unix seconds.
+    `(start, end)` windows in which the post's circuit is down. With `depth_every`, each circuit keeps
+    its deepest queue per slice of that many seconds from `depth_from` (`Circuit.stats`). Times are
+    Unix seconds.
     """
 
     def __init__(
@@ -37,12 +51,16 @@ class Network:
         link_cps: Mapping[str, float] | None = None,
         default_cps: float | None = None,
         outages: Mapping[str, Sequence[tuple[float, float]]] | None = None,
+        depth_from: float = 0.0,
+        depth_every: float | None = None,
     ) -> None:
         self.topology = topology
         self.fifo = fifo
         self._link_cps = dict(link_cps or {})
         self._default_cps = default_cps
         self._outages = {post: list(windows) for post, windows in (outages or {}).items()}
+        self._depth_from = depth_from
+        self._depth_every = depth_every
         self._circuits: dict[str, Circuit] = {}
         self._token: dict[str, int] = {}
         self._heap: list[tuple] = []
@@ -71,7 +89,14 @@ class Network:
         """The post's circuit, created on first use."""
         circuit = self._circuits.get(post)
         if circuit is None:
-            circuit = Circuit(post, self.link_rate(post), fifo=self.fifo, outages=self._outages.get(post, ()))
+            circuit = Circuit(
+                post,
+                self.link_rate(post),
+                fifo=self.fifo,
+                outages=self._outages.get(post, ()),
+                depth_from=self._depth_from,
+                depth_every=self._depth_every,
+            )
             self._circuits[post] = circuit
         return circuit
 
@@ -131,6 +156,10 @@ class Network:
             self.now = max(self.now, until)
         self.completed += len(out)
         return out
+
+    def stats(self) -> list[CircuitStats]:
+        """Every circuit's contention figures so far, by post."""
+        return [circuit.stats() for _, circuit in sorted(self._circuits.items())]
 
     def drain(self) -> list[Sent]:
         """Run until nothing is pending; every remaining transmission, in time order."""

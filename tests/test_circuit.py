@@ -241,3 +241,41 @@ def test_invariants(
         assert order == sorted(order)
     if fifo and not windows:
         assert all(s.interruptions == 0 for s in sent)
+
+
+def test_contention_figures_of_a_preempted_circuit() -> None:
+    # ROUTINE starts at 0 (100 chars: 10 s); PRIORITY waits from 1; FLASH at 2 interrupts the
+    # ROUTINE (2 s sent for nothing) and runs to 7; PRIORITY runs 7-17; the ROUTINE again 17-27.
+    circuit = Circuit("RUEHXY", CPS, depth_from=0.0, depth_every=5.0)
+    sent = _run(
+        circuit,
+        [(0.0, "r", P.ROUTINE, 100), (1.0, "p", P.PRIORITY, 100), (2.0, "f", P.FLASH, 50)],
+    )
+    assert [s.cable_id for s in sent] == ["f", "p", "r"]
+    stats = circuit.stats()
+    assert (stats.transmitted, stats.offered, stats.peak_queue) == (3, 3, 2)
+    assert (stats.preemptions, stats.interrupted) == (1, 1)
+    assert stats.busy_s == pytest.approx(27.0)  # 25 s of completed sends and 2 s cut off
+    assert (stats.first_at, stats.last_at) == (0.0, 27.0)
+    assert stats.longest_wait == {"FLASH": 0.0, "PRIORITY": 6.0, "ROUTINE": 17.0}
+    assert stats.depth_every == 5.0
+    assert stats.depth == [(0.0, 2)]
+
+
+def test_an_uncontended_circuit_never_queues() -> None:
+    circuit = Circuit("RUEHXY", CPS, depth_from=0.0, depth_every=5.0)
+    _run(circuit, [(0.0, "a", P.ROUTINE, 10), (5.0, "b", P.IMMEDIATE, 10), (10.0, "c", P.ROUTINE, 10)])
+    stats = circuit.stats()
+    assert (stats.peak_queue, stats.preemptions, stats.interrupted, stats.depth) == (0, 0, 0, [])
+    assert stats.busy_s == pytest.approx(3.0)
+    assert stats.longest_wait == {"IMMEDIATE": 0.0, "ROUTINE": 0.0}
+
+
+def test_queue_depth_is_kept_per_slice_of_time() -> None:
+    circuit = Circuit("RUEHXY", CPS, depth_from=100.0, depth_every=10.0)
+    # One long send from 100 to 200; three arrive in the first slice, one more in the sixth.
+    arrivals = [(100.0, "long", P.ROUTINE, 1000)]
+    arrivals += [(101.0 + i, f"q{i}", P.ROUTINE, 10) for i in range(3)]
+    arrivals += [(155.0, "late", P.ROUTINE, 10)]
+    _run(circuit, arrivals)
+    assert circuit.stats().depth == [(100.0, 3), (150.0, 4)]

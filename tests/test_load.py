@@ -111,6 +111,22 @@ def test_dense_corpus_contends_and_precedence_beats_fifo(
         assert _p95(ordered, level) < _p95(fifo, level)
     # The price: ROUTINE waits longer behind the higher levels.
     assert _p95(ordered, "ROUTINE") > _p95(fifo, "ROUTINE")
+    # Per circuit: worst first, the preemptions add up, the busiest carry their queue over time.
+    circuits = ordered["circuits"]["circuits"]
+    assert ordered["circuits"]["recorded"] and len(circuits) > 100
+    peaks = [c["peak_queue"] for c in circuits]
+    assert peaks == sorted(peaks, reverse=True) and peaks[0] > 100
+    assert sum(c["interrupted"] for c in circuits) == ordered_summary["interrupted"]
+    assert sum(c["transmitted"] for c in circuits) == ordered_summary["transmitted"]
+    assert all(0 < c["utilisation"] <= 1 for c in circuits)
+    worst = circuits[0]
+    assert max(n for _, n in worst["depth"]) == worst["peak_queue"]
+    assert worst["longest_wait"]["ROUTINE"] > worst["longest_wait"]["IMMEDIATE"]
+    assert all(not c["depth"] for c in circuits[5:])
+    fifo_circuits = fifo["circuits"]["circuits"]
+    assert sum(c["preemptions"] for c in fifo_circuits) == 0
+    fifo_worst = next(c for c in fifo_circuits if c["post"] == worst["post"])
+    assert fifo_worst["longest_wait"]["IMMEDIATE"] > worst["longest_wait"]["IMMEDIATE"]
 
 
 def test_load_factor_makes_a_sparse_corpus_contend(

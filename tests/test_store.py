@@ -28,6 +28,7 @@ from replay.store.writes import (
     RecordSent,
     StartRun,
 )
+from router.circuit import CircuitStats
 from router.deliveries import Delivery, Exemption, OtherMeans, Plan, Sent, UnresolvedAddressee
 from router.model import Addressee, Banner, Cable, PrecedencePair, Routing, Security, Station, Transmission
 from router.precedence import Precedence
@@ -403,3 +404,31 @@ def test_requests_for_the_writer_process_travel_as_themselves() -> None:
         assert decoder.decode(msgspec.msgpack.encode(request)) == request
     with pytest.raises(msgspec.ValidationError):
         decoder.decode(msgspec.msgpack.encode(FinishRun("r", "ok")))  # not for the process
+
+
+def test_a_version_5_store_gains_the_circuit_figures(tmp_path: Path) -> None:
+    path = tmp_path / "audit.sqlite"
+    with AuditStore(path) as store:
+        run = store.start_run("old", "simulate", {})
+        store.connection.execute("DROP TABLE circuit_stats")
+        store.connection.execute("PRAGMA user_version=5")
+    with AuditStore(path) as store:
+        assert count(store, "PRAGMA user_version") == SCHEMA_VERSION
+        assert store.circuit_stats(run) == []
+        stats = CircuitStats(
+            post="RUEHC",
+            cps=10.0,
+            transmitted=3,
+            offered=3,
+            peak_queue=2,
+            preemptions=1,
+            interrupted=1,
+            busy_s=90.5,
+            first_at=100.0,
+            last_at=200.0,
+            longest_wait={"ROUTINE": 50.0},
+            depth_every=60.0,
+            depth=[(60.0, 2)],
+        )
+        store.record_circuit_stats(run, [stats])
+        assert store.circuit_stats(run) == [stats]

@@ -182,8 +182,21 @@ CREATE TABLE rejected (
 """
 )
 
+#: Version 5: the name of each post in a run's topology.
+SCHEMA_5 = (
+    SCHEMA_4
+    + """
+CREATE TABLE post_names (
+    run_id INTEGER NOT NULL,
+    post INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    PRIMARY KEY (run_id, post)
+) WITHOUT ROWID;
+"""
+)
+
 #: The DDL of every older schema version.
-OLD_SCHEMAS = {1: SCHEMA_1, 2: SCHEMA_2, 3: SCHEMA_3, 4: SCHEMA_4}
+OLD_SCHEMAS = {1: SCHEMA_1, 2: SCHEMA_2, 3: SCHEMA_3, 4: SCHEMA_4, 5: SCHEMA_5}
 
 #: One run as an older version recorded it: a cable, two planned deliveries, one received (once
 #: repeated), the other missing, and a row in every other table. Valid SQL for every version above.

@@ -7,7 +7,10 @@ latency: {LEVEL: {n, p50_s, p95_s, max_s, objective_s, met_ratio}}, niact}, cont
 mcn_gaps, channel_gaps, traffic: [{station, year, observed, max_serial, estimate, low, high, share,
 outliers}], published, estimated}, consistency: {KIND: n}, rejected: {KIND: n}}`. `rejected` counts
 the inbound messages (receipts, submissions) refused for the run: unauthenticated, malformed,
-misrouted, after the run finished, or refused by the store (`replay.store.store.REJECTION_KINDS`).
+misrouted, after the run finished, or refused by the store (`replay.store.store.REJECTION_KINDS`). `circuits`:
+`{recorded, span_s, depth_slice_s, contended, circuits: [{post, cps, transmitted, peak_queue,
+preemptions, interrupted, busy_s, utilisation, longest_wait: {LEVEL: s}, depth: [[t, n]]}]}`, worst
+first (`replay.audit.circuits`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import structlog
 
 from replay.audit import load, worker
 from replay.audit.cables import ContinuitySection, cable_sections_of
+from replay.audit.circuits import CircuitSection, circuit_section
 from replay.audit.consistency import KINDS as CONSISTENCY_KINDS
 from replay.audit.consistency import Finding, count_by_kind
 from replay.audit.distribution import Distribution, distribution
@@ -85,6 +89,7 @@ class AuditReport(msgspec.Struct, kw_only=True):
     consistency_findings: list[Finding]
     findings: dict[str, int]
     rejected: dict[str, int] = {}
+    circuits: CircuitSection = msgspec.field(default_factory=CircuitSection)
     timeline: dict[str, Any] | None = None
     load: float = 1.0
 
@@ -121,6 +126,7 @@ def build_report(
         consistency_findings=inconsistencies,
         findings={},
         rejected=store.rejected_counts(run),
+        circuits=circuit_section(store.circuit_stats(run)),
         timeline=load.timeline(store, run) if with_timeline else None,
         load=float(header.options.get("load", 1.0)),
     )

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from replay.audit.cables import ContinuitySection
+from replay.audit.circuits import CircuitSection
 from replay.audit.html import render_html
 from replay.audit.report import CORPUS_KINDS, FINDING_KINDS, AuditReport, build_report, report_to_json
 from replay.cli.commands import command_help
@@ -136,6 +137,7 @@ def print_report(report: AuditReport, names: Topology | None = None) -> None:
         worst = sorted(prec.inversions_by_post.items(), key=lambda kv: (-kv[1], kv[0]))[:20]
         print_table(("post", "name", "inversions"), [(ri, name(ri), n) for ri, n in worst])
     print()
+    print_circuits(report.circuits)
     print(
         f"Continuity of the run: {cont.channel_gaps} channel serials missing on "
         f"{len(cont.channel_series)} circuits"
@@ -158,6 +160,40 @@ def print_report(report: AuditReport, names: Topology | None = None) -> None:
     corpus = [f"{kind} {report.findings[kind]}" for kind in CORPUS_KINDS if report.findings.get(kind)]
     if corpus:
         print("Corpus gaps (cables absent from the input, the same in every run): " + ", ".join(corpus))
+
+
+#: Circuits listed by the text report (the worst); `--json` and `--html` have all.
+CIRCUITS_LISTED = 10
+
+
+def print_circuits(section: CircuitSection) -> None:
+    """Contention per circuit, worst first."""
+    if not section.recorded:
+        print("Circuits: no contention figures recorded for this run")
+        print()
+        return
+    print(
+        f"Circuits: {len(section.circuits)}, {section.contended} of them with a queue at some time"
+        + (f" (run span {duration(section.span_s)})" if section.span_s else "")
+    )
+    levels = ("FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE")
+    rows = [
+        (
+            row.post,
+            row.transmitted,
+            row.peak_queue,
+            row.preemptions,
+            row.interrupted,
+            f"{row.utilisation:.1%}",
+            *(duration(row.longest_wait.get(level)) for level in levels),
+        )
+        for row in section.circuits[:CIRCUITS_LISTED]
+        if row.peak_queue or row.preemptions
+    ]
+    if rows:
+        headers = ("post", "sent", "peak queue", "preempted", "interrupted", "busy")
+        print_table((*headers, *(f"wait {level}" for level in levels)), rows)
+    print()
 
 
 #: Station-years listed by the text report (the largest estimates); `--json` and `--html` have all.

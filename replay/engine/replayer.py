@@ -48,6 +48,7 @@ from replay.store.writer import StoreWriter
 from replay.store.writes import (
     CloseMissing,
     RecordCableRows,
+    RecordCircuitStats,
     RecordDrops,
     RecordPlans,
     RecordPostNames,
@@ -59,7 +60,7 @@ from router.compact import unpack
 from router.deliveries import Plan, Sent
 from router.load import LoadClock
 from router.model import Cable
-from router.network import Network
+from router.network import Network, depth_slices
 from router.planner import cable_id_of, plan
 from topology.topology import Topology
 
@@ -330,8 +331,15 @@ class Replayer:
         summary.posts = len(posts)
         self._faults = self._fault_schedule(posts)
         options = self.options
+        times = [at for at, _ in schedule if at is not None]
+        depth_from, depth_every = depth_slices(min(times), max(times)) if times else depth_slices(None, None)
         self._network = Network(
-            topology, fifo=options.fifo, link_cps=options.link_cps, default_cps=options.default_cps
+            topology,
+            fifo=options.fifo,
+            link_cps=options.link_cps,
+            default_cps=options.default_cps,
+            depth_from=depth_from,
+            depth_every=depth_every,
         )
         self._posts = PostGroup(posts, self.broker, self._recorder, client_prefix=self.client_prefix)
         self._publisher = Publisher(self.broker, run_publisher_id(self.client_prefix))
@@ -533,6 +541,8 @@ class Replayer:
         if self._sent_batch:
             writer.submit(RecordSent(self.run_name, self._sent_batch))
             self._sent_batch = []
+        if self._network is not None:
+            writer.submit(RecordCircuitStats(self.run_name, self._network.stats()))
         if recorder.drops:
             writer.submit(RecordDrops(self.run_name, [(cable, post) for _, cable, post in recorder.drops]))
         summary.rejected = recorder.rejected_by_kind()

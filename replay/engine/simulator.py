@@ -37,12 +37,13 @@ from replay.inputs.corpus import CableText, CsvSlice, ReadError
 from replay.store.process import StoreProcess
 from replay.store.rows import DeliveryRow, ReceiptRow
 from replay.store.store import AuditStore
+from router.circuit import CircuitStats
 from router.compact import unpack
 from router.deliveries import Plan, Sent
 from router.faults import is_dropped, receipt_time
 from router.load import LoadClock
 from router.model import Cable
-from router.network import Network
+from router.network import Network, depth_slices
 from router.planner import Planner
 from router.precedence import RANK
 from topology.topology import Topology
@@ -105,6 +106,8 @@ class Simulation:
         self._drops: list[tuple[str, str]] = []
         self._plans: list[Plan] = []  # plans with other-means, unresolved or exempted addressees
         self._writer: StoreProcess | None = None
+        #: Each circuit's contention figures, once the run is over.
+        self.circuit_stats: list[CircuitStats] = []
 
     # -- pass 1 ----------------------------------------------------------------------------------
 
@@ -124,14 +127,22 @@ class Simulation:
 
     # -- pass 2 ----------------------------------------------------------------------------------
 
-    def _network(self, topology: Topology) -> Network:
+    def _network(self, topology: Topology, keys: list[tuple[int, float, float, int, int]]) -> Network:
+        """The network, with queue depth kept per 1/120 of the span the cables enter in."""
         options = self.options
+        times = [key[1] for key in keys if key[0] == 0]
+        first, last = (min(times), max(times)) if times else (None, None)
+        if first is not None and last is not None:
+            last = first + (last - first) / options.load
+        depth_from, depth_every = depth_slices(first, last)
         return Network(
             topology,
             fifo=options.fifo,
             link_cps=options.link_cps,
             default_cps=options.default_cps,
             outages=options.outages,
+            depth_from=depth_from,
+            depth_every=depth_every,
         )
 
     def _deliver(self, sent: list[Sent]) -> None:
@@ -207,7 +218,7 @@ class Simulation:
         self, keys: list[tuple[int, float, float, int, int]], packed: list[bytes], topology: Topology
     ) -> None:
         """Plan and inject every cable in replay order, advancing the network as time goes on."""
-        network = self._network(topology)
+        network = self._network(topology, keys)
         plan = Planner(topology).plan
         summary = self.summary
         deliver = self._deliver
@@ -240,6 +251,7 @@ class Simulation:
         if math.isfinite(network.now):
             summary.last_time = network.now
         self._flush()
+        self.circuit_stats = network.stats()
         self.progress(Progress(stage="route", cables=done, deliveries=summary.transmitted))
 
     # -- the run ---------------------------------------------------------------------------------
@@ -275,6 +287,7 @@ class Simulation:
                 gc.unfreeze()
         self.store.record_post_names(self.run_name, post_names(topology))
         summary = self.summary
+        self.store.record_circuit_stats(self.run_name, self.circuit_stats)
         # Every receipt is of a planned delivery, at most once: when all arrived, none is missing.
         if summary.received != summary.planned:
             summary.missing = self.store.close_missing(self.run_name, MISSING_REASON)

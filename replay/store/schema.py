@@ -19,7 +19,7 @@ from its own DDL and checks that the upgrade gives the same tables as a new file
 from __future__ import annotations
 
 #: The schema version this code writes; stored in the file as `PRAGMA user_version` (0: no schema yet).
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 #: The tables and indexes of a new store at `SCHEMA_VERSION`.
 SCHEMA = """
@@ -170,6 +170,23 @@ CREATE TABLE rejected (
     count INTEGER NOT NULL,
     PRIMARY KEY (run_id, kind)
 ) WITHOUT ROWID;
+CREATE TABLE circuit_stats (
+    run_id INTEGER NOT NULL,
+    post TEXT NOT NULL,
+    cps REAL NOT NULL,
+    transmitted INTEGER NOT NULL,
+    offered INTEGER NOT NULL,
+    peak_queue INTEGER NOT NULL,
+    preemptions INTEGER NOT NULL,
+    interrupted INTEGER NOT NULL,
+    busy_s REAL NOT NULL,
+    first_at REAL,
+    last_at REAL,
+    longest_wait TEXT NOT NULL,
+    depth_every REAL,
+    depth TEXT NOT NULL,
+    PRIMARY KEY (run_id, post)
+) WITHOUT ROWID;
 """
 
 #: Statements that take a store from schema version N (the key) to N + 1, as literal SQL.
@@ -223,6 +240,28 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             run_id INTEGER NOT NULL,
             post INTEGER NOT NULL,
             name TEXT NOT NULL,
+            PRIMARY KEY (run_id, post)
+        ) WITHOUT ROWID
+        """,
+    ),
+    # 6: each circuit's contention figures per run.
+    5: (
+        """
+        CREATE TABLE circuit_stats (
+            run_id INTEGER NOT NULL,
+            post TEXT NOT NULL,
+            cps REAL NOT NULL,
+            transmitted INTEGER NOT NULL,
+            offered INTEGER NOT NULL,
+            peak_queue INTEGER NOT NULL,
+            preemptions INTEGER NOT NULL,
+            interrupted INTEGER NOT NULL,
+            busy_s REAL NOT NULL,
+            first_at REAL,
+            last_at REAL,
+            longest_wait TEXT NOT NULL,
+            depth_every REAL,
+            depth TEXT NOT NULL,
             PRIMARY KEY (run_id, post)
         ) WITHOUT ROWID
         """,

@@ -23,6 +23,7 @@ import structlog
 from replay.store.receipt import Receipt
 from replay.store.rows import CableRow, DeliveryRow, ReceiptRow, cable_rows
 from replay.store.schema import SCHEMA_VERSION, upgrade_statements
+from router.circuit import CircuitStats
 from router.deliveries import Plan, Sent
 from router.model import Cable
 from router.precedence import RANK
@@ -471,6 +472,82 @@ class AuditStore:
                 "INSERT INTO exemptions (run_id, cable, post, name) VALUES (?, ?, ?, ?)",
                 [(run_id, cables[e.cable_id], e.post, e.name) for plan in plans for e in plan.exempted],
             )
+
+    def record_circuit_stats(self, run: str, stats: Sequence[CircuitStats]) -> None:
+        """Record each circuit's contention figures at the end of a run (a circuit recorded again
+        replaces its row)."""
+        run_id = self.run_id(run)
+        encode = msgspec.json.encode
+        with self._transaction():
+            self.connection.executemany(
+                "INSERT OR REPLACE INTO circuit_stats (run_id, post, cps, transmitted, offered, peak_queue, "
+                "preemptions, interrupted, busy_s, first_at, last_at, longest_wait, depth_every, depth) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        run_id,
+                        c.post,
+                        c.cps,
+                        c.transmitted,
+                        c.offered,
+                        c.peak_queue,
+                        c.preemptions,
+                        c.interrupted,
+                        c.busy_s,
+                        c.first_at,
+                        c.last_at,
+                        encode(c.longest_wait).decode(),
+                        c.depth_every,
+                        encode(c.depth).decode(),
+                    )
+                    for c in stats
+                ],
+            )
+
+    def circuit_stats(self, run: str) -> list[CircuitStats]:
+        """The contention figures the run recorded for its circuits (none for runs made before they
+        were recorded)."""
+        rows = self.connection.execute(
+            "SELECT post, cps, transmitted, offered, peak_queue, preemptions, interrupted, busy_s, first_at, "
+            "last_at, longest_wait, depth_every, depth FROM circuit_stats WHERE run_id = ? ORDER BY post",
+            (self.run_id(run),),
+        )
+        waits = msgspec.json.Decoder(dict[str, float]).decode
+        depth = msgspec.json.Decoder(list[tuple[float, int]]).decode
+        found = []
+        for (
+            post,
+            cps,
+            transmitted,
+            offered,
+            peak,
+            preemptions,
+            interrupted,
+            busy,
+            first,
+            last,
+            wait,
+            every,
+            slices,
+        ) in rows:
+            found.append(
+                CircuitStats(
+                    post=post,
+                    cps=cps,
+                    transmitted=transmitted,
+                    offered=offered,
+                    peak_queue=peak,
+                    preemptions=preemptions,
+                    interrupted=interrupted,
+                    busy_s=busy,
+                    first_at=first,
+                    last_at=last,
+                    longest_wait=waits(wait),
+                    depth_every=every,
+                    depth=depth(slices),
+                )
+            )
+        return found
 
     def record_sent(self, run: str, sent: Sequence[Sent]) -> None:
         """Record completed transmissions (enqueued, started and transmitted times per circuit)."""

@@ -17,6 +17,7 @@ import msgspec
 from replay.store.receipt import Receipt
 from replay.store.rows import CableRow, DeliveryRow, ReceiptRow
 from replay.store.store import AuditStore
+from router.circuit import CircuitStats
 from router.deliveries import Plan, Sent
 from router.model import Cable
 
@@ -143,6 +144,17 @@ class RecordRejected(msgspec.Struct, frozen=True, tag=True):
         store.record_rejected(self.run, self.counts)
 
 
+class RecordCircuitStats(msgspec.Struct, frozen=True, tag=True):
+    """`AuditStore.record_circuit_stats`: each circuit's contention figures at the end of a run."""
+
+    run: str
+    stats: list[CircuitStats]
+
+    def apply(self, store: AuditStore) -> None:
+        """Record the figures."""
+        store.record_circuit_stats(self.run, self.stats)
+
+
 class CloseMissing(msgspec.Struct, frozen=True, tag=True):
     """`AuditStore.close_missing`: returns how many planned deliveries were recorded missing."""
 
@@ -178,6 +190,7 @@ WRITES = (
     RecordRows,
     RecordDrops,
     RecordRejected,
+    RecordCircuitStats,
     CloseMissing,
     FinishRun,
 )
