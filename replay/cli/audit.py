@@ -14,7 +14,7 @@ from replay.cli.commands import command_help
 from replay.cli.estimate import share_text
 from replay.cli.queries import duration
 from replay.cli.store_options import add_store_options, fail, names_topology, open_store
-from replay.cli.tables import print_table
+from replay.cli.tables import Cell, print_table
 from replay.store.store import StoreError
 from topology.topology import Topology
 
@@ -177,8 +177,8 @@ def print_circuits(section: CircuitSection) -> None:
         + (f" (run span {duration(section.span_s)})" if section.span_s else "")
     )
     levels = ("FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE")
-    rows = [
-        (
+    rows: list[list[Cell]] = [
+        [
             row.post,
             row.transmitted,
             row.peak_queue,
@@ -186,7 +186,7 @@ def print_circuits(section: CircuitSection) -> None:
             row.interrupted,
             f"{row.utilisation:.1%}",
             *(duration(row.longest_wait.get(level)) for level in levels),
-        )
+        ]
         for row in section.circuits[:CIRCUITS_LISTED]
         if row.peak_queue or row.preemptions
     ]

@@ -118,8 +118,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"cableroute estimate: --station: {error}", file=sys.stderr)
         return 2
     serials, names, cables, errors = read_serials(args.paths)
-    for error in errors:
-        print(f"cableroute estimate: cannot read {error.source}: {error.message}", file=sys.stderr)
+    for failure in errors:
+        print(f"cableroute estimate: cannot read {failure.source}: {failure.message}", file=sys.stderr)
     series = {
         key: numbers
         for key, numbers in serials.series.items()
