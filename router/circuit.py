@@ -76,6 +76,26 @@ class CircuitStats(msgspec.Struct, frozen=True, kw_only=True):
     depth: list[tuple[float, int]] = []
 
 
+#: At most this many slices of queue depth are reported: a queue that drains long after the last cable
+#: arrived gets wider slices.
+MAX_DEPTH_SLICES = 240
+
+
+def _coarser(every: float | None, depth: dict[int, int]) -> tuple[float | None, dict[int, int]]:
+    """Depth slices merged (deepest of each group) until they span at most `MAX_DEPTH_SLICES`."""
+    if every is None or not depth:
+        return every, depth
+    factor = (max(depth) - min(depth)) // MAX_DEPTH_SLICES + 1
+    if factor == 1:
+        return every, depth
+    merged: dict[int, int] = {}
+    for index, n in depth.items():
+        key = index // factor
+        if n > merged.get(key, 0):
+            merged[key] = n
+    return every * factor, merged
+
+
 def merge_windows(windows: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
     """Outage windows sorted, with empty ones dropped and overlapping or touching ones merged."""
     merged: list[tuple[float, float]] = []
@@ -290,11 +310,13 @@ class Circuit:
                 self._interrupt(now)
                 self._note_depth(now)
         self._start_next(now)
+        if self._queued and self._depth_every is not None:
+            self._note_depth(now)  # the queue as it drains
         return sent
 
     def stats(self) -> CircuitStats:
         """The circuit's contention figures so far."""
-        every = self._depth_every or 0.0
+        every, depth = _coarser(self._depth_every, self._depth)
         waits = self._waits
         return CircuitStats(
             post=self.post,
@@ -308,6 +330,6 @@ class Circuit:
             first_at=self._first,
             last_at=self._last,
             longest_wait={level.value: waits[rank] for level, rank in RANK.items() if waits[rank] >= 0},
-            depth_every=self._depth_every,
-            depth=[(self._depth_from + index * every, n) for index, n in sorted(self._depth.items())],
+            depth_every=every,
+            depth=[(self._depth_from + index * (every or 0.0), n) for index, n in sorted(depth.items())],
         )

@@ -393,3 +393,29 @@ def test_a_failed_helper_process_is_replaced_by_doing_its_part_here(
         monkeypatch.setattr(worker, "start", failing)
         rescued = build_report(store, "faulty", parallel=True)
     assert msgspec.json.encode(rescued) == msgspec.json.encode(alone)
+
+
+def test_html_report_ranks_posts_by_problems_and_lists_the_unresolved(db: Path) -> None:
+    with AuditStore(db, create=False) as store:
+        report = build_report(store, "faulty", with_timeline=True)
+    unresolved = {
+        "cable_id": "08TOKYO4",
+        "name": "AMEMBASSY NOWHERE",
+        "ri": None,
+        "role": "info",
+        "reason": "?",
+    }
+    dist = msgspec.structs.replace(report.distribution, unresolved=1, unresolved_list=[unresolved])
+    report = msgspec.structs.replace(report, distribution=dist, findings={**report.findings, "unresolved": 1})
+    html = render_html(report)
+    # The post with missing deliveries comes first in the post table, whatever its name.
+    posts = html[html.index('<h2 id="posts">') :]
+    first_row = posts[posts.index("<tbody><tr><td>") + len("<tbody><tr><td>") :]
+    assert first_row.startswith("RUEHFK<")
+    # The unresolved card leads to the list of unresolved addressees.
+    assert '<a href="#unresolved"><b class="bad">1</b>unresolved</a>' in html
+    listed = html[html.index('<h3 id="unresolved">') :]
+    assert "AMEMBASSY NOWHERE" in listed[: listed.index("</table>")]
+    # Corpus gaps are information, not red findings; a run without circuit figures says so.
+    assert '<a href="#corpus"><b class="info">1</b>ssn_gaps</a>' in html
+    assert "recorded no contention figures" in html

@@ -259,7 +259,7 @@ def test_contention_figures_of_a_preempted_circuit() -> None:
     assert (stats.first_at, stats.last_at) == (0.0, 27.0)
     assert stats.longest_wait == {"FLASH": 0.0, "PRIORITY": 6.0, "ROUTINE": 17.0}
     assert stats.depth_every == 5.0
-    assert stats.depth == [(0.0, 2)]
+    assert stats.depth == [(0.0, 2), (5.0, 1)]  # the ROUTINE alone waits once the FLASH is done
 
 
 def test_an_uncontended_circuit_never_queues() -> None:
@@ -273,9 +273,20 @@ def test_an_uncontended_circuit_never_queues() -> None:
 
 def test_queue_depth_is_kept_per_slice_of_time() -> None:
     circuit = Circuit("RUEHXY", CPS, depth_from=100.0, depth_every=10.0)
-    # One long send from 100 to 200; three arrive in the first slice, one more in the sixth.
+    # One long send from 100 to 200; three arrive in the first slice, one more in the sixth; the queue
+    # drains from 200.
     arrivals = [(100.0, "long", P.ROUTINE, 1000)]
     arrivals += [(101.0 + i, f"q{i}", P.ROUTINE, 10) for i in range(3)]
     arrivals += [(155.0, "late", P.ROUTINE, 10)]
     _run(circuit, arrivals)
-    assert circuit.stats().depth == [(100.0, 3), (150.0, 4)]
+    assert circuit.stats().depth == [(100.0, 3), (150.0, 4), (200.0, 3)]
+
+
+def test_a_long_drain_is_shown_in_wider_slices() -> None:
+    circuit = Circuit("RUEHXY", CPS, depth_from=0.0, depth_every=1.0)
+    _run(circuit, [(0.0, f"m{i}", P.ROUTINE, 100) for i in range(100)])  # 1,000 s of queue
+    stats = circuit.stats()
+    assert stats.depth_every == 5.0
+    assert len(stats.depth) <= 240
+    assert stats.depth[0] == (0.0, 99)
+    assert [n for _, n in stats.depth] == sorted((n for _, n in stats.depth), reverse=True)

@@ -30,12 +30,14 @@ class CircuitRow(msgspec.Struct, kw_only=True):
     busy_s: float
     utilisation: float
     longest_wait: dict[str, float]
+    depth_every: float | None = None
     depth: list[tuple[float, int]] = []
 
 
 class CircuitSection(msgspec.Struct, kw_only=True):
     """Every circuit of the run, worst first; `recorded` is False for runs made before circuits
-    kept their figures. `depth_slice_s` is the width of the slices `depth` is kept in."""
+    kept their figures. `depth_slice_s` is the width of the slices queue depth is kept in (a circuit
+    whose queue drained long after the last cable has wider ones, its `depth_every`)."""
 
     recorded: bool = False
     span_s: float | None = None
@@ -68,6 +70,7 @@ def circuit_section(stats: Sequence[CircuitStats]) -> CircuitSection:
             busy_s=s.busy_s,
             utilisation=s.busy_s / span if span else 0.0,
             longest_wait=s.longest_wait,
+            depth_every=s.depth_every,
             depth=s.depth,
         )
         for s in stats

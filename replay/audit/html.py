@@ -226,19 +226,52 @@ def timeline_chart(report: AuditReport) -> str:
     return "".join(parts) + f'<p class="note">{legend}</p>'
 
 
+#: The section of the page each finding card leads to (when it has findings).
+_CARD_TARGETS = {
+    "missing": "missing",
+    "unexpected": "unexpected",
+    "duplicates": "unexpected",
+    "unresolved": "unresolved",
+    "inversions": "inversions",
+    "sos": "posts",
+    "niact": "posts",
+    "ssn_gaps": "corpus",
+    "mcn_gaps": "corpus",
+    "channel_gaps": "channel-gaps",
+}
+
+
 def _cards(report: AuditReport) -> str:
     """The finding counts as cards, red when non-zero."""
     cards = []
     for kind, n in report.findings.items():
         style = ("info" if kind in CORPUS_KINDS else "bad") if n else "ok"
-        cards.append(f'<div class="card"><b class="{style}">{n}</b>{escape(kind)}</div>')
+        card = f'<b class="{style}">{n}</b>{escape(kind)}'
+        target = _CARD_TARGETS.get(kind)
+        if n and target:
+            card = f'<a href="#{target}">{card}</a>'
+        cards.append(f'<div class="card">{card}</div>')
     return '<div class="cards">' + "".join(cards) + "</div>"
 
 
 def _post_table(report: AuditReport, topology: Topology | None) -> str:
-    """One row per post: planned and received by level, missing, duplicates, unexpected, inversions."""
+    """One row per post: planned and received by level, missing, late, inversions, duplicates and
+    unexpected; problems first (most missing, then late, then inversions), then by RI."""
     rows = []
-    for ri, totals in report.distribution.by_post.items():
+    late = report.precedence.late_by_post
+    inversions = report.precedence.inversions_by_post
+
+    def problems_first(item: tuple[str, Any]) -> tuple[int, int, int, int, str]:
+        ri, totals = item
+        return (
+            -totals.missing,
+            -late.get(ri, 0),
+            -inversions.get(ri, 0),
+            -totals.duplicates - totals.unexpected,
+            ri,
+        )
+
+    for ri, totals in sorted(report.distribution.by_post.items(), key=problems_first):
         post = topology.post(ri) if topology is not None else None
         rows.append(
             [
@@ -247,16 +280,17 @@ def _post_table(report: AuditReport, topology: Topology | None) -> str:
                 sum(totals.planned.values()),
                 sum(totals.received.values()),
                 totals.missing,
+                late.get(ri, 0),
+                inversions.get(ri, 0),
                 totals.duplicates,
                 totals.unexpected,
-                report.precedence.inversions_by_post.get(ri, 0),
                 *(f"{totals.received[level]}/{totals.planned[level]}" for level in totals.planned),
             ]
         )
-    headers = ["post", "name", "planned", "received", "missing", "dup", "unexpected", "inversions"]
+    headers = ["post", "name", "planned", "received", "missing", "late", "inversions", "dup", "unexpected"]
     headers += [f"{level} recv/plan" for level in ("FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE")]
     shown, note = _limited(rows)
-    return _table(headers, shown, numeric={2, 3, 4, 5, 6, 7}) + note
+    return _table(headers, shown, numeric={2, 3, 4, 5, 6, 7, 8}) + note
 
 
 def _gap_table(gaps: list[Gap]) -> str:
@@ -286,7 +320,7 @@ def _findings(report: AuditReport) -> str:
     parts = []
     missing = [[m["id"], m["post"], m["precedence"], m["role"], m["reason"]] for m in dist.missing_list]
     shown, note = _limited(missing)
-    parts.append(f"<h3>Missing deliveries ({dist.missing})</h3>")
+    parts.append(f'<h3 id="missing">Missing deliveries ({dist.missing})</h3>')
     parts.append(
         _table(["cable", "post", "precedence", "role", "reason"], shown) + note if missing else "<p>None.</p>"
     )
@@ -295,7 +329,10 @@ def _findings(report: AuditReport) -> str:
         for c in dist.cables_with_findings
         if c.unexpected or c.duplicated
     ]
-    parts.append(f"<h3>Unexpected ({dist.unexpected}) and duplicated ({dist.duplicates} extra copies)</h3>")
+    parts.append(
+        f'<h3 id="unexpected">Unexpected ({dist.unexpected}) and duplicated '
+        f"({dist.duplicates} extra copies)</h3>"
+    )
     shown, note = _limited(flagged)
     parts.append(
         _table(["cable", "missing at", "unexpected at", "duplicated at"], shown) + note
@@ -313,16 +350,26 @@ def _findings(report: AuditReport) -> str:
         ]
         for i in prec.inversion_list
     ]
-    parts.append(f"<h3>Precedence inversions ({prec.inversions})</h3>")
+    parts.append(f'<h3 id="inversions">Precedence inversions ({prec.inversions})</h3>')
     shown, note = _limited(inversions)
     parts.append(
         _table(["post", "cable", "precedence", "started", "while waiting", "its precedence"], shown) + note
         if inversions
         else "<p>None.</p>"
     )
-    for title, gaps, key in (("Channel-serial gaps", cont.channel_series, cont.channel_gaps),):
-        parts.append(f"<h3>{title} ({key} missing numbers in {len(gaps)} series)</h3>")
-        parts.append(_gap_table(gaps))
+    unresolved = [
+        [u["cable_id"], u["name"], u["ri"] or "", u["role"], u["reason"] or ""] for u in dist.unresolved_list
+    ]
+    parts.append(f'<h3 id="unresolved">Unresolved addressees ({dist.unresolved})</h3>')
+    shown, note = _limited(unresolved)
+    parts.append(
+        _table(["cable", "addressee", "RI", "role", "why"], shown) + note if unresolved else "<p>None.</p>"
+    )
+    parts.append(
+        f'<h3 id="channel-gaps">Channel-serial gaps ({cont.channel_gaps} missing numbers in '
+        f"{len(cont.channel_series)} series)</h3>"
+    )
+    parts.append(_gap_table(cont.channel_series))
     consistency = [[f.kind, f.id, f.detail] for f in report.consistency_findings]
     parts.append(f"<h3>Header consistency ({len(consistency)})</h3>")
     shown, note = _limited(consistency)
@@ -333,6 +380,93 @@ def _findings(report: AuditReport) -> str:
         _table(["kind", "meaning", "messages"], rejected, numeric={2}) if rejected else "<p>None.</p>"
     )
     return "".join(parts)
+
+
+_DEPTH_COLOURS = ("#c0392b", "#2980b9", "#e67e22", "#27ae60", "#8e44ad")
+
+
+def depth_chart(report: AuditReport) -> str:
+    """SVG: the deepest queue per slice of time on the worst circuits, one step line each."""
+    section = report.circuits
+    shown = [row for row in section.circuits if row.depth and row.depth_every]
+    if not shown:
+        return '<p class="note">No queue formed on any circuit.</p>'
+    start = min(t for row in shown for t, _ in row.depth)
+    end = max(t + (row.depth_every or 0.0) for row in shown for t, _ in row.depth)
+    every = min(row.depth_every or 0.0 for row in shown)
+    peak = max(n for row in shown for _, n in row.depth) or 1
+    left, width, height, bottom = 50, 800, 200, 30
+    scale_x = width / max(end - start, every)
+
+    def x(t: float) -> float:
+        return left + (t - start) * scale_x
+
+    def y(n: int) -> float:
+        return height - (height - 10) * n / peak
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 10}" height="{height + bottom}">'
+    ]
+    parts.append(f'<text x="{left - 6}" y="14" text-anchor="end">{peak}</text>')
+    parts.append(f'<text x="{left - 6}" y="{height}" text-anchor="end">0</text>')
+    parts.append(f'<line x1="{left}" y1="{height}" x2="{left + width}" y2="{height}" stroke="#999"/>')
+    for colour, row in zip(_DEPTH_COLOURS, shown, strict=False):
+        width_s = row.depth_every or every
+        depth = {round((t - start) / width_s): n for t, n in row.depth}
+        points = []
+        for i in range(round((end - start) / width_s)):
+            t, n = start + i * width_s, depth.get(i, 0)
+            points.append(f"{x(t):.1f},{y(n):.1f} {x(t + width_s):.1f},{y(n):.1f}")
+        parts.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{" ".join(points)}">'
+            f"<title>{escape(row.post)}: at most {row.peak_queue} waiting</title></polyline>"
+        )
+    parts.append(f'<text x="{left}" y="{height + 18}">{escape(_time(start))}</text>')
+    parts.append(f'<text x="{left + width}" y="{height + 18}" text-anchor="end">{escape(_time(end))}</text>')
+    parts.append("</svg>")
+    legend = " ".join(
+        f'<span style="color:{colour}">■</span> {escape(row.post)}'
+        for colour, row in zip(_DEPTH_COLOURS, shown, strict=False)
+    )
+    note = (
+        "deepest queue per slice of simulated time (wider slices for a queue that drains long after the "
+        "last cable)"
+    )
+    return "".join(parts) + f'<p class="note">{legend} — {note}</p>'
+
+
+def circuit_section(report: AuditReport, topology: Topology | None) -> str:
+    """The per-circuit contention table, worst first, and the queue depth of the worst circuits."""
+    section = report.circuits
+    if not section.recorded:
+        return "<p>This run recorded no contention figures (it was made before circuits kept them).</p>"
+    levels = ("FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE")
+    rows = []
+    for row in section.circuits:
+        post = topology.post(row.post) if topology is not None else None
+        rows.append(
+            [
+                row.post,
+                post.name if post is not None else "",
+                row.transmitted,
+                row.peak_queue,
+                row.preemptions,
+                row.interrupted,
+                f"{row.utilisation:.1%}",
+                *(_duration(row.longest_wait.get(level)) for level in levels),
+            ]
+        )
+    headers = ["post", "name", "sent", "peak queue", "preemptions", "interrupted", "busy"]
+    headers += [f"longest wait {level}" for level in levels]
+    shown, note = _limited(rows)
+    return (
+        f"<p>{len(section.circuits)} circuits, {section.contended} with a queue at some time; worst first "
+        "(deepest queue, then longest wait, then busiest). Busy: the share of the run the link spent "
+        "transmitting, cut-off sends included.</p>"
+        + depth_chart(report)
+        + _table(headers, shown, numeric={2, 3, 4, 5, 6})
+        + note
+    )
 
 
 def corpus_section(report: AuditReport) -> str:
@@ -406,13 +540,17 @@ def render_html(report: AuditReport, topology: Topology | None = None) -> str:
         f"<p>NIACT: {prec.niact.planned} planned, {prec.niact.received} received, "
         f"{prec.niact.missing} missing, "
         f"{prec.niact.late} later than the IMMEDIATE objective.</p>",
+        '<h2 id="circuits">Circuits under load</h2>',
+        circuit_section(report, topology),
         "<h2>Deliveries over simulated time</h2>",
         timeline_chart(report),
-        "<h2>Posts</h2>",
+        '<h2 id="posts">Posts</h2>',
+        '<p class="note">Problems first: most missing deliveries, then most late (over the '
+        "speed-of-service objective), then most inversions.</p>",
         _post_table(report, topology),
         "<h2>Details</h2>",
         _findings(report),
-        "<h2>Corpus: what the stations really sent</h2>",
+        '<h2 id="corpus">Corpus: what the stations really sent</h2>',
         corpus_section(report),
     ]
     return (

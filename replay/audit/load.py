@@ -21,6 +21,7 @@ from replay.store.audit_reads import (
     count_cables,
     delivery_counts,
     has_transmissions,
+    late_by_post,
     niact_planned,
     receipt_totals,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "delivery_counts",
     "duplicate_rows",
     "has_transmissions",
+    "late_by_post",
     "latencies",
     "missing_rows",
     "niact_planned",

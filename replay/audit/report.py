@@ -74,6 +74,7 @@ class PrecedenceSection(msgspec.Struct, kw_only=True):
     sos: int
     inversions_from: str
     inversion_list: list[Inversion]
+    late_by_post: dict[str, int] = {}
 
 
 class AuditReport(msgspec.Struct, kw_only=True):
@@ -172,6 +173,7 @@ def precedence_section(store: AuditStore, run: str, dist: Distribution) -> Prece
         sos=sum(stats.late for stats in latency.values()),
         inversions_from="sent" if load.has_transmissions(store, run) else "receipts",
         inversion_list=listed,
+        late_by_post=load.late_by_post(store, run),
     )
 
 

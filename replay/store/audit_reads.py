@@ -16,6 +16,7 @@ from typing import Any
 
 from replay.store.rows import decode_addressees
 from replay.store.store import AuditStore
+from router.precedence import RANK, SPEED_OF_SERVICE_S
 
 #: The columns of a row of `cable_fact_rows`, in order.
 CABLE_FACT_COLUMNS = (
@@ -168,6 +169,22 @@ def latency_rows(store: AuditStore, run: str) -> Iterable[tuple[int, float]]:
         """,
         (store.run_id(run),),
     )
+
+
+def late_by_post(store: AuditStore, run: str) -> dict[str, int]:
+    """Receipts later than their level's speed-of-service objective, per post (posts with none left
+    out)."""
+    objective = " ".join(f"WHEN {RANK[level]} THEN {s}" for level, s in SPEED_OF_SERVICE_S.items())
+    names = post_names(store)
+    rows = store.connection.execute(
+        f"""
+        SELECT post, count(*) FROM receipts
+        WHERE run_id = ? AND received_sim - scheduled_sim > CASE precedence {objective} END
+        GROUP BY post
+        """,
+        (store.run_id(run),),
+    )
+    return {names[post]: n for post, n in rows}
 
 
 def niact_planned(store: AuditStore, run: str) -> int:
