@@ -15,8 +15,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from replay.audit.continuity import StationSerials
+from replay.audit.facts import facts_from_cable
 from replay.cli.commands import command_help
+from replay.cli.topology_source import topology_for
+from replay.inputs.corpus import ReadError, iter_sources
+from router.decoder import decode
+from router.model import Cable
+from router.serials import estimate_all
 from router.synth.corpus import DEFAULT_END, DEFAULT_START, SynthCable, synth_cables
+from router.synth.profile import CorpusProfile, corpus_profile, station_volumes
 from router.synth.topology import synthetic_topology
 from router.times import parse_time
 from topology.files import TopologyFileError, bundled_example, load_topology, write_topology
@@ -35,7 +43,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "--synthetic-topology says otherwise."
         ),
     )
-    parser.add_argument("--count", type=int, required=True, metavar="N", help="number of cables")
+    parser.add_argument(
+        "--count", type=int, metavar="N", help="number of cables (with --like: at most this many)"
+    )
+    parser.add_argument(
+        "--like",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="write traffic at the real volume of this corpus: each station's estimated cables "
+        "(`cableroute estimate`), with the corpus's precedence mix, addressee counts, collectives and "
+        "sizes; its topology is learned from it unless --topology is given (repeatable)",
+    )
+    parser.add_argument(
+        "--year", type=int, metavar="Y", help="with --like: the volume of this year, in this year"
+    )
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     parser.add_argument(
         "--start",
@@ -75,28 +97,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Generate and write the corpus; 2 on bad options, 1 when the output cannot be written."""
-    if args.count < 0:
-        print("cableroute synth: --count must be 0 or more", file=sys.stderr)
-        return 2
-    if args.topology and args.synthetic_topology:
-        print("cableroute synth: use --topology or --synthetic-topology, not both", file=sys.stderr)
-        return 2
-    if (args.start is None) != (args.end is None):
-        print("cableroute synth: give --start and --end together", file=sys.stderr)
+    """Generate and write the corpus; 2 on bad options, 1 when an input or the output fails."""
+    problem = _usage_problem(args)
+    if problem:
+        print(f"cableroute synth: {problem}", file=sys.stderr)
         return 2
     start, end = (args.start, args.end) if args.start is not None else (DEFAULT_START, DEFAULT_END)
-    if end <= start:
-        print("cableroute synth: --end must be after --start", file=sys.stderr)
-        return 2
+    profile = None
     try:
-        topology = synth_topology(args.topology, synthetic=args.synthetic_topology, seed=args.seed)
-    except (OSError, TopologyFileError) as error:
-        print(f"cableroute synth: cannot read topology: {error}", file=sys.stderr)
+        if args.like:
+            profile, topology, window = like_corpus(args.like, args.year, args.topology)
+            start, end = (args.start, args.end) if args.start is not None else window
+        else:
+            topology = synth_topology(args.topology, synthetic=args.synthetic_topology, seed=args.seed)
+    except (OSError, TopologyFileError, ValueError) as error:
+        print(f"cableroute synth: {error}", file=sys.stderr)
         return 1
-    cables = synth_cables(args.count, seed=args.seed, topology=topology, start=start, end=end)
+    count = args.count if args.count is not None else 0
+    if profile is not None:
+        count = profile.total if args.count is None else min(args.count, profile.total)
+    cables = synth_cables(count, seed=args.seed, topology=topology, start=start, end=end, profile=profile)
     try:
-        with _progress(args.count) as advance:
+        with _progress(count) as advance:
             if args.output.suffix.lower() == ".csv":
                 written = write_csv(_counted(cables, advance), args.output)
             else:
@@ -108,8 +130,58 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         print(f"cableroute synth: cannot write {args.output}: {error}", file=sys.stderr)
         return 1
-    print(f"{written} synthetic cables written to {args.output}", file=sys.stderr)
+    like = f" at the estimated volume of {len(profile.volumes)} stations" if profile is not None else ""
+    print(f"{written} synthetic cables written to {args.output}{like}", file=sys.stderr)
     return 0
+
+
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the options, if anything."""
+    if args.count is None and not args.like:
+        return "give --count N (or --like PATH)"
+    if args.count is not None and args.count < 0:
+        return "--count must be 0 or more"
+    if args.topology and args.synthetic_topology:
+        return "use --topology or --synthetic-topology, not both"
+    if args.like and args.synthetic_topology:
+        return "--like draws from the corpus's own topology; --synthetic-topology does not go with it"
+    if args.year is not None and not args.like:
+        return "--year goes with --like"
+    if (args.start is None) != (args.end is None):
+        return "give --start and --end together"
+    if args.start is not None and args.end <= args.start:
+        return "--end must be after --start"
+    return None
+
+
+def like_corpus(
+    paths: list[str], year: int | None, topology_files: list[Path]
+) -> tuple[CorpusProfile, Topology, tuple[datetime, datetime]]:
+    """Read a real corpus: its profile at the estimated volume (of `year`, or of every year), the
+    topology to draw from (the files, else learned from the corpus), and the time window (the year,
+    or the years the estimates cover). Raises OSError for an unreadable input, ValueError when the
+    corpus has no station serials (in that year)."""
+    cables: list[Cable] = []
+    for item in iter_sources(paths):
+        if isinstance(item, ReadError):
+            raise OSError(f"cannot read {item.source}: {item.message}")
+        cables.append(decode(item.text, item.source))
+    serials = StationSerials()
+    for cable in cables:
+        serials.add(facts_from_cable(cable))
+    estimates = [e for e in estimate_all(serials.series) if year is None or e.year == year]
+    if not estimates:
+        where = f" from {year}" if year is not None else ""
+        raise ValueError(f"no cable{where} in {' '.join(paths)} carries a station serial to estimate from")
+    topology = load_topology(topology_files) if topology_files else topology_for([], cables)
+    sample = [c for c in cables if year is None or (c.dtg is not None and c.dtg.year == year)]
+    profile = corpus_profile(sample or cables, station_volumes(estimates), topology)
+    years = [e.year for e in estimates]
+    return (
+        profile,
+        topology,
+        (datetime(min(years), 1, 1, tzinfo=UTC), datetime(max(years) + 1, 1, 1, tzinfo=UTC)),
+    )
 
 
 def _time_option(text: str) -> datetime:

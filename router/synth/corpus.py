@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 
 from router.precedence import Precedence
+from router.synth.profile import CorpusProfile
 from topology.model import Collective, Post
 from topology.topology import Topology
 
@@ -221,6 +222,10 @@ class _Sentences:
         return " ".join(rng.choices(self.pool, k=rng.randint(3, 8)))
 
 
+#: About how long a generated paragraph is (characters), for bodies of a given length.
+_PARAGRAPH_CHARS = 650
+
+
 def _weighted(rng: random.Random, pairs: tuple[tuple[Precedence, float], ...]) -> Precedence:
     return rng.choices([p for p, _ in pairs], weights=[w for _, w in pairs])[0]
 
@@ -247,9 +252,21 @@ class _Line(msgspec.Struct, kw_only=True):
 class _Generator:
     """State carried from one cable to the next (counters, recent ids for references)."""
 
-    def __init__(self, topology: Topology, seed: int) -> None:
+    def __init__(self, topology: Topology, seed: int, profile: CorpusProfile | None = None) -> None:
         self.rng = random.Random(seed)
         self.cat = _Catalogue(topology)
+        self.profile = profile
+        self.level_pairs: tuple[tuple[Precedence, float], ...] = _LEVEL_WEIGHTS
+        self.origins: list[Post] = []
+        if profile is not None:
+            self.origins = [
+                post
+                for ri, count in profile.volumes.items()
+                if (post := topology.post(ri)) is not None and station_name(post.name)
+                for _ in range(count)
+            ]
+            self.rng.shuffle(self.origins)
+            self.level_pairs = tuple((level, float(n)) for level, n in profile.levels.items())
         self.counters = _Counters(self.rng)
         self.sentences = _Sentences(self.rng)
         self.recent: deque[tuple[str, int]] = deque(maxlen=400)
@@ -259,6 +276,8 @@ class _Generator:
     # -- choices -----------------------------------------------------------------------------
 
     def origin(self) -> Post:
+        if self.origins:
+            return self.origins.pop()
         rng = self.rng
         if self.cat.state is not None and rng.random() < 0.12:
             return self.cat.state
@@ -281,7 +300,7 @@ class _Generator:
         from_state = origin is self.cat.state
         style = rng.choices(("xro", "xyz", "none", "other"), weights=(50, 35, 10, 5))[0]
         plain = style == "none"
-        level = _weighted(rng, _LEVEL_WEIGHTS)
+        level = _weighted(rng, self.level_pairs)
         info_level = None
         if level is not P.ROUTINE and rng.random() < 0.08:
             info_level = rng.choice([p for p in P if p.rank < level.rank])
@@ -316,7 +335,8 @@ class _Generator:
                 *header,
             ]
         references = self.references()
-        body = self.body(classification, banner_word, station, serial, sections, moment, references)
+        target = self.rng.choice(self.profile.sizes) - len(header_lines) * 40 if self.profile else None
+        body = self.body(classification, banner_word, station, serial, sections, moment, references, target)
         self.recent.append((station, serial))
         self.recent_ids.append(cited_id)
         return SynthCable(
@@ -359,17 +379,21 @@ class _Generator:
                 to += [self.addressee(p, plain=plain) for p in pick_posts(cat.state_posts, 1)]
         else:
             to += [self.addressee(p, plain=plain) for p in pick_posts(cat.state_posts, rng.randint(1, 5))]
+        profile = self.profile
         collective = None
-        if cat.small_collectives and rng.random() < 0.22:
+        if cat.small_collectives and rng.random() < (profile.collective_share if profile else 0.22):
             collective = rng.choice(cat.small_collectives)
             target = to if from_state and rng.random() < 0.3 else info
             target.append(self.collective(collective, plain=plain or collective.ri is None))
         elif len(cat.collectives) > len(cat.small_collectives) and rng.random() < 0.002:
             collective = rng.choice([c for c in cat.collectives if c not in cat.small_collectives])
             info.append(self.collective(collective, plain=plain or collective.ri is None))
-        count = min(int(rng.expovariate(1 / 4.0)), 25)
+        if profile is not None:
+            count = max(0, rng.choice(profile.addressees) - len(to) - len(info))
+        else:
+            count = min(int(rng.expovariate(1 / 4.0)), 25)
         info += [self.addressee(p, plain=plain) for p in pick_posts(cat.state_posts, count)]
-        if cat.agencies and rng.random() < 0.35:
+        if cat.agencies and profile is None and rng.random() < 0.35:
             for agency in pick_posts(cat.agencies, rng.randint(1, 3)):
                 office = rng.random() < 0.3
                 info.append(self.addressee(agency, plain=plain, office=office))
@@ -520,8 +544,10 @@ class _Generator:
         sections: int,
         moment: datetime,
         references: tuple[str, ...],
+        target_chars: int | None = None,
     ) -> str:
-        """Banner, SIPDIS, E.O., TAGS, SUBJECT, REF, Classified By, then numbered paragraphs."""
+        """Banner, SIPDIS, E.O., TAGS, SUBJECT, REF, Classified By, then numbered paragraphs (with
+        `target_chars`, as many as bring the body to about that length)."""
         rng = self.rng
         classified = classification in ("CONFIDENTIAL", "SECRET")
         word = " ".join(banner_word) if classified and rng.random() < 0.5 else banner_word
@@ -548,10 +574,14 @@ class _Generator:
         if classified:
             out += ["Classified By: Political Officer for reasons 1.4 (b) and (d).", ""]
         paragraph = 1
+        length = sum(len(line) + 1 for line in out)
+        per_section = (
+            None if target_chars is None else max(1, (target_chars - length) // (_PARAGRAPH_CHARS * sections))
+        )
         for number in range(1, sections + 1):
             if number > 1:
                 out += [f"{station} {serial:08d} {number:03d} OF {sections:03d}", ""]
-            for _ in range(rng.randint(3, 7)):
+            for _ in range(rng.randint(3, 7) if per_section is None else per_section):
                 out += [f"¶{paragraph}. {mark} {self.sentences.paragraph(rng)}", ""]
                 paragraph += 1
         out.append(rng.choice(("SCHIEFFER", "CLINTON", "RICE", "MURPHY", "SMITH", "JONES")))
@@ -570,16 +600,22 @@ def synth_cables(
     topology: Topology | None = None,
     start: datetime = DEFAULT_START,
     end: datetime = DEFAULT_END,
+    profile: CorpusProfile | None = None,
 ) -> Iterator[SynthCable]:
     """`count` synthetic cables in time order between `start` and `end`, reproducible from `seed`.
 
-    Without a topology the made-up one of `router.synth.topology` is used.
+    Without a topology the made-up one of `router.synth.topology` is used. With a `profile` (`synth
+    --like`) the cables come from its stations in its volumes (each station's cables spread at random
+    over the window) and follow its precedence mix, addressee counts, collective share and sizes;
+    `count` is then at most the profile's total (stations the topology lacks are left out).
     """
     if topology is None:
         from router.synth.topology import synthetic_topology
 
         topology = synthetic_topology(seed)
-    generator = _Generator(topology, seed)
+    generator = _Generator(topology, seed, profile)
+    if profile is not None:
+        count = min(count, len(generator.origins))
     span = end.timestamp() - start.timestamp()
     step = span / max(count, 1)
     base = start.timestamp()
