@@ -331,8 +331,8 @@ class Replayer:
         summary.posts = len(posts)
         self._faults = self._fault_schedule(posts)
         options = self.options
-        times = [at for at, _ in schedule if at is not None]
-        depth_from, depth_every = depth_slices(min(times), max(times)) if times else depth_slices(None, None)
+        timed = [at for at, _ in schedule if at is not None]
+        depth_from, depth_every = depth_slices(min(timed), max(timed)) if timed else depth_slices(None, None)
         self._network = Network(
             topology,
             fifo=options.fifo,
