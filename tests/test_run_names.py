@@ -115,9 +115,10 @@ def test_a_store_of_the_previous_schema_gains_the_names_table(tmp_path: Path) ->
     path = tmp_path / "old.sqlite"
     with AuditStore(path) as store:
         store.start_run("old", "simulate", {})
-    with sqlite3.connect(path) as connection:  # as a version-3 store left it
+    with sqlite3.connect(path) as connection:  # as a version-4 store left it
         connection.execute("DROP TABLE post_names")
-        connection.execute(f"PRAGMA user_version={SCHEMA_VERSION - 1}")
+        connection.execute("DROP TABLE circuit_stats")
+        connection.execute("PRAGMA user_version=4")
     with AuditStore(path, create=False) as store:
         assert store.post_names("old") == {}
         store.record_post_names("old", [("RUEHKO", "AMEMBASSY TOKYO")])
