@@ -10,11 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from replay.engine.router_service import NEVER_CONNECTED_REASON
+from replay.engine.shards import Shard
 from replay.mqtt.broker import BrokerInfo
 from replay.store.queries import who_got
 from replay.store.store import AuditStore, StoreError
 from tests.cable_texts import INFO, cable_texts
 from tests.waiting import StderrLines, wait_until
+from topology.files import bundled_example
 
 pytestmark = pytest.mark.broker
 
@@ -97,3 +100,45 @@ def test_remote_replay_needs_a_broker(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "--remote needs --broker" in result.stderr
+
+
+def test_a_post_that_never_connected_is_a_finding(broker_info: BrokerInfo, tmp_path: Path) -> None:
+    corpus = tmp_path / "cables"
+    corpus.mkdir()
+    for item in cable_texts(3):
+        (corpus / item.source).write_text(item.text)
+    db = tmp_path / "audit.sqlite"
+    AuditStore(db).close()
+    url = f"mqtt://{broker_info.host}:{broker_info.port}"
+    hosted = [
+        _start("posts", "--broker", url, "--shard", shard) for shard in ("1/3", "2/3")
+    ]  # 3/3 never starts
+    absent = set(Shard(3, 3).posts(bundled_example().posts)) & {"RUEHC", *(ri for ri, _ in INFO)}
+    assert absent == {"RUEHNH"}
+    router = _start("-v", "serve", "--broker", url, "--db", str(db), "--settle", "0.5", "--idle-flush", "0.1")
+    said = {process: StderrLines(process) for process in (*hosted, router)}
+    try:
+        for posts in hosted:
+            assert said[posts].wait_for("connected to"), said[posts].text()
+        assert said[router].wait_for("router service listening"), said[router].text()
+        submitted = subprocess.run(
+            [*CABLEROUTE, "replay", "--remote", "--broker", url, "--run", "partial", str(corpus)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=KEY_ENV,
+        )
+        assert submitted.returncode == 0, submitted.stderr
+        assert wait_until(lambda: _run_status(db, "partial") == "ok", timeout=20)
+    finally:
+        for process in (router, *hosted):
+            process.send_signal(signal.SIGTERM)
+        for process in (router, *hosted):
+            process.wait(timeout=15)
+    with AuditStore(db, create=False) as store:
+        for serial in range(100, 103):
+            report = who_got(store, "partial", f"08TOKYO{serial}")
+            assert {entry.post for entry in report.received} == {"RUEHC", *(ri for ri, _ in INFO)} - absent
+            assert [(entry.post, entry.reason) for entry in report.missing] == [
+                ("RUEHNH", NEVER_CONNECTED_REASON)
+            ]

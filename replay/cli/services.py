@@ -34,7 +34,7 @@ from replay.cli.run_options import (
     parse_lossy,
 )
 from replay.engine.posts import PostClient, PostGroup, ReceiptRecorder
-from replay.engine.receipts import ReceiptCollector, ReceiptPublisher
+from replay.engine.receipts import ReceiptCollector, ReceiptPublisher, announce_online
 from replay.engine.router_service import RouterService, submit_corpus
 from replay.engine.shards import parse_shard
 from replay.inputs.corpus import iter_sources
@@ -158,6 +158,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
     async def main() -> None:
         stop = asyncio.Event()
+        collector = ReceiptCollector(broker, store, writer, key)
         service = RouterService(
             broker,
             store,
@@ -167,8 +168,8 @@ def run_serve(args: argparse.Namespace) -> int:
             fifo=args.fifo,
             idle_flush=args.idle_flush,
             settle=args.settle,
+            connected=collector.connected,
         )
-        collector = ReceiptCollector(broker, store, writer, key)
         await collector.start()
         try:
             await _until_signalled(asyncio.ensure_future(service.run(stop)), stop)
@@ -287,6 +288,8 @@ def _run_posts(
         )
         group = PostGroup(posts, broker, recorder)
         clients.update(group.posts)
+        for client in group.posts.values():
+            announce_online(client, key)
         await group.start()
         share = f" (shard {args.shard})" if args.shard else ""
         where = f"audit store {store.path}" if store is not None else "receipts over the broker"

@@ -14,6 +14,7 @@ delivered twice, or the receipt itself was) is counted as a duplicate, never rec
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Mapping
 from typing import Literal
@@ -24,13 +25,14 @@ import structlog
 from replay.engine.posts import PostClient
 from replay.mqtt.broker import BrokerInfo
 from replay.mqtt.subscriber import Subscriber
-from replay.mqtt.topics import ALL_RECEIPTS, RECORDER_CLIENT_ID, receipts_topic
+from replay.mqtt.topics import ALL_RECEIPTS, RECORDER_CLIENT_ID, presence_topic, receipts_topic
 from replay.mqtt.wire import (
     MAX_NAME,
     CableId,
     PostReceipt,
     PostRI,
     RunName,
+    Seconds,
     UnauthenticatedError,
     WireError,
     claimed_run,
@@ -60,6 +62,23 @@ class PostRejection(msgspec.Struct, frozen=True, array_like=True):
     run: RunName
     post: PostRI
     kind: Literal["unauthenticated", "malformed", "misrouted"]
+
+
+class PostOnline(msgspec.Struct, frozen=True, array_like=True):
+    """What a post of `cableroute posts` publishes (retained) each time it is connected: that it is
+    hosted somewhere, so that the run can tell a post that never connected from one that got nothing."""
+
+    post: PostRI
+    since_wall: Seconds
+
+
+def announce_online(post: PostClient, key: bytes) -> None:
+    """Have `post` publish, each time it is connected, that it is (retained, sealed)."""
+
+    def say_online() -> None:
+        post.publish(presence_topic(post.ri), seal(PostOnline(post.ri, time.time()), key), retain=True)
+
+    post.on_online.append(say_online)
 
 
 def receipt_message(receipt: Receipt) -> PostReceipt:
@@ -141,7 +160,8 @@ class ReceiptCollector:
     Counts: `recorded` receipts and `dropped` drops passed on, `unknown` for runs the store does not
     know, `rejected[(run, kind)]` for messages without a valid MAC or out of bounds (recorded with
     their run when the store knows it), `posts_rejected` for the refusals the posts report (sealed
-    `PostRejection`s, recorded with their run).
+    `PostRejection`s, recorded with their run). `online[post]` is when each post last said it was
+    connected (`connected(post)` asks).
     """
 
     def __init__(self, broker: BrokerInfo, store: AuditStore, writer: StoreWriter, key: bytes) -> None:
@@ -155,7 +175,12 @@ class ReceiptCollector:
         self.rejected: Counter[tuple[str | None, str]] = Counter()
         #: Refusals the posts reported (each recorded with its run).
         self.posts_rejected = 0
+        self.online: dict[str, float] = {}
         self._known: set[str] = set()
+
+    def connected(self, post: str) -> bool:
+        """Whether `post` has said it is connected (since this recorder started, or retained)."""
+        return post in self.online
 
     async def start(self) -> None:
         """Connect and subscribe (receipts queued for the session while away follow at once)."""
@@ -176,12 +201,14 @@ class ReceiptCollector:
 
     def _take(self, payload: bytes) -> None:
         try:
-            message = open_one_of((PostReceipt, PostDrop, PostRejection), payload, self.key)
+            message = open_one_of((PostReceipt, PostDrop, PostRejection, PostOnline), payload, self.key)
         except WireError as error:
             kind = "unauthenticated" if isinstance(error, UnauthenticatedError) else "malformed"
             self._reject(claimed_run(payload), kind)
             return
-        if isinstance(message, PostRejection):  # a post's report of a message it refused
+        if isinstance(message, PostOnline):
+            self.online[message.post] = message.since_wall
+        elif isinstance(message, PostRejection):  # a post's report of a message it refused
             self.posts_rejected += 1
             self.writer.submit_rejected(message.run, message.kind)
         elif isinstance(message, PostDrop):

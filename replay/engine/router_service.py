@@ -21,7 +21,7 @@ import asyncio
 import math
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import structlog
 
@@ -71,6 +71,8 @@ OUTBOX_CLIENT_ID = ROUTER_OUTBOX_CLIENT_ID
 
 #: Reason recorded for deliveries without a receipt when a remote run is closed.
 REMOTE_MISSING_REASON = "not received before the run was closed"
+#: Reason recorded for deliveries to a post that no `cableroute posts` process ever connected.
+NEVER_CONNECTED_REASON = "not received (post never connected)"
 
 
 def end_marker(run: str) -> Submission:
@@ -86,6 +88,8 @@ class _RunState:
         self.texts: dict[str, str] = {}
         self.injected_wall: dict[str, float] = {}
         self.seen: set[str] = set()
+        #: The posts the run's plans deliver to.
+        self.posts: set[str] = set()
 
 
 class RouterService:
@@ -102,6 +106,7 @@ class RouterService:
         fifo: bool = False,
         idle_flush: float = 0.5,
         settle: float = 5.0,
+        connected: Callable[[str], bool] | None = None,
     ) -> None:
         self.broker = broker
         self.store = store
@@ -111,6 +116,8 @@ class RouterService:
         self.fifo = fifo
         self.idle_flush = idle_flush
         self.settle = settle
+        #: Whether a post has connected (said so by a `posts` process); None when nobody can tell.
+        self.connected = connected
         self._inbox: asyncio.Queue[Submission] = asyncio.Queue()
         self._runs: dict[str, _RunState] = {}
         self._publisher = Publisher(broker, OUTBOX_CLIENT_ID)
@@ -185,6 +192,7 @@ class RouterService:
             return
         state.seen.add(cable_id)
         result = plan(cable, self.topology)
+        state.posts.update(delivery.post for delivery in result.deliveries)
         self.writer.submit(RecordCables(run, [cable]))
         self.writer.submit(RecordPlans(run, [result]))
         at = cable_time(cable)
@@ -237,8 +245,15 @@ class RouterService:
         """After `settle` seconds, record the run's missing deliveries and finish it."""
         await asyncio.sleep(self.settle)
         await self._publisher.flush(self.settle)
+        state = self._runs.get(run)
+        connected = self.connected
+        never = sorted(post for post in state.posts if not connected(post)) if state and connected else []
+        if never:
+            log.warning("posts never connected; their deliveries are missing", run=run, posts=never)
+            await asyncio.wrap_future(self.writer.submit(CloseMissing(run, NEVER_CONNECTED_REASON, never)))
         missing = await asyncio.wrap_future(self.writer.submit(CloseMissing(run, REMOTE_MISSING_REASON)))
-        await asyncio.wrap_future(self.writer.submit(FinishRun(run, "ok", {"missing": missing})))
+        summary = {"missing": missing, "never_connected": never}
+        await asyncio.wrap_future(self.writer.submit(FinishRun(run, "ok", summary)))
         self._runs.pop(run, None)
         log.info("remote run closed", run=run, missing=missing)
 

@@ -91,10 +91,13 @@ def connect_packet(
     return bytes((_CONNECT << 4,)) + remaining_length(len(body)) + body
 
 
-def publish_packet(topic: str, payload: bytes, qos: int, mid: int, *, dup: bool = False) -> bytes:
-    """A PUBLISH packet; `mid` is ignored at QoS 0."""
+def publish_packet(
+    topic: str, payload: bytes, qos: int, mid: int, *, dup: bool = False, retain: bool = False
+) -> bytes:
+    """A PUBLISH packet; `mid` is ignored at QoS 0; with `retain`, the broker keeps it for later
+    subscribers."""
     topic_bytes = topic.encode()
-    header = (_PUBLISH << 4) | (qos << 1) | (0x08 if dup and qos else 0)
+    header = (_PUBLISH << 4) | (qos << 1) | (0x08 if dup and qos else 0) | (0x01 if retain else 0)
     variable = _U16.pack(len(topic_bytes)) + topic_bytes + (_U16.pack(mid) if qos else b"")
     return bytes((header,)) + remaining_length(len(variable) + len(payload)) + variable + payload
 
@@ -253,13 +256,15 @@ class MqttConnection(asyncio.Protocol):
                 return mid
         raise MqttError("no free packet id: 65,535 messages unacknowledged")
 
-    def publish(self, topic: str, payload: bytes, qos: int = 1, *, dup: bool = False) -> int:
+    def publish(
+        self, topic: str, payload: bytes, qos: int = 1, *, dup: bool = False, retain: bool = False
+    ) -> int:
         """Send a PUBLISH; returns its packet id (0 at QoS 0). `on_ack(mid)` follows at QoS 1."""
         transport = self._transport
         if transport is None or self.lost.done() or self._closing:
             raise MqttError("not connected")
         mid = self.new_mid() if qos else 0
-        self._send(publish_packet(topic, payload, qos, mid, dup=dup))
+        self._send(publish_packet(topic, payload, qos, mid, dup=dup, retain=retain))
         return mid
 
     async def subscribe(self, topic: str, qos: int = 1, timeout: float = REPLY_TIMEOUT_S) -> int:

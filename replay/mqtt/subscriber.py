@@ -69,12 +69,14 @@ class Subscriber:
         self.failovers = 0
         #: What the client publishes (`publish`): kept until the broker acknowledges it, sent again on
         #: the next connection when it does not.
-        self._outbox: dict[int, tuple[str, bytes]] = {}
+        self._outbox: dict[int, tuple[str, bytes, bool]] = {}
         self._mid_to_seq: dict[int, int] = {}
         self._out_seq = 0
         self._connection: MqttConnection | None = None
         self._outbox_empty = asyncio.Event()
         self._outbox_empty.set()
+        #: Called (without arguments) each time the client is connected and subscribed.
+        self.on_online: list[Callable[[], None]] = []
 
     @property
     def online(self) -> bool:
@@ -90,16 +92,16 @@ class Subscriber:
         """Messages this client published that the broker has not acknowledged yet."""
         return len(self._outbox)
 
-    def publish(self, topic: str, payload: bytes) -> None:
+    def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
         """Publish at QoS 1 on this client's own connection. Called from the message handler, the
         PUBLISH leaves before the PUBACK of the message being handled. Kept until acknowledged, and
         sent again after a reconnect."""
         self._out_seq += 1
-        self._outbox[self._out_seq] = (topic, payload)
+        self._outbox[self._out_seq] = (topic, payload, retain)
         self._outbox_empty.clear()
         connection = self._connection
         if connection is not None and self.online:
-            self._send(connection, self._out_seq, topic, payload, dup=False)
+            self._send(connection, self._out_seq, topic, payload, retain, dup=False)
 
     async def flush(self, timeout: float) -> bool:
         """Wait until everything published is acknowledged; False if `timeout` passed first."""
@@ -109,9 +111,11 @@ class Subscriber:
             return False
         return True
 
-    def _send(self, connection: MqttConnection, seq: int, topic: str, payload: bytes, *, dup: bool) -> None:
+    def _send(
+        self, connection: MqttConnection, seq: int, topic: str, payload: bytes, retain: bool, *, dup: bool
+    ) -> None:
         with contextlib.suppress(MqttError):  # the connection just went: sent again on the next one
-            self._mid_to_seq[connection.publish(topic, payload, qos=1, dup=dup)] = seq
+            self._mid_to_seq[connection.publish(topic, payload, qos=1, dup=dup, retain=retain)] = seq
 
     def _acknowledged(self, mid: int) -> None:
         seq = self._mid_to_seq.pop(mid, None)
@@ -120,8 +124,8 @@ class Subscriber:
 
     def _resend_outbox(self, connection: MqttConnection) -> None:
         self._mid_to_seq = {}
-        for seq, (topic, payload) in list(self._outbox.items()):
-            self._send(connection, seq, topic, payload, dup=True)
+        for seq, (topic, payload, retain) in list(self._outbox.items()):
+            self._send(connection, seq, topic, payload, retain, dup=True)
 
     async def start(self, timeout: float = 10.0, *, online: bool = True) -> None:
         """Start the client task; wait until connected and subscribed (unless `online=False`)."""
@@ -196,6 +200,8 @@ class Subscriber:
                 self.connects += 1
                 self._down.clear()
                 self._up.set()
+                for callback in self.on_online:
+                    callback()
                 delay = RECONNECT_DELAYS[0]
                 told = await self._until_lost_or_told(connection)
                 if told:

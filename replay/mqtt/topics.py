@@ -86,6 +86,12 @@ ALL_RECEIPTS = f"{RECEIPTS_PREFIX}/+"
 RECORDER_CLIENT_ID = f"{SERVICE_CLIENT_PREFIX}-recorder"
 
 
+def presence_topic(ri: str) -> str:
+    """Where a post of `cableroute posts` says it is connected (retained): `receipts/online-<RI>`, on
+    the recorder's subscription beside the run tags (16 hex digits, never `online-...`)."""
+    return f"{RECEIPTS_PREFIX}/online-{validated_ri(ri)}"
+
+
 def receipts_topic(run: str) -> str:
     """The topic the receipts of `run` go to: `receipts/<16 hex digits of the run name's SHA-256>`
     (run names may hold any character; a topic level must not hold `/`, `+` or `#`)."""

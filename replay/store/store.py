@@ -686,21 +686,26 @@ class AuditStore:
         )
         return dict(rows.fetchall())
 
-    def close_missing(self, run: str, reason: str) -> int:
+    def close_missing(self, run: str, reason: str, posts: Sequence[str] | None = None) -> int:
         """Record every planned delivery of the run that has no receipt as missing, with `reason`
-        (or the drop's reason when the post dropped it on purpose). Returns how many were added."""
+        (or the drop's reason when the post dropped it on purpose); with `posts`, only deliveries to
+        those posts. Deliveries already recorded missing keep their reason. Returns how many were
+        added."""
         run_id = self.run_id(run)
+        only = ""
+        if posts is not None:
+            only = "AND d.post IN (SELECT id FROM posts WHERE ri IN (SELECT value FROM json_each(?)))"
         with self._transaction():
             cursor = self.connection.execute(
-                """
+                f"""
                 INSERT INTO missing (run_id, cable, post, reason)
                 SELECT d.run_id, d.cable, d.post, coalesce(x.reason, ?)
                 FROM deliveries AS d
                 LEFT JOIN receipts AS r ON r.run_id = d.run_id AND r.cable = d.cable AND r.post = d.post
                 LEFT JOIN drops AS x ON x.run_id = d.run_id AND x.cable = d.cable AND x.post = d.post
-                WHERE d.run_id = ? AND r.cable IS NULL
+                WHERE d.run_id = ? AND r.cable IS NULL {only}
                 ON CONFLICT DO NOTHING
                 """,
-                (reason, run_id),
+                (reason, run_id) if posts is None else (reason, run_id, json.dumps(list(posts))),
             )
         return cursor.rowcount

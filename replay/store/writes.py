@@ -160,10 +160,11 @@ class CloseMissing(msgspec.Struct, frozen=True, tag=True):
 
     run: str
     reason: str
+    posts: list[str] | None = None
 
     def apply(self, store: AuditStore) -> int:
-        """Record what has no receipt as missing."""
-        return store.close_missing(self.run, self.reason)
+        """Record what has no receipt as missing (only deliveries to `posts`, when given)."""
+        return store.close_missing(self.run, self.reason, self.posts)
 
 
 class FinishRun(msgspec.Struct, frozen=True, tag=True):
