@@ -16,6 +16,7 @@ from replay.mqtt.broker import BrokerInfo, MosquittoBroker, find_mosquitto
 from replay.mqtt.client import ConnectionRefused, open_connection
 from replay.mqtt.publisher import Publisher
 from replay.mqtt.subscriber import Subscriber
+from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.broker
 
@@ -76,11 +77,8 @@ async def test_only_the_runs_clients_get_in_and_each_only_to_its_own_topics(guar
     await publisher.start()
     publisher.publish("posts/RUEHFK", b"genuine")
     assert await publisher.flush(5)
-    for _ in range(100):
-        if got:
-            break
-        await asyncio.sleep(0.02)
-    await asyncio.sleep(0.2)
+    assert await wait_until_async(lambda: got)
+    await asyncio.sleep(0.2)  # a moment for anything forged or overheard to show up: it must not
     await publisher.close()
     await nosy.disconnect()
     await subscriber.stop()

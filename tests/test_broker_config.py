@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from replay.mqtt.client import ConnectionRefused, open_connection
 from replay.store.queries import who_got
 from replay.store.store import AuditStore, StoreError
 from tests.cable_texts import INFO, cable_texts
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.broker
 
@@ -127,10 +127,7 @@ def test_the_services_run_on_a_broker_configured_by_it_and_no_one_else_gets_in(
             env=env,
         )
         assert submitted.returncode == 0, submitted.stderr
-        deadline = time.monotonic() + 20
-        while _status(db, "guarded") != "ok" and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert _status(db, "guarded") == "ok"
+        assert wait_until(lambda: _status(db, "guarded") == "ok", timeout=20)
     finally:
         for process in (router, posts):
             process.send_signal(signal.SIGTERM)

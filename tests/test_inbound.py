@@ -30,7 +30,7 @@ from replay.store.store import AuditStore
 from replay.store.writer import StoreWriter
 from router.precedence import Precedence
 from tests.cable_texts import cable_texts, small_topology
-from tests.waiting import StderrLines, wait_until
+from tests.waiting import StderrLines, wait_until, wait_until_async
 
 pytestmark = pytest.mark.broker
 
@@ -79,15 +79,6 @@ def _receipts(db: Path, run: str) -> int:
         ).fetchone()[0]
 
 
-def _wait_for(condition, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
-
-
 def _audit(db: Path, run: str) -> dict:
     result = subprocess.run(
         [*CABLEROUTE, "audit", "--db", str(db), "--run", run, "--json", "--fail-on", "unauthenticated"],
@@ -133,12 +124,12 @@ def test_posts_record_every_genuine_receipt_and_count_the_bad_forged_and_late_on
         ]
         messages = genuine[:60] + bad + genuine[60:]
         asyncio.run(_publish(broker_info, messages))
-        assert _wait_for(lambda: _receipts(db, run) == GENUINE), _receipts(db, run)
+        assert wait_until(lambda: _receipts(db, run) == GENUINE), _receipts(db, run)
         with AuditStore(db) as store:
             store.finish_run(run, "ok", {})
         asyncio.run(_publish(broker_info, [(post_topic("RUEHC"), seal(_transmission(run, 500), KEY))]))
         with AuditStore(db, create=False) as store:
-            assert _wait_for(lambda: store.rejected_counts(run)["after_finish"] == 1)
+            assert wait_until(lambda: store.rejected_counts(run)["after_finish"] == 1)
     finally:
         posts.send_signal(signal.SIGTERM)
         _, err = posts.communicate(timeout=15)
@@ -199,7 +190,7 @@ async def test_the_router_service_rejects_unsealed_submissions_and_those_for_fin
     stop = asyncio.Event()
     serving = asyncio.create_task(service.run(stop))
     try:
-        await asyncio.sleep(0.5)
+        await asyncio.wait_for(service.listening.wait(), 10)
         text = cable_texts(1)[0].text
         await _publish(
             broker_info,
@@ -212,10 +203,7 @@ async def test_the_router_service_rejects_unsealed_submissions_and_those_for_fin
                 (CABLES_IN, seal(Submission("new", "a.txt", text), KEY)),  # genuine
             ],
         )
-        for _ in range(200):
-            if service.cables == 1 and sum(service.rejected.values()) == 2:
-                break
-            await asyncio.sleep(0.05)
+        await wait_until_async(lambda: service.cables == 1 and sum(service.rejected.values()) == 2)
     finally:
         stop.set()
         await serving

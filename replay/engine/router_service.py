@@ -126,6 +126,8 @@ class RouterService:
         #: Cables routed and transmissions published.
         self.cables = 0
         self.published = 0
+        #: Set once the service is subscribed to `cables/in` (and takes what is published there).
+        self.listening = asyncio.Event()
         #: Inbox messages rejected, by (the run they name, kind of rejection).
         self.rejected: Counter[tuple[str | None, str]] = Counter()
 
@@ -150,6 +152,7 @@ class RouterService:
         """Serve until `stop` is set; then drain what is queued and disconnect."""
         await self._publisher.start()
         await self._subscriber.start()
+        self.listening.set()
         log.info("router service listening", broker=self.broker.url, topic=CABLES_IN)
         stopping = asyncio.ensure_future(stop.wait())
         try:
