@@ -250,6 +250,10 @@ def _cut_slices(path: Path, encoding: str) -> Iterator[CsvSlice | tuple[int, int
     start, rows, count = 0, 0, 0  # the slice being cut: file offset, rows before it, records in it
     offset, block, position = 0, b"", 0  # file offset of block[0]; position in block
     with path.open("rb") as handle:
+        if encoding == "utf-8-sig" and handle.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8:
+            start = offset = len(codecs.BOM_UTF8)  # the first record starts after the byte-order mark
+        else:
+            handle.seek(0)
         while True:
             data = handle.read(_BLOCK)
             if not data or b"\x00" in data:
