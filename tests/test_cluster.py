@@ -16,10 +16,16 @@ from pathlib import Path
 import pytest
 
 from replay.audit.load import missing_rows, receipt_totals, unexpected_rows
+from replay.engine.posts import PostClient, PostGroup, ReceiptRecorder
+from replay.engine.receipts import ReceiptCollector, ReceiptPublisher
 from replay.engine.replayer import Replayer, ReplayOptions, ReplayProgress, ReplaySummary, poll_until
 from replay.inputs.corpus import CableText
+from replay.mqtt.publisher import Publisher
+from replay.mqtt.topics import post_topic
+from replay.mqtt.wire import Transmission, seal
 from replay.store.store import AuditStore
 from replay.store.writer import StoreWriter
+from router.precedence import Precedence
 from router.synth.corpus import synth_cables
 from router.synth.topology import synthetic_topology
 from tests.nats_cluster import NatsCluster
@@ -122,3 +128,52 @@ async def test_the_node_of_the_router_killed_mid_run_loses_nothing(
         f"back in {loss.reconnect_s:.2f} s; {summary.duplicates} duplicates counted, "
         f"{summary.resent} resent, run {summary.replay_s:.1f} s"
     )
+
+
+async def test_receipts_over_the_broker_survive_a_node_loss(
+    nats_cluster: NatsCluster, tmp_path: Path
+) -> None:
+    """Posts without a store publish their receipts through the cluster; one node dies meanwhile."""
+    key = b"cluster-test-key-0123456789"
+    posts, per_post = [f"RZAA{letter}" for letter in "ABCDEFGHI"], 60
+    store = AuditStore(tmp_path / "receipts.sqlite")
+    run = store.start_run("receipts", "replay", {})
+    writer = StoreWriter(store)
+    broker = nats_cluster.broker
+    clients: dict[str, PostClient] = {}
+    recorder = ReceiptRecorder(None, ReceiptPublisher(clients, key), key)
+    group = PostGroup(posts, broker, recorder)
+    clients.update(group.posts)
+    collector = ReceiptCollector(broker, store, writer, key)  # on node 0, with the publisher
+    publisher = Publisher(broker, "cluster-test-router")
+    await group.start(timeout=60)
+    await collector.start()
+    await publisher.start(timeout=30)
+    try:
+        for number in range(per_post):
+            if number == per_post // 3:
+                nats_cluster.kill(1)  # a third of the posts lose their node
+            for post in posts:
+                publisher.publish(post_topic(post), seal(_transmission(run, number, post), key))
+            await asyncio.sleep(0.02)
+        assert await poll_until(lambda: receipt_totals(store, run)[0] == len(posts) * per_post, 60)
+        assert await publisher.flush(30)
+        assert await poll_until(lambda: all(post.unacknowledged == 0 for post in group.posts.values()), 30)
+    finally:
+        await publisher.close()
+        await group.stop()
+        await collector.stop()
+        writer.close()
+    rows, duplicates = receipt_totals(store, run)
+    assert rows == len(posts) * per_post  # every receipt, once
+    assert rows + duplicates == collector.recorded  # every repeat counted
+    assert recorder.received == rows and recorder.duplicates <= duplicates
+    assert any(post.failovers for post in group.posts.values())
+
+
+def _transmission(run: str, number: int, post: str) -> Transmission:
+    now = time.time()
+    return Transmission(
+        run, f"08TOKYO{number}", post, "action", Precedence.PRIORITY, False, number + 1,
+        1000.0 + number, 1000.0 + number, 1001.0 + number, now, now, now, 0.0, "TEXT",
+    )  # fmt: skip
