@@ -10,11 +10,13 @@ when no nats-server binary can be found.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -40,6 +42,18 @@ ACK_WAIT = "2s"
 #: Clusters started before giving up: a free port found for a node can be taken by another process
 #: before the node binds it.
 START_ATTEMPTS = 3
+
+
+#: prctl(2) option: the signal a process gets when its parent dies.
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """In a child about to start a broker: have Linux kill it when the test process dies, so that a test
+    run cut short (a timeout, SIGKILL) leaves no broker behind. Does nothing elsewhere."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def find_nats_server() -> str | None:
@@ -129,6 +143,7 @@ class NatsCluster:
                     stdout=log,
                     stderr=log,
                     start_new_session=True,
+                    preexec_fn=die_with_parent,
                 )
         self.wait_until_formed()
 

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from replay.mqtt.broker import BrokerError, BrokerInfo, free_port, wait_until_listening
+from tests.nats_cluster import die_with_parent
 
 #: RabbitMQ's start script: Debian's real one first (the /usr/sbin one is a wrapper that switches to
 #: the rabbitmq user), else whatever `rabbitmq-server` is on PATH.
@@ -125,6 +126,7 @@ class RabbitMqNode:
                 stdout=log,
                 stderr=log,
                 start_new_session=True,
+                preexec_fn=die_with_parent,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
