@@ -47,3 +47,18 @@ def replay_order(cables: Iterable[Cable]) -> list[Cable]:
     keyed = [(replay_key(cable, position), cable) for position, cable in enumerate(cables)]
     keyed.sort(key=lambda pair: pair[0])
     return [cable for _, cable in keyed]
+
+
+def entry_times(times: Iterable[float | None]) -> list[float]:
+    """When each cable of a corpus in replay order enters the network, given each one's `cable_time`.
+
+    A cable with a time enters then; one without (they come last in replay order) enters when the last
+    timed one did, or at 0.0 when no cable has a time.
+    """
+    entered: list[float] = []
+    at = 0.0
+    for time in times:
+        if time is not None:
+            at = time
+        entered.append(at)
+    return entered

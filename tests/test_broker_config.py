@@ -106,7 +106,7 @@ def test_the_services_run_on_a_broker_configured_by_it_and_no_one_else_gets_in(
     common = ["--broker", url, "--db", str(db)]
     posts = subprocess.Popen([*CABLEROUTE, "posts", *common, "--only", ",".join(POSTS)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)  # fmt: skip
-    router = subprocess.Popen([*CABLEROUTE, "-v", "serve", *common, "--settle", "0.5", "--idle-flush", "0.1"],
+    router = subprocess.Popen([*CABLEROUTE, "-v", "serve", *common, "--settle", "0.5"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)  # fmt: skip
     try:
         _ready(posts, "posts connected")

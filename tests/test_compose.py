@@ -26,7 +26,9 @@ def test_compose_runs_a_broker_the_router_and_the_posts(compose: dict[str, Any])
     for name in ("router", "posts"):
         assert services[name]["build"] == "."
         assert "mosquitto" in services[name]["depends_on"]
-    assert services["router"]["volumes"] == services["posts"]["volumes"]  # one shared audit store
+    for name in ("router", "posts"):
+        assert "audit:/data" in services[name]["volumes"]  # one shared audit store
+    assert "--topology" in services["posts"]["command"]  # the posts are named, not guessed
 
 
 def test_every_cableroute_command_is_valid(compose: dict[str, Any]) -> None:

@@ -24,7 +24,7 @@ from replay.engine.router_service import RouterService
 from replay.mqtt.broker import BrokerInfo
 from replay.mqtt.publisher import Publisher
 from replay.mqtt.topics import CABLES_IN, post_topic
-from replay.mqtt.wire import Submission, Transmission, encode, seal
+from replay.mqtt.wire import CableSubmission, LedgerEntry, RunEnd, RunStart, Transmission, encode, seal
 from replay.store.receipt import Receipt
 from replay.store.store import AuditStore
 from replay.store.writer import StoreWriter
@@ -186,33 +186,44 @@ async def test_the_router_service_rejects_unsealed_submissions_and_those_for_fin
     store.start_run("done", "replay", {})
     store.finish_run("done", "ok", {"cables": 2})
     writer = StoreWriter(store)
-    service = RouterService(broker_info, store, writer, small_topology(), KEY, idle_flush=0.05, settle=0.1)
+    service = RouterService(broker_info, store, writer, KEY, settle=0.1)
     stop = asyncio.Event()
     serving = asyncio.create_task(service.run(stop))
+    session, late = "a" * 32, "b" * 32
+    items = cable_texts(2)
+    topology = small_topology().image()
+    ledger = [LedgerEntry(1, "08TOKYO100", items[0].source)]
     try:
         await asyncio.wait_for(service.listening.wait(), 10)
-        text = cable_texts(1)[0].text
         await _publish(
             broker_info,
             [
-                (
-                    CABLES_IN,
-                    seal(Submission("done", "late.txt", text), KEY),
-                ),  # a cable added to a finished run
-                (CABLES_IN, encode(Submission("done", "forged.txt", text))),  # no MAC
-                (CABLES_IN, seal(Submission("new", "a.txt", text), KEY)),  # genuine
+                (CABLES_IN, seal(RunStart(late, "done", topology, False, []), KEY)),  # a finished run again
+                (CABLES_IN, seal(RunStart(session, "new", topology, False, ledger), KEY)),  # genuine
+                (CABLES_IN, encode(CableSubmission(session, 1, 1e9, "forged.txt", items[1].text))),  # no MAC
+                (CABLES_IN, seal(CableSubmission(session, 1, 1e9, items[0].source, items[0].text), KEY)),
+                (CABLES_IN, seal(RunEnd(session, 2), KEY)),
             ],
         )
-        await wait_until_async(lambda: service.cables == 1 and sum(service.rejected.values()) == 2)
+        await wait_until_async(lambda: service.counts.cables == 1 and sum(service.rejected.values()) == 2)
+        await _publish(  # a cable for the run it just finished
+            broker_info, [(CABLES_IN, seal(CableSubmission(session, 2, 1e9, "late.txt", items[1].text), KEY))]
+        )
+        await wait_until_async(lambda: sum(service.rejected.values()) == 3)
     finally:
         stop.set()
         await serving
         await writer.aflush()
         writer.close()
-    assert service.cables == 1
-    assert dict(service.rejected) == {("done", "after_finish"): 1, ("done", "unauthenticated"): 1}
-    counts = store.rejected_counts("done")
-    assert (counts["after_finish"], counts["unauthenticated"]) == (1, 1)
+    assert service.counts.cables == 1
+    assert dict(service.rejected) == {
+        ("done", "after_finish"): 1,
+        ("new", "unauthenticated"): 1,
+        ("new", "after_finish"): 1,
+    }
+    assert store.rejected_counts("done")["after_finish"] == 1
+    counts = store.rejected_counts("new")
+    assert (counts["unauthenticated"], counts["after_finish"]) == (1, 1)
     done = store.run_id("done")
     assert (
         store.connection.execute("SELECT count(*) FROM cables WHERE run_id = ?", (done,)).fetchone()[0] == 0
@@ -220,6 +231,10 @@ async def test_the_router_service_rejects_unsealed_submissions_and_those_for_fin
     assert msgspec.json.decode(
         store.connection.execute("SELECT summary FROM runs WHERE id = ?", (done,)).fetchone()[0]
     ) == {"cables": 2}
+    new = store.run_id("new")
+    assert store.connection.execute(
+        "SELECT cable_id FROM cables WHERE run_id = ? AND recorded = 1", (new,)
+    ).fetchall() == [("08TOKYO100",)]
     store.close()
 
 

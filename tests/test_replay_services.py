@@ -54,17 +54,20 @@ def test_router_and_posts_services_replay_what_is_submitted(
     db = tmp_path / "audit.sqlite"
     AuditStore(db).close()
     url = f"mqtt://{broker_info.host}:{broker_info.port}"
+    only = ",".join(["RUEHC", *(ri for ri, _ in INFO)])
     posts_processes = [
         # Without --db, the posts publish their receipts and the recorder in serve writes them.
-        _start("posts", "--broker", url, *(("--shard", shard) if shard else ("--db", str(db))))
+        _start(
+            "posts", "--broker", url, "--only", only, *(("--shard", shard) if shard else ("--db", str(db)))
+        )
         for shard in shards or (None,)
     ]
-    router = _start("-v", "serve", "--broker", url, "--db", str(db), "--settle", "0.5", "--idle-flush", "0.1")
+    router = _start("serve", "--broker", url, "--db", str(db), "--settle", "0.5")
     said = {process: StderrLines(process) for process in (*posts_processes, router)}
     try:
         for posts in posts_processes:
-            assert said[posts].wait_for("connected to"), said[posts].text()
-        assert said[router].wait_for("router service listening"), said[router].text()
+            assert said[posts].wait_for("cableroute posts: ready on "), said[posts].text()
+        assert said[router].wait_for("cableroute serve: ready on "), said[router].text()
         submitted = subprocess.run(
             [*CABLEROUTE, "replay", "--remote", "--broker", url, "--run", "remote-test", str(corpus)],
             capture_output=True,
@@ -73,7 +76,7 @@ def test_router_and_posts_services_replay_what_is_submitted(
             env=KEY_ENV,
         )
         assert submitted.returncode == 0, submitted.stderr
-        assert "6 cables published to cables/in" in submitted.stdout
+        assert "6 routed, 0 lost before routing" in submitted.stdout
         assert wait_until(lambda: _run_status(db, "remote-test") == "ok", timeout=20)
     finally:
         for process in (router, *posts_processes):
@@ -110,17 +113,18 @@ def test_a_post_that_never_connected_is_a_finding(broker_info: BrokerInfo, tmp_p
     db = tmp_path / "audit.sqlite"
     AuditStore(db).close()
     url = f"mqtt://{broker_info.host}:{broker_info.port}"
+    every = ",".join(sorted(bundled_example().posts))
     hosted = [
-        _start("posts", "--broker", url, "--shard", shard) for shard in ("1/3", "2/3")
+        _start("posts", "--broker", url, "--only", every, "--shard", shard) for shard in ("1/3", "2/3")
     ]  # 3/3 never starts
     absent = set(Shard(3, 3).posts(bundled_example().posts)) & {"RUEHC", *(ri for ri, _ in INFO)}
     assert absent == {"RUEHNH"}
-    router = _start("-v", "serve", "--broker", url, "--db", str(db), "--settle", "0.5", "--idle-flush", "0.1")
+    router = _start("serve", "--broker", url, "--db", str(db), "--settle", "0.5")
     said = {process: StderrLines(process) for process in (*hosted, router)}
     try:
         for posts in hosted:
-            assert said[posts].wait_for("connected to"), said[posts].text()
-        assert said[router].wait_for("router service listening"), said[router].text()
+            assert said[posts].wait_for("cableroute posts: ready on "), said[posts].text()
+        assert said[router].wait_for("cableroute serve: ready on "), said[router].text()
         submitted = subprocess.run(
             [*CABLEROUTE, "replay", "--remote", "--broker", url, "--run", "partial", str(corpus)],
             capture_output=True,

@@ -7,16 +7,25 @@ import msgspec
 import pytest
 
 from replay.mqtt.wire import (
+    Ack,
+    CableSubmission,
+    LedgerEntry,
+    Refusal,
+    RunEnd,
+    RunStart,
     Sealed,
     Submission,
     Transmission,
     UnauthenticatedError,
     WireError,
     claimed_run,
+    claimed_session,
     decode_submission,
     decode_transmission,
     encode,
     mac_of,
+    open_ack,
+    open_inbound,
     open_submission,
     open_transmission,
     seal,
@@ -24,8 +33,11 @@ from replay.mqtt.wire import (
 )
 from router.deliveries import Sent
 from router.precedence import Precedence
+from topology.files import bundled_example
+from topology.topology import Topology
 
 KEY = b"wire-test-key-0123456789abcdef"
+SESSION = "0123456789abcdef0123456789abcdef"
 TEXT = "VZCZCXRO0001\nOO RUEHTRO\nDE RUEHKO #0001 0010001\n" + "BODY LINE\n" * 300
 
 
@@ -165,3 +177,32 @@ def test_any_message_kind_is_sealed_under_its_own_name() -> None:
     same_fields = Submission("r1", "08TOKYO1", "RUEHFK")
     with pytest.raises(UnauthenticatedError):  # the kind is part of what is MACed
         open_message(Acknowledgement, seal(same_fields, KEY), KEY)
+
+
+def test_the_messages_of_a_remote_run_round_trip_sealed() -> None:
+    topology = bundled_example()
+    start = RunStart(SESSION, "r2", topology.image(), False, [LedgerEntry(1, "08TOKYO1", "a.txt")])
+    back = open_inbound(seal(start, KEY), KEY)
+    assert back == start
+    assert isinstance(back, RunStart)
+    rebuilt = Topology.from_image(back.topology)
+    assert sorted(rebuilt.posts) == sorted(topology.posts)
+    assert rebuilt.resolve_name("AMCONSUL FUKUOKA") == topology.resolve_name("AMCONSUL FUKUOKA")
+    cable = CableSubmission(SESSION, 1, 1_228_375_000.0, "cables/08TOKYO1.txt", TEXT)
+    assert open_inbound(seal(cable, KEY), KEY) == cable
+    assert open_inbound(seal(RunEnd(SESSION, 2), KEY), KEY) == RunEnd(SESSION, 2)
+    assert claimed_session(seal(cable, KEY)) == (SESSION, 1)
+    assert claimed_session(encode(start)) == (SESSION, 0)
+    ack = Ack(session=SESSION, seqs=[0, 1], refused=[Refusal(2, "too large")])
+    assert open_ack(seal(ack, KEY), KEY) == ack
+
+
+def test_a_remote_run_message_unsealed_or_out_of_bounds_is_refused() -> None:
+    with pytest.raises(UnauthenticatedError):
+        open_inbound(encode(RunEnd(SESSION, 3)), KEY)
+    with pytest.raises(UnauthenticatedError):
+        open_ack(seal(Ack(session=SESSION, seqs=[1]), b"another-key-0123456789abcdef"), KEY)
+    with pytest.raises(WireError, match="matching regex"):
+        open_inbound(seal(RunEnd("not-a-session", 3), KEY), KEY)
+    with pytest.raises(WireError):
+        open_inbound(seal(CableSubmission(SESSION, 1, float("nan"), "a.txt", TEXT), KEY), KEY)

@@ -118,6 +118,7 @@ def test_a_store_of_the_previous_schema_gains_the_names_table(tmp_path: Path) ->
     with sqlite3.connect(path) as connection:  # as a version-4 store left it
         connection.execute("DROP TABLE post_names")
         connection.execute("DROP TABLE circuit_stats")
+        connection.execute("DROP TABLE submitted")
         connection.execute("PRAGMA user_version=4")
     with AuditStore(path, create=False) as store:
         assert store.post_names("old") == {}

@@ -196,7 +196,31 @@ CREATE TABLE post_names (
 )
 
 #: The DDL of every older schema version.
-OLD_SCHEMAS = {1: SCHEMA_1, 2: SCHEMA_2, 3: SCHEMA_3, 4: SCHEMA_4, 5: SCHEMA_5}
+#: Version 6: each circuit's contention figures per run.
+SCHEMA_6 = (
+    SCHEMA_5
+    + """
+CREATE TABLE circuit_stats (
+    run_id INTEGER NOT NULL,
+    post TEXT NOT NULL,
+    cps REAL NOT NULL,
+    transmitted INTEGER NOT NULL,
+    offered INTEGER NOT NULL,
+    peak_queue INTEGER NOT NULL,
+    preemptions INTEGER NOT NULL,
+    interrupted INTEGER NOT NULL,
+    busy_s REAL NOT NULL,
+    first_at REAL,
+    last_at REAL,
+    longest_wait TEXT NOT NULL,
+    depth_every REAL,
+    depth TEXT NOT NULL,
+    PRIMARY KEY (run_id, post)
+) WITHOUT ROWID;
+"""
+)
+
+OLD_SCHEMAS = {1: SCHEMA_1, 2: SCHEMA_2, 3: SCHEMA_3, 4: SCHEMA_4, 5: SCHEMA_5, 6: SCHEMA_6}
 
 #: One run as an older version recorded it: a cable, two planned deliveries, one received (once
 #: repeated), the other missing, and a row in every other table. Valid SQL for every version above.

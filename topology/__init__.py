@@ -24,11 +24,12 @@ if TYPE_CHECKING:
     from topology.model import Collective, Member, Post, Resolution, Unresolved
     from topology.plad import normalize_plad
     from topology.ri import RI_PATTERN, looks_like_ri
-    from topology.topology import Topology
+    from topology.topology import Topology, TopologyImage
 
 #: Each exported name and the module it comes from.
 EXPORTS: dict[str, str] = {
     "Topology": "topology.topology",
+    "TopologyImage": "topology.topology",
     "Collective": "topology.model",
     "Member": "topology.model",
     "Post": "topology.model",
@@ -61,6 +62,7 @@ __all__ = [
     "Resolution",
     "Topology",
     "TopologyFileError",
+    "TopologyImage",
     "Unresolved",
     "bundled_example",
     "dump_topology",

@@ -104,6 +104,16 @@ class _Builder:
         return msgspec.structs.replace(entry, aliases=kept)
 
 
+class TopologyImage(msgspec.Struct, frozen=True, kw_only=True):
+    """A topology as plain data, exactly as built (which entry each PLAD names included), for sending
+    it to another process: `Topology.image()` makes one, `Topology.from_image` rebuilds the topology."""
+
+    posts: tuple[Post, ...] = ()
+    collectives: tuple[Collective, ...] = ()
+    names: dict[str, str] = {}
+    declared_link_cps: float | None = None
+
+
 class Topology:
     """Posts and collectives, indexed by routing indicator and by normalised PLAD.
 
@@ -152,6 +162,22 @@ class Topology:
         self._by_key: dict[str, Entry] = other._by_key
         self._names: dict[str, str] = other._names
         self._ranges: dict[str, list[tuple[str, str]]] = other._ranges
+
+    def image(self) -> TopologyImage:
+        """This topology as plain data (see `TopologyImage`)."""
+        return TopologyImage(
+            posts=tuple(self._posts.values()),
+            collectives=tuple(self._collectives.values()),
+            names=dict(self._names),
+            declared_link_cps=self._declared_cps,
+        )
+
+    @classmethod
+    def from_image(cls, image: TopologyImage) -> Topology:
+        """The topology an image was made of: the same entries, PLADs and default link rate."""
+        posts = {post.ri: post for post in image.posts}
+        collectives = {collective.key: collective for collective in image.collectives}
+        return cls._assemble(posts, collectives, dict(image.names), image.declared_link_cps)
 
     def __repr__(self) -> str:
         return f"Topology({len(self._posts)} posts, {len(self._collectives)} collectives)"

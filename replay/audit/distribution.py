@@ -3,7 +3,9 @@
 A *missing* delivery was planned and has no receipt; an *unexpected* receipt has no planned delivery;
 *duplicates* are extra copies of a receipt (QoS 1 redelivery), counted on the one receipt row.
 Addressees delivered by other means (`ZEN`) and unresolved addressees are listed apart: they are
-decisions of the plan, not failures of delivery.
+decisions of the plan, not failures of delivery. In a remote run the submitter's ledger is recorded
+too: a cable it sent that the router never routed is *lost before routing* (it has no plan, so no
+missing deliveries show it).
 """
 
 from __future__ import annotations
@@ -64,6 +66,15 @@ class UnresolvedRow(NamedTuple):
     reason: str | None
 
 
+class LostRow(NamedTuple):
+    """A cable a remote submitter sent that was never routed, and why."""
+
+    seq: int
+    cable_id: str
+    source: str | None
+    reason: str
+
+
 class PostTotals(msgspec.Struct, kw_only=True):
     """One post's deliveries by precedence level."""
 
@@ -101,6 +112,9 @@ class Distribution(msgspec.Struct, kw_only=True):
     missing_list: list[dict[str, object]]
     other_means_list: list[dict[str, object]]
     unresolved_list: list[dict[str, object]]
+    submitted: int | None = None
+    lost_before_routing: int = 0
+    lost_list: list[dict[str, object]] = []
 
 
 def _by_level(counts: Mapping[int, int]) -> dict[str, int]:
@@ -122,9 +136,12 @@ def distribution(
     duplicated: Sequence[DuplicateRow],
     other_means: Sequence[OtherMeansRow] = (),
     unresolved: Sequence[UnresolvedRow] = (),
+    submitted: int | None = None,
+    lost: Sequence[LostRow] = (),
 ) -> Distribution:
     """Assemble the distribution section from per-(post, rank) counts of planned and of planned-and-
-    received deliveries, and the rows of each finding."""
+    received deliveries, and the rows of each finding; `submitted` is the length of a remote
+    submitter's ledger (None for other runs) and `lost` the cables of it never routed."""
     planned_by_post: dict[str, dict[int, int]] = {}
     received_by_post: dict[str, dict[int, int]] = {}
     for (post, rank), n in planned.items():
@@ -176,6 +193,9 @@ def distribution(
         ],
         other_means_list=[row._asdict() for row in other_means],
         unresolved_list=[row._asdict() for row in unresolved],
+        submitted=submitted,
+        lost_before_routing=len(lost),
+        lost_list=[row._asdict() for row in lost],
     )
 
 

@@ -11,7 +11,14 @@ from typing import Any, cast
 
 import msgspec
 
-from replay.audit.distribution import DuplicateRow, MissingRow, OtherMeansRow, UnexpectedRow, UnresolvedRow
+from replay.audit.distribution import (
+    DuplicateRow,
+    LostRow,
+    MissingRow,
+    OtherMeansRow,
+    UnexpectedRow,
+    UnresolvedRow,
+)
 from replay.audit.facts import CableFacts
 from replay.audit.precedence import TransmissionRow, starts_from_receipts
 from replay.store import audit_reads as reads
@@ -55,6 +62,9 @@ __all__ = [
 #: Reason shown for an unreceived delivery of a run still going on, or one `close_missing` never saw.
 PENDING_RUNNING = "not received yet (the run is still going)"
 PENDING_FINISHED = "not received"
+#: Reason shown for a submitted cable not routed (yet) when the router recorded none.
+UNROUTED_RUNNING = "not routed yet (the run is still going)"
+UNROUTED_FINISHED = "never routed"
 
 
 class RunHeader(msgspec.Struct, kw_only=True):
@@ -83,6 +93,18 @@ def missing_rows(store: AuditStore, run: str, status: str) -> list[MissingRow]:
     """Planned deliveries without a receipt, with the recorded reason (or the drop's, or a pending note)."""
     pending = PENDING_RUNNING if status == "running" else PENDING_FINISHED
     return [MissingRow._make(row) for row in reads.missing_rows(store, run, pending)]
+
+
+def submitted_count(store: AuditStore, run: str) -> int | None:
+    """How many cables a remote submitter's ledger lists for the run; None when it has no ledger."""
+    return reads.submitted_count(store, run) or None
+
+
+def lost_rows(store: AuditStore, run: str, status: str) -> list[LostRow]:
+    """Cables of the submitter's ledger that were never routed: marked lost by the router, or with no
+    recorded cable of that id in the run."""
+    pending = UNROUTED_RUNNING if status == "running" else UNROUTED_FINISHED
+    return [LostRow._make(row) for row in reads.lost_rows(store, run, pending)]
 
 
 def unexpected_rows(store: AuditStore, run: str) -> list[UnexpectedRow]:

@@ -2,15 +2,15 @@
 
 Contract (more fields are added, none renamed):
 `{run, load, distribution: {cables, planned, received, missing, duplicates, unexpected, other_means,
-unresolved, missing_by_post: {RI: n}}, precedence: {inversions, inversions_by_post: {RI: n},
-latency: {LEVEL: {n, p50_s, p95_s, max_s, objective_s, met_ratio}}, niact}, continuity: {ssn_gaps,
-mcn_gaps, channel_gaps, traffic: [{station, year, observed, max_serial, estimate, low, high, share,
-outliers}], published, estimated}, consistency: {KIND: n}, rejected: {KIND: n}}`. `rejected` counts
-the inbound messages (receipts, submissions) refused for the run: unauthenticated, malformed,
-misrouted, after the run finished, or refused by the store (`replay.store.store.REJECTION_KINDS`). `circuits`:
-`{recorded, span_s, depth_slice_s, contended, circuits: [{post, cps, transmitted, peak_queue,
-preemptions, interrupted, busy_s, utilisation, longest_wait: {LEVEL: s}, depth: [[t, n]]}]}`, worst
-first (`replay.audit.circuits`).
+unresolved, missing_by_post: {RI: n}, submitted, lost_before_routing, lost_list}, precedence:
+{inversions, inversions_by_post: {RI: n}, latency: {LEVEL: {n, p50_s, p95_s, max_s, objective_s,
+met_ratio}}, niact}, continuity: {ssn_gaps, mcn_gaps, channel_gaps, traffic: [{station, year,
+observed, max_serial, estimate, low, high, share, outliers}], published, estimated}, consistency:
+{KIND: n}, rejected: {KIND: n}}`. `rejected` counts the inbound messages (receipts, submissions)
+refused for the run: unauthenticated, malformed, misrouted, after the run finished, or refused by the
+store (`replay.store.store.REJECTION_KINDS`). `circuits`: `{recorded, span_s, depth_slice_s,
+contended, circuits: [{post, cps, transmitted, peak_queue, preemptions, interrupted, busy_s,
+utilisation, longest_wait: {LEVEL: s}, depth: [[t, n]]}]}`, worst first (`replay.audit.circuits`).
 """
 
 from __future__ import annotations
@@ -140,6 +140,7 @@ def distribution_section(store: AuditStore, run: str, status: str) -> Distributi
     planned, received = load.delivery_counts(store, run)
     receipts, duplicates = load.receipt_totals(store, run)
     matched = sum(received.values())
+    submitted = load.submitted_count(store, run)
     return distribution(
         load.count_cables(store, run),
         planned,
@@ -149,6 +150,8 @@ def distribution_section(store: AuditStore, run: str, status: str) -> Distributi
         load.duplicate_rows(store, run) if duplicates else [],
         load.other_means_rows(store, run),
         load.unresolved_rows(store, run),
+        submitted=submitted,
+        lost=load.lost_rows(store, run, status) if submitted else [],
     )
 
 
@@ -189,10 +192,11 @@ def _with_cable_ids(store: AuditStore, inversions: list[Inversion]) -> list[Inve
 
 
 def finding_counts(report: AuditReport) -> dict[str, int]:
-    """How many findings of each kind the report holds (zero for none), for `--fail-on`."""
+    """How many findings of each kind the report holds (zero for none), for `--fail-on`. `missing`
+    counts missing deliveries and cables lost before routing (whose deliveries were never planned)."""
     dist, precedence, continuity = report.distribution, report.precedence, report.continuity
     counts = {
-        "missing": dist.missing,
+        "missing": dist.missing + dist.lost_before_routing,
         "unexpected": dist.unexpected,
         "duplicates": dist.duplicates,
         "unresolved": dist.unresolved,

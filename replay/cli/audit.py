@@ -111,6 +111,15 @@ def print_report(report: AuditReport, names: Topology | None = None) -> None:
         print_table(("post", "name", "missing"), [(ri, name(ri), n) for ri, n in worst])
     for reason, n in dist.missing_by_reason.items():
         print(f"  {n} missing: {reason}")
+    if dist.submitted is not None:
+        print(
+            f"Submitted: {dist.submitted} cables in the submitter's ledger, "
+            f"{dist.lost_before_routing} lost before routing"
+        )
+        for row in dist.lost_list[:20]:
+            print(f"  lost  {row['cable_id']}  {row['source']}  {row['reason']}")
+        if len(dist.lost_list) > 20:
+            print(f"  … {len(dist.lost_list) - 20} more (see --json)")
     print()
     print(
         f"Precedence: {prec.inversions} inversions (from {prec.inversions_from}), {prec.sos} deliveries over "

@@ -36,7 +36,7 @@ COMMANDS: dict[str, Command] = {
     "simulate": Command("simulate", "run a corpus through the network in virtual time (no broker)"),
     "synth": Command("synth", "write a synthetic corpus of cables"),
     "serve": Command(
-        "services", "router service: route cables published to cables/in and publish to the posts"
+        "services", "router service: route the runs `replay --remote` sends and publish to the posts"
     ),
     "posts": Command("services", "the post subscribers: one MQTT client per post, recording receipts"),
     "broker-config": Command(

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import TextIO
 
 from replay.engine.replayer import ReplayProgress
+from replay.engine.submitter import SubmitProgress
 
 
 def rates(previous: tuple[float, int, int], now: float, cables: int, received: int) -> tuple[float, float]:
@@ -46,5 +47,30 @@ def replay_progress(stream: TextIO | None = None) -> Iterator[Callable[[ReplayPr
                 f"{cables_rate:,.0f} cables/s, {deliveries_rate:,.0f} deliveries/s"
             )
             bar.update(task, total=progress.cables_total, completed=progress.cables, detail=detail)
+
+        yield report
+
+
+@contextmanager
+def submit_progress(stream: TextIO | None = None) -> Iterator[Callable[[SubmitProgress], None]]:
+    """A callback for `Submitter(progress=...)`: a progress bar of the cables the router acknowledged,
+    when `stream` is a terminal."""
+    stream = stream or sys.stderr
+    if not stream.isatty():
+        yield lambda report: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    columns = (TextColumn("submit"), BarColumn(bar_width=10), TextColumn("{task.fields[detail]}"))
+    with Progress(*columns, console=Console(file=stream), transient=True) as bar:
+        task = bar.add_task("submit", total=None, detail="")
+
+        def report(progress: SubmitProgress) -> None:
+            detail = (
+                f"{progress.acknowledged:,}/{progress.total:,} cables acknowledged by the router, "
+                f"{progress.resent:,} sent again"
+            )
+            bar.update(task, total=progress.total, completed=progress.acknowledged, detail=detail)
 
         yield report

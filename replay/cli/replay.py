@@ -94,17 +94,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_lossy_options(parser)
     add_fifo_option(parser)
     add_load_option(parser)
-    parser.add_argument(
+    remote = parser.add_argument_group("remote runs (--remote)")
+    remote.add_argument(
         "--remote",
         action="store_true",
-        help="only publish the cables to cables/in for a running `cableroute serve` (needs --broker)",
+        help="send the run to a running `cableroute serve` on --broker, which routes it and records it; "
+        "same topology, order and times as a local replay at top speed",
+    )
+    remote.add_argument(
+        "--window",
+        type=int,
+        default=100,
+        metavar="N",
+        help="with --remote: at most N cables sent and not yet acknowledged by the router (default 100)",
+    )
+    remote.add_argument(
+        "--resend-after",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="with --remote: send a cable again when the router has not acknowledged it in S s (default 5)",
     )
     parser.add_argument(
         "--timeout",
         type=float,
         default=30.0,
         metavar="S",
-        help="how long to wait at the end for outstanding receipts (default 30)",
+        help="how long to wait at the end for outstanding receipts; with --remote, how long to wait for "
+        "the router to acknowledge anything before giving up (default 30)",
     )
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON line")
     parser.set_defaults(handler=run)
@@ -143,10 +160,38 @@ def run(args: argparse.Namespace) -> int:
     paths = args.paths or [str(EXAMPLES_DIR)]
     if args.remote:
         assert broker is not None
+        local_only = [
+            name
+            for name, given in (
+                ("--speed", args.speed is not None),
+                ("--max-gap", args.max_gap is not None),
+                ("--offline", bool(args.offline)),
+                ("--lossy", bool(args.lossy)),
+            )
+            if given
+        ]
+        if local_only:
+            return _fail(
+                f"{', '.join(local_only)} cannot be used with --remote: the router service routes at top "
+                "speed, and lossy posts are set on `cableroute posts`",
+                2,
+            )
+        if args.window < 1 or not args.resend_after > 0:
+            return _fail("--window must be at least 1 and --resend-after positive", 2)
         from replay.cli.services import submit_remotely
+        from replay.engine.submitter import SubmitOptions
 
         assert key is not None
-        return submit_remotely(with_client_passwords(broker, key), paths, args.run, key)
+        submit = SubmitOptions(
+            fifo=args.fifo,
+            load=options.load,
+            window=args.window,
+            resend_after=args.resend_after,
+            give_up_after=args.timeout,
+        )
+        return submit_remotely(
+            with_client_passwords(broker, key), paths, args.run, args.topology, key, submit, as_json=args.json
+        )
     if broker is not None:
         return _replay(args, paths, options, broker, key)
     try:

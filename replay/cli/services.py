@@ -1,9 +1,9 @@
 """`cableroute serve` (the router service) and `cableroute posts` (the post subscribers).
 
-The same pieces as `cableroute replay`, run apart: `serve` takes cables published to `cables/in`
-(by `cableroute replay --remote`), plans and routes them and publishes to the posts; `posts` runs
-the post clients, which record receipts. Both write the audit store named by `--db`, so the two
-must share it. Both run until interrupted (Ctrl-C or SIGTERM).
+The same pieces as `cableroute replay`, run apart: `serve` takes the runs `cableroute replay
+--remote` sends to `cables/in`, plans and routes them and publishes to the posts; `posts` runs the
+post clients, which record receipts. Both write the audit store named by `--db`, so the two must
+share it. Both print a line when ready and run until interrupted (Ctrl-C or SIGTERM).
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ import asyncio
 import contextlib
 import signal
 import sys
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+import msgspec
 
 from replay.cli.commands import command_help
 from replay.cli.credentials import (
@@ -25,27 +27,29 @@ from replay.cli.credentials import (
     key_from,
     with_client_passwords,
 )
+from replay.cli.progress import submit_progress
 from replay.cli.run_options import (
-    BUNDLED_TOPOLOGY,
     UsageError,
     add_fifo_option,
     add_lossy_options,
     add_run_options,
     parse_lossy,
 )
+from replay.cli.topology_source import topology_for
 from replay.engine.posts import PostClient, PostGroup, ReceiptRecorder
 from replay.engine.receipts import ReceiptCollector, ReceiptPublisher, announce_online
-from replay.engine.router_service import RouterService, submit_corpus
+from replay.engine.router_service import RouterService, ServiceLimits, print_ready
 from replay.engine.shards import parse_shard
+from replay.engine.submitter import SubmitError, SubmitOptions, Submitter
 from replay.inputs.corpus import iter_sources
 from replay.mqtt.broker import BrokerInfo
 from replay.mqtt.client import MqttError
-from replay.mqtt.topics import is_valid_ri
+from replay.mqtt.topics import CABLES_IN, is_valid_ri
 from replay.store.receipt import Receipt
 from replay.store.store import AuditStore, StoreError, default_db_path
 from replay.store.writer import StoreWriter
 from replay.store.writes import RecordDrops
-from topology.files import TopologyFileError, bundled_example, load_topology
+from topology.files import TopologyFileError, load_topology
 from topology.topology import Topology
 
 #: Seconds a stopping `posts` process waits for the broker to acknowledge the receipts it published.
@@ -61,27 +65,53 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "serve",
         help=command_help("serve"),
         description=(
-            "Subscribe to cables/in (persistent session), decode, plan and route every cable sent there "
-            "by `cableroute replay --remote`, and publish each completed transmission to its post. "
-            "Runs until interrupted. Exit status: 0 ok, 1 when the broker, store or topology failed, "
-            "2 on usage errors."
+            "Subscribe to cables/in (persistent session) and route every run `cableroute replay --remote` "
+            "sends there, with the topology the run brings, in the order and at the times a local replay "
+            "would; acknowledge each cable to the submitter and publish each completed transmission to "
+            "its post. Prints a line on standard error when ready; runs until interrupted. Exit status: "
+            "0 ok, 1 when the broker or store failed, 2 on usage errors."
         ),
     )
-    _common(serve)
+    _common(serve, topology=False)
     add_fifo_option(serve)
-    serve.add_argument(
-        "--idle-flush",
-        type=float,
-        default=0.5,
-        metavar="S",
-        help="drain the circuits when no cable came for S seconds (default 0.5)",
-    )
     serve.add_argument(
         "--settle",
         type=float,
         default=5.0,
         metavar="S",
         help="after a run's last cable, wait S seconds for receipts before recording what is missing",
+    )
+    limits = ServiceLimits()
+    serve.add_argument(
+        "--run-timeout",
+        type=float,
+        default=limits.run_timeout,
+        metavar="S",
+        help="close a run as aborted when its submitter is silent for S seconds "
+        f"(default {limits.run_timeout:g})",
+    )
+    serve.add_argument(
+        "--max-message-bytes",
+        type=int,
+        default=limits.max_message_bytes,
+        metavar="N",
+        help=f"refuse messages larger than N bytes (default {limits.max_message_bytes})",
+    )
+    serve.add_argument(
+        "--max-pending-bytes",
+        type=int,
+        default=limits.max_pending_bytes,
+        metavar="N",
+        help="hold at most N bytes of open runs; beyond, new runs are refused and cables wait "
+        f"(default {limits.max_pending_bytes})",
+    )
+    serve.add_argument(
+        "--stop-timeout",
+        type=float,
+        default=limits.stop_timeout,
+        metavar="S",
+        help="on Ctrl-C or SIGTERM, stop within S seconds even when the broker is gone "
+        f"(default {limits.stop_timeout:g})",
     )
     serve.set_defaults(handler=run_serve)
 
@@ -90,14 +120,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=command_help("posts"),
         description=(
             "Connect one MQTT client per post (client id cableroute-post-<RI>, persistent session, topic "
-            "posts/<RI>) and record a receipt for everything that arrives. Runs until interrupted. "
-            "Exit status: 0 ok, 1 when the broker, store or topology failed, 2 on usage errors."
+            "posts/<RI>) and record a receipt for everything that arrives. The posts are those of "
+            "--topology (the topology the runs route with; `cableroute topology learn PATH -o FILE` writes "
+            "the one a replay of PATH would learn) or of --only. Prints a line on standard error when "
+            "ready; runs until interrupted. Exit status: 0 ok, 1 when the broker, store or topology "
+            "failed, 2 on usage errors."
         ),
     )
     _common(posts)
-    posts.add_argument(
-        "--only", metavar="RI,...", help="only these posts (default: every post of the topology)"
-    )
+    posts.add_argument("--only", metavar="RI,...", help="only these posts")
     posts.add_argument(
         "--shard",
         metavar="I/N",
@@ -110,10 +141,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     posts.set_defaults(handler=run_posts)
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def _common(parser: argparse.ArgumentParser, *, topology: bool = True) -> None:
     add_broker_options(parser, default=DEFAULT_BROKER, default_text=DEFAULT_BROKER)
     add_key_option(parser)
-    add_run_options(parser, run=False, topology_default=BUNDLED_TOPOLOGY)
+    if topology:
+        add_run_options(parser, run=False, topology_default="none: name it, or the posts with --only")
+    else:
+        parser.add_argument("--db", type=Path, metavar="FILE", help="audit store (default: user data dir)")
 
 
 def _broker_and_key(args: argparse.Namespace) -> tuple[BrokerInfo, bytes]:
@@ -131,10 +165,6 @@ def _fail(command: str, message: str, code: int = 1) -> int:
     return code
 
 
-def _topology(paths: Sequence[Path]) -> Topology:
-    return load_topology(paths) if paths else bundled_example()
-
-
 async def _until_signalled(work: asyncio.Future[object], stop: asyncio.Event) -> None:
     """Set `stop` on SIGINT or SIGTERM, then wait for `work` to finish."""
     loop = asyncio.get_running_loop()
@@ -148,33 +178,53 @@ def run_serve(args: argparse.Namespace) -> int:
     """Run the router service until interrupted."""
     try:
         broker, key = _broker_and_key(args)
-    except UsageError as error:
+        limits = ServiceLimits(
+            max_message_bytes=_positive(args.max_message_bytes, "--max-message-bytes"),
+            max_pending_bytes=_positive(args.max_pending_bytes, "--max-pending-bytes"),
+            run_timeout=_positive(args.run_timeout, "--run-timeout"),
+            stop_timeout=_positive(args.stop_timeout, "--stop-timeout"),
+        )
+    except ValueError as error:
         return _fail("serve", str(error), 2)
     try:
-        topology = _topology(args.topology)
         store = AuditStore(args.db or default_db_path())
-    except (OSError, TopologyFileError, StoreError) as error:
+    except (OSError, StoreError) as error:
         return _fail("serve", str(error))
 
     async def main() -> None:
         stop = asyncio.Event()
+        ready = asyncio.Event()
         collector = ReceiptCollector(broker, store, writer, key)
         service = RouterService(
             broker,
             store,
             writer,
-            topology,
             key,
             fifo=args.fifo,
-            idle_flush=args.idle_flush,
             settle=args.settle,
+            limits=limits,
             connected=collector.connected,
         )
         await collector.start()
+        work: asyncio.Future[object] = asyncio.ensure_future(service.run(stop, ready))
+        announce = asyncio.ensure_future(ready.wait())
+        announce.add_done_callback(
+            lambda _: print_ready("serve", broker, f"taking runs on {CABLES_IN}, audit store {store.path}")
+        )
         try:
-            await _until_signalled(asyncio.ensure_future(service.run(stop)), stop)
+            await _until_signalled(work, stop)
         finally:
-            await collector.stop()
+            announce.cancel()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(collector.stop(), limits.stop_timeout)
+        counts = service.counts
+        rejected = ", ".join(f"{count} {kind}" for kind, count in sorted(service.rejected.items()))
+        print(
+            f"cableroute serve: {counts.runs} runs, {counts.cables} cables routed, {counts.published} "
+            f"transmissions published; refused {counts.refused} ({counts.oversize} too large), "
+            f"{counts.deferred} deferred, {counts.expired} runs expired; rejected: {rejected or 'none'}",
+            file=sys.stderr,
+        )
 
     with store:
         writer = StoreWriter(store)
@@ -185,6 +235,12 @@ def run_serve(args: argparse.Namespace) -> int:
         finally:
             writer.close()
     return 0
+
+
+def _positive(value: float, option: str) -> Any:
+    if not value > 0:
+        raise UsageError(f"{option} must be positive, not {value}")
+    return value
 
 
 class _KnownRuns:
@@ -223,12 +279,12 @@ class _KnownRuns:
             self.writer.submit(RecordDrops(run, [(cable_id, post)]))
 
 
-def _posts_of(args: argparse.Namespace, topology: Topology) -> list[str]:
+def _posts_of(args: argparse.Namespace, topology: Topology | None) -> list[str]:
     """The posts this process hosts: `--only`'s or the topology's, and of those `--shard`'s share."""
     if args.only:
         posts = [ri.strip().upper() for ri in args.only.split(",") if ri.strip()]
     else:
-        posts = sorted(topology.posts)
+        posts = sorted(topology.posts) if topology is not None else []
     return parse_shard(args.shard).posts(posts) if args.shard else posts
 
 
@@ -238,7 +294,12 @@ def run_posts(args: argparse.Namespace) -> int:
     try:
         broker, key = _broker_and_key(args)
         lossy = parse_lossy(args.lossy)
-        topology = _topology(args.topology)
+        if not args.topology and not args.only:
+            raise UsageError(
+                "name the posts to run: --topology FILE (the topology the runs route with; "
+                "`cableroute topology learn PATH -o FILE` writes one from a corpus) or --only RI,..."
+            )
+        topology = load_topology(args.topology) if args.topology else None
         posts = _posts_of(args, topology)
     except ValueError as error:
         return _fail("posts", str(error), 2)
@@ -293,9 +354,7 @@ def _run_posts(
         await group.start()
         share = f" (shard {args.shard})" if args.shard else ""
         where = f"audit store {store.path}" if store is not None else "receipts over the broker"
-        print(
-            f"cableroute posts: {len(group)} posts{share} connected to {broker.url}, {where}", file=sys.stderr
-        )
+        print_ready("posts", broker, f"{len(group)} posts{share} connected, {where}")
         try:
             await _until_signalled(asyncio.ensure_future(stop.wait()), stop)
         finally:
@@ -318,13 +377,45 @@ def _run_posts(
     return 0
 
 
-def submit_remotely(broker: BrokerInfo, paths: list[str], run: str | None, key: bytes) -> int:
-    """`cableroute replay --remote`: publish the inputs, sealed with the deployment's `key`, to
-    cables/in for a running router service."""
+def submit_remotely(
+    broker: BrokerInfo,
+    paths: list[str],
+    run: str | None,
+    topology_paths: list[Path],
+    key: bytes,
+    options: SubmitOptions,
+    *,
+    as_json: bool = False,
+) -> int:
+    """`cableroute replay --remote`: send the inputs as one run, sealed with the deployment's `key`, to
+    the router service on the broker and print the router's outcome. Exit status 0 when every cable
+    was routed, else 1."""
     name = run or datetime.now(UTC).strftime("remote-%Y%m%d-%H%M%S")
+    submitter = Submitter(broker, name, key, options)
     try:
-        sent, failed = asyncio.run(submit_corpus(broker, iter_sources(paths), name, key))
-    except MqttError as error:
+        submitter.prepare(iter_sources(paths), lambda cables: topology_for(topology_paths, cables))
+    except (OSError, TopologyFileError) as error:
         return _fail("replay", str(error))
-    print(f"run {name}: {sent} cables published to cables/in on {broker.url} ({failed} unreadable inputs)")
-    return 1 if failed else 0
+    try:
+        with submit_progress() as report:
+            submitter.progress = report
+            summary = asyncio.run(submitter.run())
+    except (MqttError, SubmitError) as error:
+        return _fail("replay", str(error))
+    for unreadable in submitter.read_errors:
+        print(f"cableroute replay: cannot read {unreadable.source}: {unreadable.message}", file=sys.stderr)
+    for source, reason in summary.refused.items():
+        print(f"cableroute replay: the router refused {source}: {reason}", file=sys.stderr)
+    if as_json:
+        sys.stdout.write(msgspec.json.encode(summary).decode() + "\n")
+    else:
+        print(
+            f"run {summary.run} ({summary.status}) through the router on {summary.broker}\n"
+            f"cables: {summary.cables} sent ({summary.read_errors} unreadable inputs, "
+            f"{summary.duplicate_ids} duplicate ids skipped, {summary.resent} sent again), "
+            f"{summary.routed} routed, {summary.lost_before_routing} lost before routing\n"
+            f"deliveries: {summary.planned} planned, {summary.published} published to the posts "
+            f"(receipts: cableroute audit --run {summary.run})"
+        )
+    ok = summary.status == "ok" and not summary.read_errors
+    return 0 if ok else 1

@@ -13,9 +13,10 @@ if TYPE_CHECKING:
     from replay.engine.pacing import Pacer
     from replay.engine.posts import PostClient, PostGroup, ReceiptRecorder
     from replay.engine.replayer import Replayer, ReplayOptions, ReplayProgress, ReplaySummary
-    from replay.engine.router_service import RouterService, submit_corpus
+    from replay.engine.router_service import RouterService, ServiceLimits
     from replay.engine.runs import RunOptions, RunSummary, Window
     from replay.engine.simulator import Progress, Simulation, SimulationOptions, SimulationSummary
+    from replay.engine.submitter import SubmitOptions, SubmitSummary, Submitter
 
 #: Each exported name and the module it comes from.
 EXPORTS: dict[str, str] = {
@@ -31,7 +32,10 @@ EXPORTS: dict[str, str] = {
     "ReplaySummary": "replay.engine.replayer",
     "Replayer": "replay.engine.replayer",
     "RouterService": "replay.engine.router_service",
-    "submit_corpus": "replay.engine.router_service",
+    "ServiceLimits": "replay.engine.router_service",
+    "Submitter": "replay.engine.submitter",
+    "SubmitOptions": "replay.engine.submitter",
+    "SubmitSummary": "replay.engine.submitter",
     "PostClient": "replay.engine.posts",
     "PostGroup": "replay.engine.posts",
     "ReceiptRecorder": "replay.engine.posts",
@@ -51,11 +55,14 @@ __all__ = [
     "RouterService",
     "RunOptions",
     "RunSummary",
+    "ServiceLimits",
     "Simulation",
     "SimulationOptions",
     "SimulationSummary",
+    "SubmitOptions",
+    "SubmitSummary",
+    "Submitter",
     "Window",
-    "submit_corpus",
 ]
 
 __getattr__, __dir__ = lazy_exports(__name__, EXPORTS)

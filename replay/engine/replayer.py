@@ -61,6 +61,7 @@ from router.deliveries import Plan, Sent
 from router.load import LoadClock
 from router.model import Cable
 from router.network import Network, depth_slices
+from router.order import entry_times
 from router.planner import cable_id_of, plan
 from topology.topology import Topology
 
@@ -367,21 +368,18 @@ class Replayer:
         return summary
 
     async def _replay(self, schedule: Sequence[tuple[float | None, int]], plans: Sequence[Plan]) -> None:
-        """Inject every cable at its time (cables without one, which come last: when the last timed
-        one entered, as in the simulator) and publish what the circuits complete, paced. `schedule`
+        """Inject every cable at its time (`entry_times`: cables without one, which come last, when the
+        last timed one entered, as in the simulator) and publish what the circuits complete, paced. `schedule`
         holds (time, size) per cable."""
         network = self._network
         assert network is not None
         summary = self.summary
-        at = 0.0
-        for (time_of_cable, size), result in zip(schedule, plans, strict=True):
-            if time_of_cable is not None:
-                at = time_of_cable
-                if summary.first_time is None:
-                    summary.first_time = at
-            else:
-                # Not the network's clock: paced, it may not have reached the last timed cable yet.
+        times = entry_times(time_of_cable for time_of_cable, _ in schedule)
+        for (time_of_cable, size), at, result in zip(schedule, times, plans, strict=True):
+            if time_of_cable is None:
                 summary.untimed += 1
+            elif summary.first_time is None:
+                summary.first_time = at
             await self._run_until(at)
             self.pacer.note(at)
             self._injected_wall[result.cable_id] = time.time()

@@ -26,12 +26,14 @@ from collections.abc import Iterable, Sequence
 import msgspec
 
 from replay.mqtt.topics import (
+    ALL_ACKS,
     ALL_POSTS,
     ALL_RECEIPTS,
     CABLES_IN,
     RECORDER_CLIENT_ID,
     ROUTER_INBOX_CLIENT_ID,
     ROUTER_OUTBOX_CLIENT_ID,
+    SUBMITTER_ACK_CLIENT_ID,
     SUBMITTER_CLIENT_ID,
     post_client_id,
     post_topic,
@@ -87,8 +89,9 @@ def deployment_access(posts: Sequence[str]) -> list[ClientAccess]:
     """The clients of the services (`serve`, `posts`, `replay --remote`) for these posts."""
     return [
         ClientAccess(ROUTER_INBOX_CLIENT_ID, read=(CABLES_IN,)),
-        ClientAccess(ROUTER_OUTBOX_CLIENT_ID, write=(ALL_POSTS,)),
+        ClientAccess(ROUTER_OUTBOX_CLIENT_ID, write=(ALL_POSTS, ALL_ACKS)),
         ClientAccess(SUBMITTER_CLIENT_ID, write=(CABLES_IN,)),
+        ClientAccess(SUBMITTER_ACK_CLIENT_ID, read=(ALL_ACKS,)),
         ClientAccess(RECORDER_CLIENT_ID, read=(ALL_RECEIPTS,)),
         *(
             ClientAccess(post_client_id(ri), read=(post_topic(ri),), write=(ALL_RECEIPTS,))

@@ -28,6 +28,7 @@ class Subscriber:
 
     Every message goes to `on_payload(payload)` before it is acknowledged. The client reconnects by
     itself when the broker goes away; `go_offline` / `go_online` take it down and back on purpose.
+    With `clean_session=True` the broker keeps nothing while it is away (for short-lived clients).
     A broker that refuses the connection (credentials, authorisation) ends the client: waiting for
     it then fails at once with the broker's reason. `node` is the cluster node tried first (see
     `BrokerInfo.node`); after a lost connection or a failed attempt the next node is tried.
@@ -42,8 +43,10 @@ class Subscriber:
         *,
         keepalive: int = 30,
         node: int = 0,
+        clean_session: bool = False,
     ) -> None:
         self.client_id = client_id
+        self.clean_session = clean_session
         self.topic = topic
         self.name = client_id
         self.broker = broker
@@ -188,7 +191,7 @@ class Subscriber:
                 connection = await open_connection(
                     self.broker.node(self.node),
                     self.client_id,
-                    clean_session=False,
+                    clean_session=self.clean_session,
                     keepalive=self.keepalive,
                     on_message=self._deliver,
                     on_ack=self._acknowledged,

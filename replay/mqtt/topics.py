@@ -7,6 +7,7 @@ input text can put `+`, `#`, `/`, spaces or control characters into a topic.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 
 from topology.errors import CablerouteError
@@ -14,6 +15,13 @@ from topology.ri import looks_like_ri
 
 #: Where the router service takes cables from (`cableroute serve`).
 CABLES_IN = "cables/in"
+
+#: The prefix of the topics the router service acknowledges a remote run's messages on:
+#: `cables/ack/<session>`.
+ACK_PREFIX = "cables/ack"
+
+#: A remote run's session id: 32 lower-case hex digits.
+SESSION_PATTERN = re.compile(r"[0-9a-f]{32}", re.ASCII)
 
 #: The prefix of every post's topic: `posts/<RI>`.
 POSTS_PREFIX = "posts"
@@ -28,6 +36,11 @@ POST_CLIENT_PREFIX = f"{SERVICE_CLIENT_PREFIX}-post-"
 ROUTER_INBOX_CLIENT_ID = f"{SERVICE_CLIENT_PREFIX}-router"
 ROUTER_OUTBOX_CLIENT_ID = f"{SERVICE_CLIENT_PREFIX}-router-out"
 SUBMITTER_CLIENT_ID = f"{SERVICE_CLIENT_PREFIX}-submit"
+#: Client id of the submitter's connection that reads the router's acknowledgements.
+SUBMITTER_ACK_CLIENT_ID = f"{SERVICE_CLIENT_PREFIX}-submit-ack"
+
+#: Every ack topic, as a pattern for access rules.
+ALL_ACKS = f"{ACK_PREFIX}/+"
 
 #: Every post topic, as a pattern for access rules.
 ALL_POSTS = f"{POSTS_PREFIX}/+"
@@ -52,6 +65,13 @@ def validated_ri(ri: object) -> str:
 def post_topic(ri: str) -> str:
     """The topic a post subscribes to: `posts/<RI>`."""
     return f"{POSTS_PREFIX}/{validated_ri(ri)}"
+
+
+def ack_topic(session: str) -> str:
+    """The topic the router acknowledges a remote run's messages on: `cables/ack/<session>`."""
+    if SESSION_PATTERN.fullmatch(session) is None:
+        raise TopicError(f"not a session id (32 lower-case hex digits): {session!r}")
+    return f"{ACK_PREFIX}/{session}"
 
 
 def post_client_id(ri: str, prefix: str = SERVICE_CLIENT_PREFIX) -> str:

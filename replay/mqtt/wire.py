@@ -2,8 +2,15 @@
 
 `Transmission` is what the router publishes to a post: the routing facts a receipt needs (run,
 cable, post, role, precedence, NIACT, channel serial, simulated and wall-clock times) and the cable
-text itself, so message sizes are those of the real traffic. `Submission` is a raw cable sent to the
-router service on `cables/in`.
+text itself, so message sizes are those of the real traffic.
+
+A remote run (`cableroute replay --remote` to `cableroute serve`) is a numbered sequence of messages
+on `cables/in`: `RunStart` (number 0: the run's name, its topology and the submitter's ledger of
+cable ids), one `CableSubmission` per cable (1 to N, in replay order, with the time each enters the
+network) and `RunEnd` (N + 1). The router answers on the run's own topic (`cables/ack/<session>`)
+with `Ack`s naming the numbers it holds, the ones it refused and why, and, for the end, the outcome.
+`Submission` is the older form of a submitted cable (run, source, text), kept for the tests of
+sealing.
 
 Every field has bounds (`RunName`, `CableId`, `PostRI`, `Serial`, `Seconds`, ...), checked when a
 message is decoded, so nothing out of range (a serial of 2**64-1, a NaN time, a post that is not a
@@ -31,6 +38,7 @@ from router.deliveries import Role, Sent
 from router.precedence import Precedence
 from topology.errors import CablerouteError
 from topology.ri import RI_TEXT
+from topology.topology import TopologyImage
 
 #: The longest run name, cable id or source name a message may carry.
 MAX_NAME = 4096
@@ -97,6 +105,83 @@ class Submission(msgspec.Struct, frozen=True, array_like=True):
     text: Text
 
 
+#: A run's session: 32 lower-case hex digits chosen by the submitter, also naming its ack topic.
+Session = Annotated[str, Meta(pattern="^[0-9a-f]{32}$")]
+#: A message's number within its remote run.
+Seq = Annotated[int, Meta(ge=0, le=2**31)]
+#: Why the router refused a message, or a run's status.
+Reason = Annotated[str, Meta(max_length=MAX_NAME)]
+#: A count of cables or deliveries.
+Count = Annotated[int, Meta(ge=0, le=2**63 - 1)]
+
+
+class LedgerEntry(msgspec.Struct, frozen=True, array_like=True):
+    """One cable the submitter is going to send: its number in the run, id and source."""
+
+    seq: Seq
+    cable_id: CableId
+    source: SourceName
+
+
+class RunStart(msgspec.Struct, frozen=True, array_like=True, tag="start"):
+    """The start of a remote run: its name, how to route it, and the ledger of what will be sent."""
+
+    session: Session
+    run: RunName
+    topology: TopologyImage
+    fifo: bool
+    ledger: list[LedgerEntry]
+
+
+class CableSubmission(msgspec.Struct, frozen=True, array_like=True, tag="cable"):
+    """Cable number `seq` of a run: where it came from, its text, and when it enters the network
+    (Unix seconds, as the local replay would inject it)."""
+
+    session: Session
+    seq: Seq
+    at: Seconds
+    source: SourceName
+    text: Text
+
+
+class RunEnd(msgspec.Struct, frozen=True, array_like=True, tag="end"):
+    """The end of a remote run: nothing follows message number `seq`."""
+
+    session: Session
+    seq: Seq
+
+
+#: What a remote submitter sends on `cables/in`.
+Inbound = RunStart | CableSubmission | RunEnd
+
+
+class Refusal(msgspec.Struct, frozen=True, array_like=True):
+    """A message the router will not take, and why (it is not sent again)."""
+
+    seq: Seq
+    reason: Reason
+
+
+class RunOutcome(msgspec.Struct, frozen=True, kw_only=True):
+    """What the router made of a finished run."""
+
+    status: Reason
+    routed: Count
+    lost: Count
+    planned: Count
+    published: Count
+
+
+class Ack(msgspec.Struct, frozen=True, kw_only=True):
+    """The router's answer on a run's ack topic: messages it holds, ones it refused, and (once the
+    end is handled) the outcome."""
+
+    session: Session
+    seqs: list[Seq] = []
+    refused: list[Refusal] = []
+    outcome: RunOutcome | None = None
+
+
 class Sealed(msgspec.Struct, frozen=True, array_like=True):
     """A message on the wire: its MAC and its encoded body."""
 
@@ -110,11 +195,26 @@ class _RunOnly(msgspec.Struct, frozen=True, array_like=True):
     run: str
 
 
+class _Envelope(msgspec.Struct, frozen=True, array_like=True):
+    """The first fields of a remote run's message: its kind, session and (cable, end) number."""
+
+    kind: str
+    session: str
+    third: int | str = 0
+
+
 Message = TypeVar("Message", bound=msgspec.Struct)
 
 _encoder = msgspec.msgpack.Encoder()
 _sealed_decoder = msgspec.msgpack.Decoder(Sealed)
 _run_decoder = msgspec.msgpack.Decoder(_RunOnly)
+_envelope_decoder = msgspec.msgpack.Decoder(_Envelope)
+#: The message kinds of a remote run by the tag their body starts with.
+_INBOUND_KINDS: dict[str, type[RunStart | CableSubmission | RunEnd]] = {
+    "start": RunStart,
+    "cable": CableSubmission,
+    "end": RunEnd,
+}
 _DECODERS: dict[type, msgspec.msgpack.Decoder] = {}
 
 
@@ -247,6 +347,49 @@ def open_submission(payload: bytes, key: bytes) -> Submission:
     """The `Submission` sealed in `payload`; UnauthenticatedError when its MAC is missing or wrong,
     WireError when it is not a valid submission."""
     return open_message(Submission, payload, key)
+
+
+def open_inbound(payload: bytes, key: bytes) -> RunStart | CableSubmission | RunEnd:
+    """The message of a remote run sealed in `payload`; UnauthenticatedError when its MAC is missing or
+    wrong, WireError when it is not a valid one."""
+    claimed = _claimed_kind(payload)
+    if claimed is None:
+        raise WireError("not a message of a remote run")
+    return open_message(_INBOUND_KINDS[claimed], payload, key)
+
+
+def open_ack(payload: bytes, key: bytes) -> Ack:
+    """The `Ack` sealed in `payload`; UnauthenticatedError or WireError as `open_inbound`."""
+    return open_message(Ack, payload, key)
+
+
+def _claimed_kind(payload: bytes) -> str | None:
+    """Which message of a remote run a payload (sealed or bare) says it is, by the tag its body
+    starts with; None when it is none of them."""
+    envelope = _envelope_of(payload)
+    return envelope.kind if envelope is not None else None
+
+
+def _envelope_of(payload: bytes) -> _Envelope | None:
+    try:
+        body = _sealed_decoder.decode(payload).body
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        body = payload
+    try:
+        envelope = _envelope_decoder.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    return envelope if envelope.kind in _INBOUND_KINDS else None
+
+
+def claimed_session(payload: bytes) -> tuple[str, int] | None:
+    """The session and message number a remote run's message (sealed or bare) says it has, without
+    checking anything else (for answering or counting one that is refused); None when it names none."""
+    envelope = _envelope_of(payload)
+    if envelope is None:
+        return None
+    seq = envelope.third if envelope.kind != "start" and isinstance(envelope.third, int) else 0
+    return envelope.session, seq
 
 
 def claimed_run(payload: bytes) -> str | None:

@@ -107,6 +107,29 @@ def missing_rows(store: AuditStore, run: str, pending: str) -> list[tuple[str, s
     return rows.fetchall()
 
 
+def submitted_count(store: AuditStore, run: str) -> int:
+    """How many cables a remote submitter's ledger lists for the run (0 for other runs)."""
+    sql = "SELECT count(*) FROM submitted WHERE run_id = ?"
+    return store.connection.execute(sql, (store.run_id(run),)).fetchone()[0]
+
+
+def lost_rows(store: AuditStore, run: str, pending: str) -> list[tuple[int, str, str | None, str]]:
+    """Cables of the submitter's ledger never routed: (number, cable id, source, reason), the reason
+    the router recorded, else `pending` for one with no recorded cable of its id; by number."""
+    rows = store.connection.execute(
+        """
+        SELECT s.seq, s.cable_id, s.source, coalesce(s.lost, ?)
+        FROM submitted AS s
+        WHERE s.run_id = ? AND (s.lost IS NOT NULL OR NOT EXISTS (
+            SELECT 1 FROM cables AS c WHERE c.run_id = s.run_id AND c.cable_id = s.cable_id AND c.recorded = 1
+        ))
+        ORDER BY s.seq
+        """,
+        (pending, store.run_id(run)),
+    )
+    return rows.fetchall()
+
+
 def unexpected_rows(store: AuditStore, run: str) -> list[tuple[str, str, int, int]]:
     """Receipts without a planned delivery: (cable id, post, rank, duplicates)."""
     rows = store.connection.execute(

@@ -19,7 +19,7 @@ from its own DDL and checks that the upgrade gives the same tables as a new file
 from __future__ import annotations
 
 #: The schema version this code writes; stored in the file as `PRAGMA user_version` (0: no schema yet).
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 #: The tables and indexes of a new store at `SCHEMA_VERSION`.
 SCHEMA = """
@@ -187,6 +187,14 @@ CREATE TABLE circuit_stats (
     depth TEXT NOT NULL,
     PRIMARY KEY (run_id, post)
 ) WITHOUT ROWID;
+CREATE TABLE submitted (
+    run_id INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    cable_id TEXT NOT NULL,
+    source TEXT,
+    lost TEXT,
+    PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
 """
 
 #: Statements that take a store from schema version N (the key) to N + 1, as literal SQL.
@@ -263,6 +271,19 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             depth_every REAL,
             depth TEXT NOT NULL,
             PRIMARY KEY (run_id, post)
+        ) WITHOUT ROWID
+        """,
+    ),
+    # 7: a remote submitter's ledger: every cable it sent, and why one never reached routing.
+    6: (
+        """
+        CREATE TABLE IF NOT EXISTS submitted (
+            run_id INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            cable_id TEXT NOT NULL,
+            source TEXT,
+            lost TEXT,
+            PRIMARY KEY (run_id, seq)
         ) WITHOUT ROWID
         """,
     ),

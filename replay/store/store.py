@@ -686,6 +686,25 @@ class AuditStore:
         )
         return dict(rows.fetchall())
 
+    def record_submitted(self, run: str, ledger: Sequence[tuple[int, str, str]]) -> None:
+        """Record a remote submitter's ledger: (number in the run, cable id, source) per cable it sends."""
+        run_id = self.run_id(run)
+        with self._transaction():
+            self.connection.executemany(
+                "INSERT INTO submitted (run_id, seq, cable_id, source) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                [(run_id, seq, cable_id, source) for seq, cable_id, source in ledger],
+            )
+
+    def record_lost(self, run: str, lost: Sequence[tuple[int, str]]) -> None:
+        """Record submitted cables that never reached routing: (number in the run, why) each."""
+        run_id = self.run_id(run)
+        with self._transaction():
+            self.connection.executemany(
+                "UPDATE submitted SET lost = ? WHERE run_id = ? AND seq = ?",
+                [(reason, run_id, seq) for seq, reason in lost],
+            )
+
     def close_missing(self, run: str, reason: str, posts: Sequence[str] | None = None) -> int:
         """Record every planned delivery of the run that has no receipt as missing, with `reason`
         (or the drop's reason when the post dropped it on purpose); with `posts`, only deliveries to

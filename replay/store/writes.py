@@ -155,6 +155,28 @@ class RecordCircuitStats(msgspec.Struct, frozen=True, tag=True):
         store.record_circuit_stats(self.run, self.stats)
 
 
+class RecordSubmitted(msgspec.Struct, frozen=True, tag=True):
+    """`AuditStore.record_submitted`: a remote submitter's ledger, (number, cable id, source) per cable."""
+
+    run: str
+    ledger: list[tuple[int, str, str]]
+
+    def apply(self, store: AuditStore) -> None:
+        """Record the ledger."""
+        store.record_submitted(self.run, self.ledger)
+
+
+class RecordLost(msgspec.Struct, frozen=True, tag=True):
+    """`AuditStore.record_lost`: (number, why) of each submitted cable that never reached routing."""
+
+    run: str
+    lost: list[tuple[int, str]]
+
+    def apply(self, store: AuditStore) -> None:
+        """Record why they were lost."""
+        store.record_lost(self.run, self.lost)
+
+
 class CloseMissing(msgspec.Struct, frozen=True, tag=True):
     """`AuditStore.close_missing`: returns how many planned deliveries were recorded missing."""
 
@@ -192,6 +214,8 @@ WRITES = (
     RecordDrops,
     RecordRejected,
     RecordCircuitStats,
+    RecordSubmitted,
+    RecordLost,
     CloseMissing,
     FinishRun,
 )
