@@ -44,9 +44,10 @@ def test_the_printed_configuration_names_every_client_and_no_key(
     out = capsys.readouterr().out
     assert "user cableroute-post-RUEHFK\ntopic read posts/RUEHFK\ntopic write receipts/+\n" in out
     assert "user cableroute-recorder\ntopic read receipts/+\n" in out
-    assert "user cableroute-router-out\ntopic write posts/+\n" in out
+    assert "user cableroute-router-out\ntopic write posts/+\ntopic write cables/ack/+\n" in out
     assert "user cableroute-submit\ntopic write cables/in\n" in out
-    assert out.count(":$7$101$") == 6
+    assert "user cableroute-submit-ack\ntopic read cables/ack/+\n" in out
+    assert out.count(":$7$101$") == 7
     assert "printed-config-key" not in out
     assert main(["broker-config", "--posts", "RUEHC"]) == 2  # no key
     assert "no key" in capsys.readouterr().err
