@@ -294,6 +294,8 @@ def run_posts(args: argparse.Namespace) -> int:
     try:
         broker, key = _broker_and_key(args)
         lossy = parse_lossy(args.lossy)
+        if args.shard:
+            parse_shard(args.shard)
         if not args.topology and not args.only:
             raise UsageError(
                 "name the posts to run: --topology FILE (the topology the runs route with; "
