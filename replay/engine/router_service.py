@@ -324,8 +324,10 @@ class RouterService:
             except TimeoutError:
                 message = None
             if message is not None:
-                self._held -= size
-                await self._handle(message, size)
+                try:
+                    await self._handle(message, size)
+                finally:  # counted as queued until handled: what it became is counted by then
+                    self._held -= size
             if time.monotonic() >= next_check:
                 next_check = time.monotonic() + EXPIRY_CHECK_S
                 await self._expire()
