@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from topology.kinds import is_collective_name, kind_of
@@ -140,6 +140,7 @@ _WORDS = st.sampled_from(
 )
 
 
+@example("USMISSION TO TO AMEMBASSY")
 @given(st.lists(_WORDS, min_size=1, max_size=7).map(" ".join))
 def test_normalisation_is_idempotent(name: str) -> None:
     key = normalize_plad(name)

@@ -109,6 +109,9 @@ _PLACE_TYPOS: dict[str, str] = {
 
 _POST_OFFICES = ("AMEMBASSY ", "AMCONSUL ", "USMISSION ")
 
+#: Repeated `TO` after a mission's office word.
+_LEADING_TO = re.compile(r"(?:TO )+")
+
 
 def normalize_plad(name: str) -> str:
     """A comparison key for a PLAD: two spellings of one address give the same key.
@@ -141,7 +144,11 @@ def _office_form(key: str) -> str:
         key = f"{fixed} {rest}" if rest else fixed
     for written, canonical in _OFFICE_FORMS:
         if key.startswith(written):
-            return canonical + key[len(written) :]
+            rest = key[len(written) :]
+            leading = _LEADING_TO.match(rest) if canonical == "USMISSION " else None
+            if leading:  # "USMISSION TO TO X" is "USMISSION X" too
+                rest = rest[leading.end() :]
+            return canonical + rest
     return key
 
 
