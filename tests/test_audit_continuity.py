@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from itertools import pairwise
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from replay.audit.continuity import (
     channel_gaps,
@@ -159,3 +163,65 @@ def test_channel_gaps_count_from_one_to_the_highest_serial_seen() -> None:
         ("RUEHFK", [(1, 1), (5, 5)], 2, 4),
         ("RUEHOK", [(1, 4)], 4, 1),
     ]
+
+
+def _mcn_gaps_plainly(cables: list[CableFacts]) -> list[tuple[dict[str, str | int], list[tuple[int, int]]]]:
+    """MCN gaps the plain way (every entry kept as it came, sorted by filing time): the reference the
+    compact series of `mcn_gaps` must agree with."""
+    series: dict[tuple[str, str], list[tuple[float, int | None, str]]] = {}
+    for facts in cables:
+        if facts.origin is None:
+            continue
+        moment = facts.time if facts.time is not None else float("inf")
+        for kind, ri, name, _, _, _, mcn, _, _ in facts.addressees:
+            if mcn and kind != "xmt":
+                series.setdefault((facts.origin, ri or name), []).append((moment, facts.year, mcn))
+    found = []
+    for (origin, addressee), entries in sorted(series.items(), key=lambda item: item[0]):
+        entries.sort(key=lambda entry: entry[0])
+        for segment in mcn_segments([(year, mcn) for _, year, mcn in entries]):
+            ordered = sorted(set(segment))
+            ranges = [(a + 1, b - 1) for a, b in pairwise(ordered) if b > a + 1]
+            if ranges:
+                found.append(({"origin": origin, "addressee": addressee}, ranges))
+    return found
+
+
+_MCN_FIELDS = st.one_of(
+    st.integers(0, 9999).map(lambda n: f"{n:04d}"),
+    st.tuples(st.integers(0, 9999), st.integers(0, 9999)).map(lambda pair: f"{pair[0]:04d}-{pair[1]:04d}"),
+    st.sampled_from(["", "12", " 0042", "x1", "0001-0003", "9998-0001"]),
+)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["RUEHKO", "RUEHFK", None]),
+            st.one_of(st.none(), st.integers(2006, 2009)),
+            st.one_of(st.none(), st.integers(0, 5).map(float)),
+            st.lists(
+                st.tuples(
+                    st.sampled_from(["to", "info", "xmt"]), st.sampled_from(["RUEHC", ""]), _MCN_FIELDS
+                ),
+                max_size=3,
+            ),
+        ),
+        max_size=40,
+    )
+)
+def test_mcn_gaps_agree_with_the_plain_way(drawn: list[tuple[Any, ...]]) -> None:
+    cables = [
+        CableFacts(
+            id=f"C{n}",
+            origin=origin,
+            year=year,
+            filed=filed,
+            addressees=tuple(
+                (kind, ri, "SECSTATE WASHDC", 0, None, False, mcn, False, None)
+                for kind, ri, mcn in addressees
+            ),
+        )
+        for n, (origin, year, filed, addressees) in enumerate(drawn)
+    ]
+    assert [(g.series, g.ranges) for g in mcn_gaps(cables)] == _mcn_gaps_plainly(cables)

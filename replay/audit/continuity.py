@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import pairwise
 from operator import itemgetter
@@ -128,11 +129,16 @@ def mcn_numbers(mcn: str | None) -> list[int]:
 def mcn_segments(entries: Sequence[tuple[int | None, str | None]]) -> list[list[int]]:
     """Split one series, given as (year, MCN field) in filing order, into segments of numbers that
     should be consecutive: `0000` dropped, a new segment at a year change or a wraparound."""
+    return number_segments([(year, mcn_numbers(mcn)) for year, mcn in entries])
+
+
+def number_segments(entries: Iterable[tuple[int | None, list[int]]]) -> list[list[int]]:
+    """`mcn_segments` of a series whose MCN fields are already turned into their numbers."""
     segments: list[list[int]] = []
     current: list[int] = []
     year_of_current: int | None = None
-    for year, mcn in entries:
-        for number in mcn_numbers(mcn):
+    for year, numbers in entries:
+        for number in numbers:
             if number == 0:
                 continue
             wrapped = bool(current) and current[-1] - number >= MCN_WRAP_FALL
@@ -147,11 +153,50 @@ def mcn_segments(entries: Sequence[tuple[int | None, str | None]]) -> list[list[
     return segments
 
 
+class _McnSeries:
+    """One MCN series as the cables gave it, compactly (an audit of millions of deliveries holds
+    millions of entries): the filing moment, year and MCN of each entry in parallel arrays. A plain
+    four-digit MCN is kept as its number, any other as a negative index into `others`."""
+
+    __slots__ = ("mcns", "moments", "others", "years")
+
+    def __init__(self) -> None:
+        self.moments = array("d")
+        self.years = array("q")
+        self.mcns = array("q")
+        self.others: list[str] = []
+
+    def add(self, moment: float, year: int | None, mcn: str) -> None:
+        """Append one entry."""
+        self.moments.append(moment)
+        self.years.append(_NO_YEAR if year is None else year)
+        if len(mcn) == 4 and mcn.isdigit():
+            self.mcns.append(int(mcn))
+        else:
+            self.others.append(mcn)
+            self.mcns.append(-len(self.others))
+
+    def in_filing_order(self) -> list[tuple[int | None, list[int]]]:
+        """(year, MCN numbers) of every entry in filing order (entries filed at the same moment keep
+        the order they were added in)."""
+        moments, years, mcns, others = self.moments, self.years, self.mcns, self.others
+        entries = []
+        for i in sorted(range(len(moments)), key=moments.__getitem__):
+            year, mcn = years[i], mcns[i]
+            numbers = [mcn] if mcn >= 0 else mcn_numbers(others[-mcn - 1])
+            entries.append((None if year == _NO_YEAR else year, numbers))
+        return entries
+
+
+#: How an unknown year is kept in `_McnSeries.years`.
+_NO_YEAR = -(2**62)
+
+
 class ContinuityNumbers:
     """Collects MCN series per originating station and addressee, one cable at a time."""
 
     def __init__(self) -> None:
-        self.series: dict[tuple[str, str], list[tuple[float, int | None, str]]] = {}
+        self.series: dict[tuple[str, str], _McnSeries] = {}
 
     def add(self, facts: CableFacts) -> None:
         """Take the MCNs of one cable's TO and INFO addressees."""
@@ -167,25 +212,23 @@ class ContinuityNumbers:
             key = (origin, ri or name)
             entries = series.get(key)
             if entries is None:
-                series[key] = [(moment, year, mcn)]
-            else:
-                entries.append((moment, year, mcn))
+                entries = series[key] = _McnSeries()
+            entries.add(moment, year, mcn)
 
     def gaps(self) -> list[Gap]:
         """Every segment with missing numbers, by station and addressee, in filing order (cables filed
         at the same moment keep the order they were recorded in)."""
         found: list[Gap] = []
-        for (origin, addressee), entries in sorted(self.series.items()):
-            entries.sort(key=_moment)
-            for segment in mcn_segments([(year, mcn) for _, year, mcn in entries]):
+        for (origin, addressee), entries in sorted(self.series.items(), key=_series_key):
+            for segment in number_segments(entries.in_filing_order()):
                 gap = _gap({"origin": origin, "addressee": addressee}, segment)
                 if gap is not None:
                     found.append(gap)
         return found
 
 
-#: Sort key: filing time.
-_moment = itemgetter(0)
+#: Sort key of a series: (origin, addressee).
+_series_key = itemgetter(0)
 
 
 def mcn_gaps(cables: Iterable[CableFacts]) -> list[Gap]:
