@@ -68,11 +68,11 @@ def network_core(cables: int = 250_000, fanout: int = 10) -> None:
     print(f"  {done / seconds:,.0f} deliveries/s, {events / seconds:,.0f} events/s")
 
 
-def corpus(count: int, seed: int) -> tuple[Path, Path]:
+def corpus(count: int, seed: int, cache: Path = CACHE) -> tuple[Path, Path]:
     """The cached synthetic corpus and its topology, made on first use."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    csv_path = CACHE / f"synth-{count}-{seed}.csv"
-    toml_path = CACHE / f"synth-{count}-{seed}.toml"
+    cache.mkdir(parents=True, exist_ok=True)
+    csv_path = cache / f"synth-{count}-{seed}.csv"
+    toml_path = cache / f"synth-{count}-{seed}.toml"
     if not (csv_path.exists() and toml_path.exists()):
         print(f"generating {count:,} synthetic cables into {csv_path} ...", flush=True)
         started = time.perf_counter()
@@ -83,32 +83,45 @@ def corpus(count: int, seed: int) -> tuple[Path, Path]:
     return csv_path, toml_path
 
 
+class Proc(NamedTuple):
+    """One process of a measured command, as last sampled: its role, CPU seconds and peak RSS (VmHWM)."""
+
+    role: str
+    cpu: float
+    peak: int
+
+
 class Step(NamedTuple):
-    """One measured command: wall and CPU seconds (all its processes), the largest process's peak RSS
-    and the peak of all together."""
+    """One measured command: wall and CPU seconds (all its processes), the largest process's peak RSS,
+    the peak of all together (sampled), and every process seen."""
 
     seconds: float
     cpu: float
     largest: int
     together: int
     output: bytes
+    processes: list[Proc]
 
 
-def measure(command: list[str], every: float = 0.25) -> Step:
-    """Run a command, sampling the summed RSS of it and its descendants; exit on failure.
+def measure(command: list[str], roles: list[str], every: float = 0.1, discard_output: bool = False) -> Step:
+    """Run a command, sampling it and its descendants from /proc; exit on failure.
 
-    The largest process's peak comes from `wait4` (Linux reports the largest of the process and the
-    descendants it waited for); the sum of all of them is sampled from /proc every `every` seconds.
+    The CPU of all processes together and the largest process's peak come from `wait4` (Linux reports
+    the largest of the process and the descendants it waited for); the sum of their RSS, and each
+    one's CPU and peak RSS (VmHWM), are sampled every `every` seconds. The processes are named by
+    `roles`: the command itself, then its descendants in the order they started (the rest `worker`),
+    or by the module a child runs (`python -m NAME`).
     """
+    seen: dict[int, Proc] = {}
     with tempfile.TemporaryFile() as out:
         started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out)
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL if discard_output else out)
         together = 0
         while True:
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
-            together = max(together, _tree_rss(process.pid))
+            together = max(together, _sample(process.pid, roles, seen))
             time.sleep(every)
         seconds = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -117,13 +130,15 @@ def measure(command: list[str], every: float = 0.25) -> Step:
         out.seek(0)
         output = out.read()
     largest = usage.ru_maxrss * 1024
-    return Step(seconds, usage.ru_utime + usage.ru_stime, largest, max(together, largest), output)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Step(seconds, cpu, largest, max(together, largest), output, list(seen.values()))
 
 
-def _tree_rss(root: int) -> int:
-    """Bytes of resident memory of `root` and its descendants (Linux /proc)."""
+def _sample(root: int, roles: list[str], seen: dict[int, Proc]) -> int:
+    """Sample `root` and its descendants into `seen`; returns the sum of their resident memory."""
+    page, tick = os.sysconf("SC_PAGE_SIZE"), os.sysconf("SC_CLK_TCK")
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
+    stats: dict[int, list[str]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -132,12 +147,30 @@ def _tree_rss(root: int) -> int:
         except OSError:
             continue
         children.setdefault(int(fields[1]), []).append(int(entry.name))
-        rss[int(entry.name)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
-    total, stack = 0, [root]
+        stats[int(entry.name)] = fields
+    total, stack, tree = 0, [root], []
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        if pid not in stats:
+            continue
+        tree.append(pid)
         stack.extend(children.get(pid, ()))
+    for pid in sorted(tree):
+        fields = stats[pid]
+        total += int(fields[21]) * page
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        peak = next(
+            (int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmHWM")), 0
+        )
+        if pid not in seen:
+            module = cmdline[2].decode() if len(cmdline) > 2 and cmdline[1] == b"-m" else None
+            seen[pid] = Proc(module or (roles[len(seen)] if len(seen) < len(roles) else "worker"), 0.0, 0)
+        cpu = (int(fields[11]) + int(fields[12])) / tick
+        seen[pid] = Proc(seen[pid].role, cpu, max(peak, seen[pid].peak))
     return total
 
 
@@ -145,19 +178,34 @@ def _mib(size: int) -> str:
     return f"{size / 2**20:,.0f} MiB"
 
 
-def end_to_end(count: int, seed: int, workers: int, learn: bool) -> None:
-    """Simulate the cached corpus, then audit the run (each in a child process); print the figures."""
-    csv_path, toml_path = corpus(count, seed)
+def _print_step(name: str, step: Step) -> None:
+    """One command's wall and CPU time, then each of its processes: CPU and peak RSS."""
+    print(f"  {name:8} {step.seconds:5.1f} s wall, {step.cpu:5.1f} s CPU; peak RSS: largest process ", end="")
+    print(f"{_mib(step.largest)}, all processes together {_mib(step.together)} (sampled)")
+    for proc in step.processes:
+        print(f"    {proc.role:22} {proc.cpu:5.1f} s CPU, peak RSS {_mib(proc.peak)}")
+
+
+def end_to_end(count: int, seed: int, workers: int, learn: bool, cache: Path = CACHE) -> None:
+    """Decode the cached corpus (the floor), simulate it, then audit the run (each in a child
+    process); print the figures."""
+    csv_path, toml_path = corpus(count, seed, cache)
+    floor = measure(
+        [sys.executable, "-c", RUN_CLI, "decode", "--json", "--workers", str(workers), str(csv_path)],
+        ["decode --json"],
+        discard_output=True,
+    )
     with tempfile.TemporaryDirectory() as scratch:
         db = Path(scratch) / "audit.sqlite"
         command = [sys.executable, "-c", RUN_CLI, "simulate", str(csv_path), "--db", str(db)]
         command += ["--run", "bench", "--json", "--workers", str(workers)]
         if not learn:
             command += ["--topology", str(toml_path)]
-        simulate = measure(command)
+        simulate = measure(command, ["simulate (main)", "store writer"])
         summary = json.loads(simulate.output)
         size = sum(p.stat().st_size for p in Path(scratch).glob("audit.sqlite*"))
-        audit = measure([sys.executable, "-c", RUN_CLI, "audit", "--db", str(db), "--run", "bench", "--json"])
+        command = [sys.executable, "-c", RUN_CLI, "audit", "--db", str(db), "--run", "bench", "--json"]
+        audit = measure(command, ["audit (main)"])
         report = json.loads(audit.output)
     topology = "learned from the corpus" if learn else "from --topology"
     cables, received = summary["cables"], summary["received"]
@@ -166,12 +214,24 @@ def end_to_end(count: int, seed: int, workers: int, learn: bool) -> None:
     print(f"simulate + audit end to end: {cables:,} cables, {received:,} deliveries received")
     print(f"  topology {topology}, {workers} decode workers, audit store {_mib(size)}")
     print(f"  audit: {dist['planned']:,} planned, {dist['received']:,} received, {dist['missing']:,} missing")
-    for name, step in (("simulate", simulate), ("audit", audit)):
-        print(f"  {name:8} {step.seconds:5.1f} s ({step.cpu:.0f} s CPU), peak RSS: largest process ", end="")
-        print(f"{_mib(step.largest)}, all processes together {_mib(step.together)}")
-    print(f"  total    {total:5.1f} s: {cables / total:,.0f} cables/s, {received / total:,.0f} deliveries/s")
+    _print_step("decode", floor)
+    _print_step("simulate", simulate)
+    stages = summary.get("stages", {})
+    if stages:
+        print("    main process, wall seconds by stage: ", end="")
+        print(", ".join(f"{stage} {seconds:.1f}" for stage, seconds in stages.items()))
+    _print_step("audit", audit)
+    cpu = simulate.cpu + audit.cpu
+    print(f"  total    {total:5.1f} s wall, {cpu:5.1f} s CPU: {cables / total:,.0f} cables/s, ", end="")
+    print(f"{received / total:,.0f} deliveries/s")
     largest, together = max(simulate.largest, audit.largest), max(simulate.together, audit.together)
     print(f"  peak RSS: largest process {_mib(largest)}, all processes together {_mib(together)} (sampled)")
+    print(
+        f"  baseline, decode --json of the same corpus (the floor of pass 1): {floor.seconds:.1f} s wall, ",
+        end="",
+    )
+    print(f"{floor.cpu:.1f} s CPU; simulate + audit / decode: {total / floor.seconds:.2f}x wall, ", end="")
+    print(f"{cpu / floor.cpu:.2f}x CPU")
 
 
 def main() -> None:
@@ -181,9 +241,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--learn", action="store_true", help="learn the topology instead of --topology")
+    parser.add_argument(
+        "--cache", type=Path, default=CACHE, help=f"where the corpus is kept (default {CACHE})"
+    )
+    parser.add_argument("--no-core", action="store_true", help="leave out the network core benchmark")
     args = parser.parse_args()
-    end_to_end(args.count, args.seed, args.workers, args.learn)
-    network_core()
+    end_to_end(args.count, args.seed, args.workers, args.learn, args.cache)
+    if not args.no_core:
+        network_core()
 
 
 if __name__ == "__main__":

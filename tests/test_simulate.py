@@ -84,6 +84,13 @@ def test_every_planned_delivery_is_received_once(tmp_path: Path, corpus: Path, t
     assert _rows(store, "SELECT count(*) FROM cables WHERE recorded = 1") == [(400,)]
 
 
+def test_summary_names_the_time_of_each_stage(tmp_path: Path, corpus: Path, topology: Topology) -> None:
+    _, summary = _simulate(tmp_path / "a.sqlite", corpus, topology)
+    assert list(summary.stages) == ["read", "plan", "network", "store", "order", "finish"]
+    assert all(seconds >= 0 for seconds in summary.stages.values())
+    assert sum(summary.stages.values()) <= summary.wall_s
+
+
 def test_channel_serials_run_from_one_per_post(tmp_path: Path, corpus: Path, topology: Topology) -> None:
     store, _ = _simulate(tmp_path / "a.sqlite", corpus, topology)
     for count, low, high, distinct in _rows(

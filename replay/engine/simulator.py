@@ -63,9 +63,13 @@ class SimulationOptions(RunOptions, kw_only=True):
 
 
 class SimulationSummary(RunSummary, kw_only=True):
-    """What a simulated run did (also stored as the run's summary)."""
+    """What a simulated run did (also stored as the run's summary). `stages`: wall-clock seconds of
+    this process by stage (read: pass 1, decoding on the workers; plan; network; store: handing
+    batches to the store process; order: replay order and unpacking; finish: waiting for the store
+    process, then the last writes)."""
 
     transmitted: int = 0
+    stages: dict[str, float] = msgspec.field(default_factory=dict)
 
 
 class Progress(msgspec.Struct, kw_only=True):
@@ -108,6 +112,7 @@ class Simulation:
         self._writer: StoreProcess | None = None
         #: Each circuit's contention figures, once the run is over.
         self.circuit_stats: list[CircuitStats] = []
+        self._handing = 0.0  # seconds spent handing batches to the store process
 
     # -- pass 1 ----------------------------------------------------------------------------------
 
@@ -184,8 +189,6 @@ class Simulation:
                 )
             )
         self.summary.transmitted += len(sent)
-        if len(receipts) >= self.options.batch:
-            self._flush()
 
     def _add_plan(self, plan: Plan) -> None:
         """Buffer a plan for the store: its deliveries as rows, the rest (rare) as a plan without them."""
@@ -195,11 +198,14 @@ class Simulation:
         )
         if plan.other_means or plan.unresolved or plan.exempted:
             self._plans.append(msgspec.structs.replace(plan, deliveries=()))
-        if len(self._deliveries) >= self.options.batch:
-            self._flush()
 
     def _flush(self) -> None:
         """Hand over what is buffered: plans, deliveries and receipts, drops and transmissions."""
+        started = time.perf_counter()
+        self._hand_over()
+        self._handing += time.perf_counter() - started
+
+    def _hand_over(self) -> None:
         writer, summary = self._writer, self.summary
         assert writer is not None
         writer.record_plans(self._plans)
@@ -218,6 +224,7 @@ class Simulation:
         self, keys: list[tuple[int, float, float, int, int]], packed: list[bytes], topology: Topology
     ) -> None:
         """Plan and inject every cable in replay order, advancing the network as time goes on."""
+        began = time.perf_counter()
         network = self._network(topology, keys)
         plan = Planner(topology).plan
         summary = self.summary
@@ -225,6 +232,10 @@ class Simulation:
         add_plan = self._add_plan
         clock = LoadClock(self.options.load)
         done = 0
+        now = time.perf_counter
+        batch = self.options.batch
+        planning = 0.0
+        networking = 0.0
         for index in sorted(range(len(keys)), key=keys.__getitem__):
             cable = unpack(packed[index])
             packed[index] = b""
@@ -236,22 +247,35 @@ class Simulation:
             else:
                 summary.untimed += 1
                 at = network.now if math.isfinite(network.now) else 0.0
+            started = now()
             deliver(network.advance(at))
+            planned = now()
             result = plan(cable)
             add_plan(result)
             summary.planned += len(result.deliveries)
             summary.other_means += len(result.other_means)
             summary.unresolved += len(result.unresolved)
             summary.exempted += len(result.exempted)
+            injected = now()
             network.inject(result, cable.size, at)
+            ended = now()
+            networking += planned - started + ended - injected
+            planning += injected - planned
+            if len(self._deliveries) >= batch or len(self._receipts) >= batch:
+                self._flush()
             done += 1
             if done % 10_000 == 0:
                 self.progress(Progress(stage="route", cables=done, deliveries=summary.transmitted))
+        started = now()
         deliver(network.drain())
+        networking += now() - started
         if math.isfinite(network.now):
             summary.last_time = network.now
         self._flush()
         self.circuit_stats = network.stats()
+        handing = self._handing
+        other = time.perf_counter() - began - planning - networking - handing
+        summary.stages.update(plan=planning, network=networking, store=handing, order=other)
         self.progress(Progress(stage="route", cables=done, deliveries=summary.transmitted))
 
     # -- the run ---------------------------------------------------------------------------------
@@ -277,6 +301,7 @@ class Simulation:
                 for _ in stream:  # whatever the factory did not consume
                     pass
             self._report_ingest(ingest, len(packed))
+            self.summary.stages["read"] = time.perf_counter() - started
             self._writer = writer
             # What pass 1 kept lives to the end: keep it out of the garbage collector's way.
             gc.freeze()
@@ -285,13 +310,16 @@ class Simulation:
             finally:
                 self._writer = None
                 gc.unfreeze()
+            finishing = time.perf_counter()
         self.store.record_post_names(self.run_name, post_names(topology))
         summary = self.summary
         self.store.record_circuit_stats(self.run_name, self.circuit_stats)
         # Every receipt is of a planned delivery, at most once: when all arrived, none is missing.
         if summary.received != summary.planned:
             summary.missing = self.store.close_missing(self.run_name, MISSING_REASON)
-        summary.wall_s = time.perf_counter() - started
+        ended = time.perf_counter()
+        summary.stages["finish"] = ended - finishing
+        summary.wall_s = ended - started
         return summary
 
 
