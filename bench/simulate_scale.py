@@ -1,16 +1,20 @@
 """Simulator throughput: `cableroute simulate` end to end, then the virtual-time network alone.
 
 1. End to end: a synthetic corpus of Cablegate size (251,287 cables by default) in one
-   Cablegate-layout CSV, made once with `cableroute synth` and cached under the temporary directory,
-   is simulated with `cableroute simulate --topology` (decode, order, plan, network, audit store),
-   then the run is audited with `cableroute audit --json`. Prints the time of each (wall, and CPU of
-   all its processes) and their sum, cables/s and deliveries/s over the sum, and peak memory of each:
-   the largest process's peak RSS (wait4) and the peak of all its processes together (sampled from
-   /proc every 0.25 s).
+   Cablegate-layout CSV, made once with `cableroute synth` and cached (`--cache`, by default under the
+   temporary directory), is first decoded with `cableroute decode --json` (the baseline: reading and
+   decoding alone, the floor of simulate's pass 1), then simulated with `cableroute simulate
+   --topology` (decode, order, plan, network, audit store), then the run is audited with `cableroute
+   audit --json`. Prints for each command its wall and CPU time, and every one of its processes
+   (main, fork server, store writer, decode workers, audit helper) with its CPU time and peak RSS; the
+   simulation's own breakdown of its main process (read, plan, network, store hand-over, order,
+   finish); the sum, cables/s and deliveries/s, the peak of all processes together (sampled from /proc
+   every 0.1 s), and simulate + audit against the decode baseline as ratios of wall and CPU time.
 2. Network core: synthetic plans (10 deliveries each over 300 posts, random precedence) pushed
    through `router.network.Network`; prints deliveries/s and heap events/s.
 
-Usage: `python bench/simulate_scale.py [--count N] [--seed S] [--workers N] [--learn]`
+Usage: `python bench/simulate_scale.py [--count N] [--seed S] [--workers N] [--learn] [--cache DIR]
+[--no-core]`
 (`--learn`: no `--topology`, so the topology is learned from the corpus as by default).
 """
 
@@ -106,9 +110,9 @@ class Step(NamedTuple):
 def measure(command: list[str], roles: list[str], every: float = 0.1, discard_output: bool = False) -> Step:
     """Run a command, sampling it and its descendants from /proc; exit on failure.
 
-    The CPU of all processes together and the largest process's peak come from `wait4` (Linux reports
-    the largest of the process and the descendants it waited for); the sum of their RSS, and each
-    one's CPU and peak RSS (VmHWM), are sampled every `every` seconds. The processes are named by
+    Each process's CPU and peak RSS (VmHWM), and the sum of their RSS, are sampled every `every`
+    seconds; the CPU of all together is the larger of their sum and what `wait4` reports (the command
+    and the descendants it waited for, not the workers of a fork server). The processes are named by
     `roles`: the command itself, then its descendants in the order they started (the rest `worker`),
     or by the module a child runs (`python -m NAME`).
     """
@@ -129,9 +133,11 @@ def measure(command: list[str], roles: list[str], every: float = 0.1, discard_ou
             sys.exit(f"{' '.join(command[3:5])} failed with exit code {process.returncode}")
         out.seek(0)
         output = out.read()
-    largest = usage.ru_maxrss * 1024
-    cpu = usage.ru_utime + usage.ru_stime
-    return Step(seconds, cpu, largest, max(together, largest), output, list(seen.values()))
+    # Processes forked from a fork server are not the command's children: wait4 does not count them.
+    processes = list(seen.values())
+    largest = max([usage.ru_maxrss * 1024, *(proc.peak for proc in processes)])
+    cpu = max(usage.ru_utime + usage.ru_stime, sum(proc.cpu for proc in processes))
+    return Step(seconds, cpu, largest, max(together, largest), output, processes)
 
 
 def _sample(root: int, roles: list[str], seen: dict[int, Proc]) -> int:
@@ -167,11 +173,29 @@ def _sample(root: int, roles: list[str], seen: dict[int, Proc]) -> int:
             (int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmHWM")), 0
         )
         if pid not in seen:
-            module = cmdline[2].decode() if len(cmdline) > 2 and cmdline[1] == b"-m" else None
-            seen[pid] = Proc(module or (roles[len(seen)] if len(seen) < len(roles) else "worker"), 0.0, 0)
+            seen[pid] = Proc(_role(pid, root, int(fields[1]), cmdline, roles, seen), 0.0, 0)
         cpu = (int(fields[11]) + int(fields[12])) / tick
         seen[pid] = Proc(seen[pid].role, cpu, max(peak, seen[pid].peak))
     return total
+
+
+def _role(
+    pid: int, root: int, parent: int, cmdline: list[bytes], roles: list[str], seen: dict[int, Proc]
+) -> str:
+    """What a process of the measured command is: the command itself (`roles[0]`), a `python -m NAME`
+    child, multiprocessing's fork server or resource tracker, or else the next of `roles[1:]` in the
+    order the others started (the rest: `worker`)."""
+    if pid == root:
+        return roles[0]
+    command = b" ".join(cmdline)
+    if len(cmdline) > 2 and cmdline[1] == b"-m":
+        return cmdline[2].decode()
+    if b"resource_tracker" in command:
+        return "resource tracker"
+    if b"forkserver" in command and parent == root:
+        return "fork server"
+    others = sum(1 for proc in seen.values() if proc.role in roles[1:] or proc.role == "worker")
+    return roles[1 + others] if 1 + others < len(roles) else "worker"
 
 
 def _mib(size: int) -> str:
