@@ -12,6 +12,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from replay.store.audit_reads import cable_fact_rows
 from replay.store.receipt import Receipt
 from replay.store.rows import decode_addressees
 from replay.store.schema import SCHEMA_VERSION
@@ -432,3 +433,16 @@ def test_a_version_5_store_gains_the_circuit_figures(tmp_path: Path) -> None:
         )
         store.record_circuit_stats(run, [stats])
         assert store.circuit_stats(run) == [stats]
+
+
+def test_cable_facts_of_interleaved_runs_come_in_recording_order(store: AuditStore) -> None:
+    first = store.start_run("first", "simulate")
+    second = store.start_run("second", "simulate")
+    empty = store.start_run("empty", "simulate")
+    store.record_cables(first, [make_cable("08TOKYO3", 3), make_cable("08TOKYO1", 1)])
+    store.record_cables(second, [make_cable("08TOKYO9", 9)])
+    store.record_cables(first, [make_cable("08TOKYO2", 2)])
+    store.record_cables(second, [make_cable("08TOKYO8", 8)])
+    assert [row[0] for row in cable_fact_rows(store, first)] == ["08TOKYO3", "08TOKYO1", "08TOKYO2"]
+    assert [row[0] for row in cable_fact_rows(store, second)] == ["08TOKYO9", "08TOKYO8"]
+    assert list(cable_fact_rows(store, empty)) == []
