@@ -7,7 +7,7 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from replay.audit.continuity import (
@@ -194,6 +194,7 @@ _MCN_FIELDS = st.one_of(
 )
 
 
+@settings(deadline=None)  # a wrapping MCN range stands for thousands of numbers; the machine may be busy
 @given(
     st.lists(
         st.tuples(
