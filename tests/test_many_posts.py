@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import resource
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,12 +17,12 @@ from replay.store.writer import StoreWriter
 from router.synth.topology import WIDE_COLLECTIVE, wide_topology
 from tests.cable_texts import circular_texts
 
-pytestmark = [pytest.mark.broker, pytest.mark.slow]
-
 POSTS = 1_000
 CABLES = 20
 
 
+@pytest.mark.broker
+@pytest.mark.slow
 async def test_a_thousand_posts_receive_every_delivery(broker_info: BrokerInfo, tmp_path: Path) -> None:
     topology = wide_topology(POSTS)
     store = AuditStore(tmp_path / "wide.sqlite")
@@ -39,3 +42,21 @@ async def test_a_thousand_posts_receive_every_delivery(broker_info: BrokerInfo, 
     ).fetchall()
     assert len(per_post) == POSTS
     assert {count for (count,) in per_post} == {CABLES}
+
+
+def test_a_process_started_with_few_open_files_raises_its_own_limit() -> None:
+    def few_files() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+
+    script = (
+        "import resource; from replay.engine.posts import ensure_open_files; "
+        "print(resource.getrlimit(resource.RLIMIT_NOFILE)[0], ensure_open_files(1256), "
+        "resource.getrlimit(resource.RLIMIT_NOFILE)[0], ensure_open_files(100))"
+    )
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard < 1256:
+        pytest.skip(f"the hard limit on open files here is {hard}")
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, preexec_fn=few_files, check=True
+    )
+    assert result.stdout.split() == ["64", "1256", "1256", "1256"]

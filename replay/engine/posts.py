@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import resource
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -29,6 +30,22 @@ from router.faults import is_dropped
 
 #: How many posts connect at the same time when a group starts.
 CONNECT_CONCURRENCY = 32
+
+#: Open files a process needs besides its post connections (store, logs, other connections).
+SPARE_FILES = 256
+
+
+def ensure_open_files(needed: int) -> int:
+    """Raise this process's soft limit on open files to `needed` when it is lower (as far as the hard
+    limit allows: many systems start processes at 1,024, fewer than a thousand posts need). Returns
+    the soft limit in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return soft
+    target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return target
+
 
 MessageHandler = Callable[[str, bytes], None]
 
@@ -82,6 +99,7 @@ class PostGroup:
     async def start(self, timeout: float = 30.0, offline: Iterable[str] = ()) -> None:
         """Connect every post (a bounded number at a time); those in `offline` connect once to
         create their session, then disconnect."""
+        ensure_open_files(len(self.posts) + SPARE_FILES)
         gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
 
         async def start_one(post: PostClient) -> None:
