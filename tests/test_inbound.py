@@ -125,6 +125,9 @@ def test_posts_record_every_genuine_receipt_and_count_the_bad_forged_and_late_on
         messages = genuine[:60] + bad + genuine[60:]
         asyncio.run(_publish(broker_info, messages))
         assert wait_until(lambda: _receipts(db, run) == GENUINE), _receipts(db, run)
+        with AuditStore(db, create=False) as store:  # RUEHFK's three refusals arrive on their own connection
+            refused = {"unauthenticated": 2, "misrouted": 1}
+            assert wait_until(lambda: {kind: store.rejected_counts(run)[kind] for kind in refused} == refused)
         with AuditStore(db) as store:
             store.finish_run(run, "ok", {})
         asyncio.run(_publish(broker_info, [(post_topic("RUEHC"), seal(_transmission(run, 500), KEY))]))
