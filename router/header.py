@@ -334,11 +334,11 @@ def _common_addressee(match: re.Match[str], number: int, parts: HeaderParts) -> 
 _COMMON_LINE = (
     r"(?:(TO|INFO|XMT)(?: +|/)|)(?:(ZEN)/|)(?:(" + RI_TEXT + r")/|)(\S++(?: \S++)*?)"
     r"(?= [NIPFR\d \t\r]|[ \t\r]*(?:\n|\Z))"
-    r"(?: (NIACT)|)(?: (IMMEDIATE|PRIORITY|FLASH|ROUTINE)|)(?: (\d{4}(?:-\d{4}|))|) *"
+    r"(?: (NIACT)|)(?: (IMMEDIATE|PRIORITY|FLASH|ROUTINE)|)(?: (\d{4}(?:-\d{4}|))|) *+"
 )
 _COMMON_LINE_RE = re.compile(_COMMON_LINE)
 #: The same as a whole line of the text, with the spaces, tabs or carriage return `strip` would remove.
-_TEXT_LINE_RE = re.compile(r"[ \t]*" + _COMMON_LINE + r"[ \t\r]*(?=\n|\Z)")
+_TEXT_LINE_RE = re.compile(r"[ \t]*+" + _COMMON_LINE + r"[ \t\r]*+(?=\n|\Z)")
 #: First letters of lines that might be a banner (the header ended without a blank line).
 _RISKY_STARTS = frozenset("UCSTLONE")
 _LEVELS = {level.value: level for level in Precedence}
