@@ -48,7 +48,7 @@ EXTRA_LINES = (
     "CLASSIFIED BY: AMBASSADOR, REASONS 1.4 (B)",
 )
 
-#: Where the extra lines go: after FL1, after FL3, after FL5, after FM, after the first addressee, in the body.
+#: Where the extra lines go: after FL1, FL3, FL5 and FM, after the first addressee, in the body.
 EXTRA_AT = (1, 3, 5, 6, 7, len(HEADER) + 2, len(HEADER) + 8)
 
 
