@@ -16,6 +16,18 @@ _LOOKAHEAD = MAX_BLANK_RUN + 1
 _FL1_ON_FIRST_LINE = TelegramStart(index=0, first="fl1")
 
 
+#: Diagnostics that mean a text is no cable at all: nothing in it can be routed.
+NOT_A_CABLE = frozenset({"empty", "no-header"})
+
+
+def not_a_cable(cable: Cable) -> str | None:
+    """Why a decoded text is not a cable at all (empty, no telegram header), or None when it is one."""
+    for diagnostic in cable.diagnostics:
+        if diagnostic.code in NOT_A_CABLE:
+            return f"not a cable: {diagnostic.message}"
+    return None
+
+
 def decode(text: str, source: str | None = None) -> Cable:
     """Decode one cable. Whatever cannot be read becomes a diagnostic; the decodable rest is returned."""
     try:

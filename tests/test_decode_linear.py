@@ -16,7 +16,7 @@ from types import FrameType
 
 import pytest
 
-from router.decode import decode
+from router.decoder import decode
 from tests.decode_samples import BODY, HEADER
 
 #: Characters per crafted run.

@@ -16,7 +16,7 @@ from replay.store.audit_reads import cable_fact_rows
 from replay.store.receipt import Receipt
 from replay.store.rows import decode_addressees
 from replay.store.schema import SCHEMA_VERSION
-from replay.store.store import AuditStore, StoreError, default_db_path
+from replay.store.store import APPLICATION_ID, AuditStore, StoreError, default_db_path
 from replay.store.writer import StoreWriter
 from replay.store.writes import (
     FinishRun,
@@ -301,6 +301,7 @@ def test_refuses_foreign_and_newer_files(tmp_path: Path) -> None:
         AuditStore(foreign)
     newer = tmp_path / "newer.sqlite"
     with sqlite3.connect(newer) as connection:
+        connection.execute(f"PRAGMA application_id={APPLICATION_ID}")
         connection.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
     with pytest.raises(StoreError, match="schema"):
         AuditStore(newer)
@@ -310,7 +311,8 @@ def test_default_db_path_is_under_the_user_data_dir(tmp_path: Path, monkeypatch:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     path = default_db_path()
     assert path == tmp_path / "data" / "cableroute" / "audit.sqlite"
-    assert path.parent.is_dir()
+    with AuditStore(path):
+        assert path.parent.is_dir()
 
 
 def test_reader_queries_while_the_writer_thread_writes(tmp_path: Path) -> None:

@@ -195,7 +195,6 @@ CREATE TABLE post_names (
 """
 )
 
-#: The DDL of every older schema version.
 #: Version 6: each circuit's contention figures per run.
 SCHEMA_6 = (
     SCHEMA_5
@@ -220,7 +219,23 @@ CREATE TABLE circuit_stats (
 """
 )
 
-OLD_SCHEMAS = {1: SCHEMA_1, 2: SCHEMA_2, 3: SCHEMA_3, 4: SCHEMA_4, 5: SCHEMA_5, 6: SCHEMA_6}
+#: Version 7: a remote submitter's ledger.
+SCHEMA_7 = (
+    SCHEMA_6
+    + """
+CREATE TABLE submitted (
+    run_id INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    cable_id TEXT NOT NULL,
+    source TEXT,
+    lost TEXT,
+    PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+"""
+)
+
+#: The DDL of every older schema version.
+OLD_SCHEMAS = {1: SCHEMA_1, 2: SCHEMA_2, 3: SCHEMA_3, 4: SCHEMA_4, 5: SCHEMA_5, 6: SCHEMA_6, 7: SCHEMA_7}
 
 #: One run as an older version recorded it: a cable, two planned deliveries, one received (once
 #: repeated), the other missing, and a row in every other table. Valid SQL for every version above.
@@ -285,10 +300,11 @@ def _structure(connection: sqlite3.Connection) -> dict[str, object]:
 #: Every table's rows as compared before and after an upgrade (the columns every version has).
 TABLE_ROWS = {
     "cables": "SELECT id, run_id, cable_id, recorded, source, origin_ri, ssn, year, time, size FROM cables",
+    "runs": "SELECT id, name, mode, options, started_at, finished_at, status, summary FROM runs",
     **{
         table: f"SELECT * FROM {table}"
         for table in (
-            "runs", "posts", "deliveries", "other_means", "unresolved", "exemptions", "sent", "receipts",
+            "posts", "deliveries", "other_means", "unresolved", "exemptions", "sent", "receipts",
             "receipt_wall", "drops", "missing",
         )
     },

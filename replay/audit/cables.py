@@ -39,7 +39,7 @@ def cable_sections_of(store: AuditStore | str, run: str) -> tuple[ContinuitySect
     process)."""
     if isinstance(store, AuditStore):
         return cable_sections(load.cable_facts(store, run), load.channel_serials(store, run))
-    with AuditStore(store, create=False) as own:
+    with AuditStore(store, create=False, read_only=True) as own:
         return cable_sections_of(own, run)
 
 

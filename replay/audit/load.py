@@ -32,12 +32,10 @@ from replay.store.audit_reads import (
     niact_planned,
     receipt_totals,
 )
-from replay.store.store import AuditStore
+from replay.store.store import AuditStore, unrecorded_reason
 from router.precedence import LEVEL_BY_RANK, Precedence
 
 __all__ = [
-    "PENDING_FINISHED",
-    "PENDING_RUNNING",
     "RunHeader",
     "cable_facts",
     "cable_ids",
@@ -59,9 +57,6 @@ __all__ = [
     "unresolved_rows",
 ]
 
-#: Reason shown for an unreceived delivery of a run still going on, or one `close_missing` never saw.
-PENDING_RUNNING = "not received yet (the run is still going)"
-PENDING_FINISHED = "not received"
 #: Reason shown for a submitted cable not routed (yet) when the router recorded none.
 UNROUTED_RUNNING = "not routed yet (the run is still going)"
 UNROUTED_FINISHED = "never routed"
@@ -91,7 +86,7 @@ def cable_facts(store: AuditStore, run: str) -> Iterator[CableFacts]:
 
 def missing_rows(store: AuditStore, run: str, status: str) -> list[MissingRow]:
     """Planned deliveries without a receipt, with the recorded reason (or the drop's, or a pending note)."""
-    pending = PENDING_RUNNING if status == "running" else PENDING_FINISHED
+    pending = unrecorded_reason(status)
     return [MissingRow._make(row) for row in reads.missing_rows(store, run, pending)]
 
 

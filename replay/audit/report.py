@@ -49,6 +49,7 @@ CORPUS_KINDS: tuple[str, ...] = ("ssn_gaps", "mcn_gaps")
 
 #: Every finding kind `--fail-on` accepts, in report order.
 FINDING_KINDS: tuple[str, ...] = (
+    "rejected_inputs",
     "missing",
     "unexpected",
     "duplicates",
@@ -77,12 +78,20 @@ class PrecedenceSection(msgspec.Struct, kw_only=True):
     late_by_post: dict[str, int] = {}
 
 
+class RejectedInput(msgspec.Struct, kw_only=True):
+    """An input of the run that was not read as a cable, and why."""
+
+    source: str
+    reason: str
+
+
 class AuditReport(msgspec.Struct, kw_only=True):
     """Everything `cableroute audit` found about one run."""
 
     run: str
     mode: str
     status: str
+    rejected_inputs: list[RejectedInput]
     distribution: Distribution
     precedence: PrecedenceSection
     continuity: ContinuitySection
@@ -120,6 +129,7 @@ def build_report(
         run=header.name,
         mode=header.mode,
         status=header.status,
+        rejected_inputs=[RejectedInput(source=s, reason=r) for s, r in store.rejected_inputs(run)],
         distribution=dist,
         precedence=precedence,
         continuity=continuity,
@@ -196,6 +206,7 @@ def finding_counts(report: AuditReport) -> dict[str, int]:
     counts missing deliveries and cables lost before routing (whose deliveries were never planned)."""
     dist, precedence, continuity = report.distribution, report.precedence, report.continuity
     counts = {
+        "rejected_inputs": len(report.rejected_inputs),
         "missing": dist.missing + dist.lost_before_routing,
         "unexpected": dist.unexpected,
         "duplicates": dist.duplicates,

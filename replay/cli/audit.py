@@ -62,6 +62,12 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"cableroute audit: {error}", file=sys.stderr)
         return 2
+    topology = None
+    if args.topology or args.html is not None:
+        try:
+            topology = names_topology(args)
+        except (OSError, ValueError) as error:
+            return fail("audit", f"cannot read the topology: {error}")
     try:
         with open_store(args) as store:
             name = store.resolve_run(args.run)
@@ -74,10 +80,11 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         return fail("audit", f"cannot read the topology: {error}")
     if args.html is not None:
+        assert topology is not None
         try:
             args.html.write_text(render_html(report, topology), encoding="utf-8")
-        except (OSError, ValueError) as error:
-            return fail("audit", f"cannot write {args.html}: {error}")
+        except OSError as error:
+            return fail("audit", f"cannot write {args.html}: {error.strerror or error}")
     if args.json:
         sys.stdout.write(report_to_json(report).decode() + "\n")
     else:
@@ -101,6 +108,13 @@ def print_report(report: AuditReport, names: Topology | None = None) -> None:
     load = f", load factor {report.load:g}" if report.load != 1.0 else ""
     print(f"Audit of run {report.run} ({report.mode}, {report.status}{load})")
     print()
+    if report.rejected_inputs:
+        print(f"Inputs: {len(report.rejected_inputs)} not read as cables")
+        for rejected in report.rejected_inputs[:20]:
+            print(f"  {rejected.source}: {rejected.reason}")
+        if len(report.rejected_inputs) > 20:
+            print(f"  … {len(report.rejected_inputs) - 20} more (see --json)")
+        print()
     print(
         f"Distribution: {dist.cables} cables, {dist.planned} planned deliveries, {dist.received} received, "
         f"{dist.missing} missing, {dist.duplicates} duplicates, {dist.unexpected} unexpected; "

@@ -11,6 +11,7 @@ from functools import partial
 from typing import IO, Protocol
 
 from replay.cli.commands import command_help
+from replay.cli.run_options import add_input_options
 from replay.inputs.corpus import ReadError, iter_source_slices
 from replay.inputs.workers import Chunk, Workers, chunk_texts, chunked
 from router.decoder import decode
@@ -33,6 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="cable file, directory, '-' or .csv")
     parser.add_argument("--json", action="store_true", help="one JSON object per cable per line")
+    add_input_options(parser)
     parser.add_argument(
         "--workers",
         type=int,
@@ -50,7 +52,9 @@ def run(args: argparse.Namespace) -> int:
     decoded = 0
     render = partial(render_chunk, as_json=args.json)
     with _progress(sys.stderr) as advance, Workers(args.workers) as workers:
-        for result in workers.map_in_order(render, chunked(iter_source_slices(args.paths))):
+        for result in workers.map_in_order(
+            render, chunked(iter_source_slices(args.paths, max_bytes=args.max_cable_size))
+        ):
             text, count, errors = ("", 0, [result]) if isinstance(result, ReadError) else result
             for error in errors:
                 failed += 1

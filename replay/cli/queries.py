@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 
 import msgspec
 
@@ -18,7 +19,7 @@ from replay.store.queries import (
     received_by,
     who_got,
 )
-from replay.store.store import StoreError
+from replay.store.store import ABORTED, AuditStore, StoreError, default_db_path
 from router.times import parse_time
 from topology.topology import Topology
 
@@ -30,10 +31,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     runs = subparsers.add_parser(
         "runs",
         help=command_help("runs"),
-        description="List the runs in the audit store, oldest first, with their counts.",
+        description=(
+            "List the runs in the audit store, oldest first, with their counts. A run whose process was "
+            "killed or crashed is listed as aborted. --delete and --prune remove runs from the store."
+        ),
     )
     add_store_options(runs, run=False)
     runs.add_argument("--json", action="store_true", help="one JSON object per run per line")
+    removal = runs.add_mutually_exclusive_group()
+    removal.add_argument("--delete", metavar="NAME", action="append", help="delete this run (repeatable)")
+    removal.add_argument(
+        "--prune", action="store_true", help=f"delete every run that {' or '.join(PRUNED)} (see `runs`)"
+    )
     runs.set_defaults(handler=run_runs)
 
     who = subparsers.add_parser(
@@ -64,8 +73,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     received.set_defaults(handler=run_received)
 
 
+#: The statuses of the runs `runs --prune` deletes.
+PRUNED = (ABORTED, "failed")
+
+
 def run_runs(args: argparse.Namespace) -> int:
-    """List runs."""
+    """List runs, or delete some."""
+    if args.delete or args.prune:
+        return _delete_runs(args)
     try:
         with open_store(args) as store:
             listings = list_runs(store)
@@ -85,6 +100,34 @@ def run_runs(args: argparse.Namespace) -> int:
             for r in listings
         ],
     )
+    return 0
+
+
+def _delete_runs(args: argparse.Namespace) -> int:
+    """`runs --delete NAME...` or `runs --prune`: delete runs and say which."""
+    try:
+        with AuditStore(args.db or default_db_path(), create=False) as store:
+            status = {run.name: run.status for run in store.runs()}
+            if args.prune:
+                names = [name for name, state in status.items() if state in PRUNED]
+            else:
+                names = list(dict.fromkeys(args.delete))
+                unknown = [name for name in names if name not in status]
+                if unknown:
+                    return fail("runs", f"no run named {', '.join(map(repr, unknown))} in {store.path}")
+                going = [name for name in names if status[name] == "running"]
+                if going:
+                    return fail("runs", f"run {', '.join(map(repr, going))} is still running: stop it first")
+            for name in names:
+                store.delete_run(name)
+    except StoreError as error:
+        return fail("runs", str(error))
+    if not names:
+        print(f"nothing to prune: no {' or '.join(PRUNED)} runs")
+        return 0
+    kinds = Counter(status[name] for name in names)
+    what = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
+    print(f"deleted {len(names)} run{'s' if len(names) != 1 else ''} ({what}): {', '.join(names)}")
     return 0
 
 

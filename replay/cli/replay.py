@@ -30,6 +30,7 @@ from replay.cli.run_options import (
     LEARNED_TOPOLOGY,
     UsageError,
     add_fifo_option,
+    add_input_options,
     add_load_option,
     add_lossy_options,
     add_offline_option,
@@ -42,8 +43,9 @@ from replay.cli.topology_source import topology_for
 from replay.engine.replayer import Replayer, ReplayOptions, ReplaySummary, options_record
 from replay.inputs.corpus import EXAMPLES_DIR, iter_sources
 from replay.mqtt.access import ClientAccess
-from replay.mqtt.broker import BrokerError, BrokerInfo, private_broker
+from replay.mqtt.broker import BrokerError, BrokerInfo, check_reachable, private_broker
 from replay.mqtt.client import MqttError
+from replay.store.heartbeat import keep_alive
 from replay.store.queries import who_got
 from replay.store.store import AuditStore, StoreError, default_db_path
 from replay.store.writer import StoreWriter
@@ -76,14 +78,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_run_options(parser, topology_default=LEARNED_TOPOLOGY)
     add_broker_options(parser, default=None, default_text="a private broker started for the run")
     add_key_option(parser)
+    add_input_options(parser)
     pace = parser.add_mutually_exclusive_group()
     pace.add_argument(
         "--speed",
         type=float,
         metavar="X",
-        help="simulated seconds per wall-clock second (default: top speed)",
+        help="pace the replay: X simulated seconds per wall-clock second (default: no pacing, top speed)",
     )
-    pace.add_argument("--top-speed", action="store_true", help="no pacing: as fast as the broker goes")
+    pace.add_argument(
+        "--top-speed",
+        action="store_true",
+        help="no pacing, as fast as the broker goes: the default, so only needed to say so explicitly",
+    )
     parser.add_argument(
         "--max-gap",
         type=float,
@@ -193,6 +200,10 @@ def run(args: argparse.Namespace) -> int:
             with_client_passwords(broker, key), paths, args.run, args.topology, key, submit, as_json=args.json
         )
     if broker is not None:
+        try:
+            check_reachable(broker)
+        except BrokerError as error:
+            return _fail(str(error), 1)
         return _replay(args, paths, options, broker, key)
     try:
         with private_broker() as private:
@@ -220,7 +231,9 @@ def _replay(
     db = args.db or default_db_path()
     try:
         store = AuditStore(db)
-    except (OSError, StoreError) as error:
+    except StoreError as error:
+        return _fail(str(error), 1)
+    except OSError as error:
         return _fail(f"cannot open {db}: {error}", 1)
     with store:
         try:
@@ -231,10 +244,15 @@ def _replay(
         replayer = Replayer(writer, name, broker, options, key=key, start_broker=start_broker)
         status, code = "ok", 0
         try:
-            with replay_progress() as report:
+            with keep_alive(store.path, name), replay_progress() as report:
                 replayer.progress = report
                 asyncio.run(
-                    _until_terminated(replayer.run(iter_sources(paths), _topology_factory(args.topology)))
+                    _until_terminated(
+                        replayer.run(
+                            iter_sources(paths, max_bytes=args.max_cable_size),
+                            _topology_factory(args.topology),
+                        )
+                    )
                 )
         except BrokerError as error:
             status, code = "failed", _fail(f"cannot start a private broker: {error}", 1)
@@ -246,15 +264,32 @@ def _replay(
             writer.close()
         summary = replayer.summary
         summary.status = status if status != "ok" else summary.status
+        if summary.published == 0 and (status == "failed" or (summary.read_errors and not summary.cables)):
+            store.delete_run(name)  # nothing was sent: no run to become the latest
+            _report_read_errors(replayer.read_errors)
+            return _fail(f"nothing was sent, so no run was recorded ({_failure_cause(status, summary)})", 1)
+        store.record_rejected_inputs(name, [(error.source, error.message) for error in replayer.read_errors])
         store.finish_run(name, summary.status, msgspec.to_builtins(summary))
         if code == 1:
             return code
         _print_summary(store, summary, replayer.cable_ids, as_json=args.json)
-    for unreadable in replayer.read_errors:
-        print(f"cableroute replay: cannot read {unreadable.source}: {unreadable.message}", file=sys.stderr)
+    _report_read_errors(replayer.read_errors)
     if code:
         return code
     return 1 if summary.read_errors else 0
+
+
+def _report_read_errors(errors: Iterable[Any]) -> None:
+    """One line on standard error per input that could not be read."""
+    for error in errors:
+        print(f"cableroute replay: cannot read {error.source}: {error.message}", file=sys.stderr)
+
+
+def _failure_cause(status: str, summary: ReplaySummary) -> str:
+    """Why a replay sent nothing, in a few words."""
+    if status == "failed":
+        return "the error above"
+    return f"{summary.read_errors} unreadable input{'s' if summary.read_errors != 1 else ''}, no cable"
 
 
 async def _until_terminated(work: Coroutine[Any, Any, Any]) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from replay.inputs.corpus import MAX_CABLE_BYTES
 from router.circuit import merge_windows
 from router.faults import parse_fraction, parse_window
 from router.load import parse_load
@@ -26,10 +27,45 @@ class UsageError(CablerouteError, ValueError):
     """A command line that cannot be carried out (exit status 2)."""
 
 
+def run_name(text: str) -> str:
+    """A `--run` name: not empty, on one line (surrounding spaces dropped)."""
+    name = text.strip()
+    if not name:
+        raise argparse.ArgumentTypeError("a run name must not be empty")
+    if not name.isprintable():
+        raise argparse.ArgumentTypeError(f"a run name must be one line of printable characters: {text!r}")
+    return name
+
+
+def cable_size_limit(text: str) -> int:
+    """`--max-cable-size MB` in bytes."""
+    try:
+        megabytes = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of megabytes: {text!r}") from None
+    if not megabytes > 0:
+        raise argparse.ArgumentTypeError("the size limit must be positive")
+    return int(megabytes * 1_000_000)
+
+
+def add_input_options(parser: argparse.ArgumentParser) -> None:
+    """Add `--max-cable-size MB`: larger inputs are refused, each with its reason."""
+    parser.add_argument(
+        "--max-cable-size",
+        type=cable_size_limit,
+        default=MAX_CABLE_BYTES,
+        metavar="MB",
+        help="refuse any input (file, stdin, CSV record) over this size "
+        f"(default {MAX_CABLE_BYTES // 10**6} MB)",
+    )
+
+
 def add_run_options(parser: argparse.ArgumentParser, *, run: bool = True, topology_default: str) -> None:
     """Add `--run NAME` (when asked), `--db FILE` and the repeatable `--topology FILE`."""
     if run:
-        parser.add_argument("--run", metavar="NAME", help="name of the run (default: generated)")
+        parser.add_argument(
+            "--run", type=run_name, metavar="NAME", help="name of the run (default: generated)"
+        )
     parser.add_argument("--db", type=Path, metavar="FILE", help="audit store (default: user data dir)")
     parser.add_argument(
         "--topology",

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -19,6 +20,7 @@ from replay.cli.run_options import (
     LEARNED_TOPOLOGY,
     UsageError,
     add_fifo_option,
+    add_input_options,
     add_load_option,
     add_lossy_options,
     add_offline_option,
@@ -51,6 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="cable file, directory, '-' or .csv")
     add_run_options(parser, topology_default=LEARNED_TOPOLOGY)
+    add_input_options(parser)
     parser.add_argument(
         "--link-rate",
         action="append",
@@ -129,28 +132,51 @@ def run(args: argparse.Namespace) -> int:
     db = args.db or default_db_path()
     try:
         store = AuditStore(db)
-    except (OSError, StoreError) as error:
+    except StoreError as error:
+        print(f"cableroute simulate: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
         print(f"cableroute simulate: cannot open {db}: {error}", file=sys.stderr)
         return 1
     with store:
         name = store.start_run(args.run, "simulate", options_record(options, args.paths))
         simulation = None
         try:
-            with _progress() as report:
+            with _progress() as report:  # (no heartbeat thread: the simulation forks; its writer beats)
                 simulation = Simulation(store, name, options, progress=report, workers=args.workers)
-                summary = simulation.run(iter_source_slices(args.paths), _topology_factory(args.topology))
+                summary = simulation.run(
+                    iter_source_slices(args.paths, max_bytes=args.max_cable_size),
+                    _topology_factory(args.topology),
+                )
         except (OSError, TopologyFileError) as error:
-            store.finish_run(name, "failed", {"error": str(error)})
             print(f"cableroute simulate: {error}", file=sys.stderr)
+            if not store.cable_count(name):
+                store.delete_run(name)
+                print("cableroute simulate: nothing was simulated, so no run was recorded", file=sys.stderr)
+            else:
+                store.finish_run(name, "failed", {"error": str(error)})
             return 1
         except KeyboardInterrupt:
             store.finish_run(name, "interrupted", {})
             raise
+        if summary.read_errors and not summary.cables:
+            store.delete_run(name)
+            _report_read_errors(simulation.read_errors)
+            print("cableroute simulate: no cable could be read, so no run was recorded", file=sys.stderr)
+            return 1
+        store.record_rejected_inputs(
+            name, [(error.source, error.message) for error in simulation.read_errors]
+        )
         store.finish_run(name, "ok", msgspec.to_builtins(summary))
     _print_summary(summary, as_json=args.json)
-    for unreadable in simulation.read_errors:
-        print(f"cableroute simulate: cannot read {unreadable.source}: {unreadable.message}", file=sys.stderr)
+    _report_read_errors(simulation.read_errors)
     return 1 if summary.read_errors else 0
+
+
+def _report_read_errors(errors: Iterable[Any]) -> None:
+    """One line on standard error per input that could not be read."""
+    for error in errors:
+        print(f"cableroute simulate: cannot read {error.source}: {error.message}", file=sys.stderr)
 
 
 def _topology_factory(paths: list[Path]) -> Callable[[Iterable[Cable]], Topology]:

@@ -34,9 +34,10 @@ def add_store_options(parser: argparse.ArgumentParser, *, run: bool = True, topo
 
 
 def open_store(args: argparse.Namespace) -> AuditStore:
-    """The existing store named by `--db` (or the default); `StoreError` when there is none."""
+    """The existing store named by `--db` (or the default), opened read-only; `StoreError` when there is
+    none or the file is not an audit store."""
     path = args.db if args.db is not None else default_db_path()
-    return AuditStore(path, create=False)
+    return AuditStore(path, create=False, read_only=True)
 
 
 def fail(command: str, message: str) -> int:

@@ -24,7 +24,8 @@ from replay.inputs.corpus import CableText, CsvSlice, ReadError
 from replay.inputs.workers import Chunk, Workers, chunk_texts, chunked
 from replay.store.rows import CableRow, cable_rows
 from router.compact import pack, unpack
-from router.decoder import decode
+from router.decoder import decode, not_a_cable
+from router.model import Cable
 from router.order import replay_key
 from router.planner import cable_id_of
 
@@ -46,10 +47,19 @@ def ingest_chunk(chunk: Chunk, keep_texts: bool = False) -> ChunkResult:
     """Decode a chunk (parsing it first if it is a CSV slice); return what the parent keeps of each
     cable (with its text if `keep_texts`), the cables' store rows, and the rows that could not be read."""
     texts, errors = chunk_texts(chunk)
-    cables = [decode(text, source) for source, text in texts]
+    cables: list[Cable] = []
+    kept_texts: list[str] = []
+    for source, text in texts:
+        cable = decode(text, source)
+        reason = not_a_cable(cable)
+        if reason is None:
+            cables.append(cable)
+            kept_texts.append(text)
+        else:
+            errors.append(ReadError(source, reason))
     kept = [
         (cable_id_of(cable), replay_key(cable, 0), pack(cable), text if keep_texts else None)
-        for cable, (_, text) in zip(cables, texts, strict=True)
+        for cable, text in zip(cables, kept_texts, strict=True)
     ]
     return kept, cable_rows(cables), errors
 

@@ -556,6 +556,7 @@ class Replayer:
         if self._started_publishing is not None:  # every receipt is in the store by now
             summary.replay_s = time.perf_counter() - self._started_publishing
         summary.received = recorder.received
+        self._report(force=True)  # the last frame shows the final figures
         summary.duplicates = recorder.duplicates
         summary.dropped = len(recorder.drops)
         summary.foreign = recorder.foreign

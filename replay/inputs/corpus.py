@@ -1,7 +1,10 @@
 """Reading cable inputs: files, directories of `*.txt`, `-` (stdin) and Cablegate `.csv` exports.
 
 Inputs are streamed one cable at a time. A file that cannot be read becomes a `ReadError` and the run
-goes on with the next input.
+goes on with the next input. Only regular files are read (a FIFO or a device is refused, never waited
+on), and no cable may be larger than `MAX_CABLE_BYTES` (or the `max_bytes` given): a larger file,
+standard input or CSV record is refused with its size. In a directory, every `*.txt` entry that
+cannot be read (a looping or broken link, a FIFO, an unreadable subdirectory) is reported on its own.
 
 A large Cablegate CSV can instead be handed out in slices (`iter_source_slices`): the reader only
 finds where each run of `SLICE_ROWS` records ends, and whoever takes a `CsvSlice` parses it
@@ -16,9 +19,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import io
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -27,10 +32,15 @@ import msgspec
 
 from router.decoder import decode
 from router.model import Cable
+from topology.errors import CablerouteError
 
 #: Columns of the published Cablegate CSV export.
 CSV_COLUMNS = ("id", "date", "reference", "origin", "classification", "references", "header", "body")
 _ID, _HEADER, _BODY = 0, 6, 7
+
+#: The largest cable text read by default, in bytes (real cables are a few kilobytes, the largest some
+#: hundreds).
+MAX_CABLE_BYTES = 10_000_000
 
 #: Records per `CsvSlice`.
 SLICE_ROWS = 256
@@ -76,6 +86,7 @@ class CsvSlice(msgspec.Struct, frozen=True):
     end: int
     first_row: int
     encoding: str
+    max_bytes: int = MAX_CABLE_BYTES
 
 
 def decode_bytes(data: bytes) -> str | None:
@@ -92,32 +103,39 @@ def decode_bytes(data: bytes) -> str | None:
         return data.decode("latin-1")
 
 
-def iter_sources(paths: Sequence[str]) -> Iterator[CableText | ReadError]:
-    """Every cable text in the inputs, in order; unreadable inputs are yielded as `ReadError`s."""
-    for item in _sources(paths, slices=False):
+def iter_sources(
+    paths: Sequence[str], *, max_bytes: int = MAX_CABLE_BYTES
+) -> Iterator[CableText | ReadError]:
+    """Every cable text in the inputs, in order; unreadable inputs (and texts over `max_bytes`) are
+    yielded as `ReadError`s."""
+    for item in _sources(paths, slices=False, max_bytes=max_bytes):
         assert not isinstance(item, CsvSlice)
         yield item
 
 
-def iter_source_slices(paths: Sequence[str]) -> Iterator[CableText | ReadError | CsvSlice]:
+def iter_source_slices(
+    paths: Sequence[str], *, max_bytes: int = MAX_CABLE_BYTES
+) -> Iterator[CableText | ReadError | CsvSlice]:
     """`iter_sources`, but CSV files come as `CsvSlice`s as far as they can be cut (see the module's
     docstring), for `read_csv_slice` to parse wherever is convenient."""
-    return _sources(paths, slices=True)
+    return _sources(paths, slices=True, max_bytes=max_bytes)
 
 
-def _sources(paths: Sequence[str], *, slices: bool) -> Iterator[CableText | ReadError | CsvSlice]:
+def _sources(
+    paths: Sequence[str], *, slices: bool, max_bytes: int
+) -> Iterator[CableText | ReadError | CsvSlice]:
     """The items of every input in order; CSV files as slices when `slices`."""
     for path in paths:
         if path == "-":
-            yield from _read_stdin()
+            yield from _read_stdin(max_bytes)
             continue
         target = Path(path)
         if target.is_dir():
-            yield from _read_directory(target)
+            yield from _read_directory(target, max_bytes)
         elif target.suffix.lower() == ".csv" and target.is_file():
-            yield from _read_csv(target, slices=slices)
+            yield from _read_csv(target, slices=slices, max_bytes=max_bytes)
         else:
-            yield _read_file(target)
+            yield _read_file(target, max_bytes)
 
 
 def read_cables(paths: Sequence[str]) -> tuple[list[Cable], list[ReadError]]:
@@ -132,77 +150,153 @@ def read_cables(paths: Sequence[str]) -> tuple[list[Cable], list[ReadError]]:
     return cables, errors
 
 
-def _read_file(path: Path | str) -> CableText | ReadError:
-    """One file as a cable text."""
+def _read_file(path: Path | str, max_bytes: int = MAX_CABLE_BYTES) -> CableText | ReadError:
+    """One regular file of at most `max_bytes` as a cable text."""
     try:
-        data = _file_bytes(path)
+        data = _file_bytes(path, max_bytes)
     except FileNotFoundError:
         return ReadError(str(path), "no such file")
     except IsADirectoryError:
         return ReadError(str(path), "is a directory")
     except OSError as error:
+        if error.errno == errno.ELOOP:
+            return ReadError(str(path), "symbolic link loop")
         return ReadError(str(path), error.strerror or str(error))
+    except _NotReadable as refusal:
+        return ReadError(str(path), str(refusal))
+    if not data or data.isspace():
+        return ReadError(str(path), "empty file" if not data else "blank file (only white space)")
     text = decode_bytes(data)
     if text is None:
         return ReadError(str(path), "binary file (contains NUL bytes)")
     return CableText(str(path), text)
 
 
-def _file_bytes(path: Path | str) -> bytes:
-    """The bytes of a file, read without a buffered file object (cheaper for many small files)."""
-    descriptor = os.open(path, os.O_RDONLY)
+class _NotReadable(CablerouteError):
+    """An input that is refused before it is read: not a regular file, or too large."""
+
+
+def _file_bytes(path: Path | str, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most `max_bytes`, read without a buffered file object (cheaper
+    for many small files). Opened without blocking, so a FIFO is refused rather than waited on."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
-        chunks = []
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise _NotReadable(f"not a regular file ({_file_kind(mode)}): only files are read")
+        chunks, size = [], 0
         while chunk := os.read(descriptor, 1 << 20):
+            size += len(chunk)
+            if size > max_bytes:
+                raise _NotReadable(too_large(max_bytes))
             chunks.append(chunk)
     finally:
         os.close(descriptor)
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def _read_directory(directory: Path) -> Iterator[CableText | ReadError]:
-    """Every `*.txt` file below a directory, in sorted order."""
+def too_large(max_bytes: int) -> str:
+    """The reason given for an input over the size limit."""
+    return f"larger than {max_bytes:,} bytes, the limit for one cable (--max-cable-size)"
+
+
+def _file_kind(mode: int) -> str:
+    """What a file that is not a regular file is, in a word or two."""
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    return "not a file"
+
+
+def _read_directory(directory: Path, max_bytes: int = MAX_CABLE_BYTES) -> Iterator[CableText | ReadError]:
+    """Every `*.txt` file below a directory, in sorted order; each entry that cannot be listed or read
+    (an unreadable subdirectory, a link loop, a FIFO) as a `ReadError` in its place."""
     try:
-        files = _txt_files(directory)
+        entries = _txt_files(directory)
     except OSError as error:
         yield ReadError(str(directory), error.strerror or str(error))
         return
-    if not files:
+    if not entries:
         yield ReadError(str(directory), "no *.txt files in directory")
         return
-    for path in files:
-        yield _read_file(path)
+    for path, problem in entries:
+        yield _read_file(path, max_bytes) if problem is None else ReadError(path, problem)
 
 
-def _txt_files(directory: Path) -> list[str]:
+def _txt_files(directory: Path) -> list[tuple[str, str | None]]:
     """The `*.txt` files below a directory (symbolic links to files included, linked directories not
-    entered, unreadable directories skipped), sorted as paths: what `sorted(directory.rglob("*.txt"))`
-    keeps of files, listed with `os.scandir` (no `stat` per file, no `Path` objects)."""
+    entered), sorted as paths: what `sorted(directory.rglob("*.txt"))` keeps of files, listed with
+    `os.scandir` (no `stat` per file, no `Path` objects). Each comes with None, or with why it cannot
+    be read: a `*.txt` entry that is not a file (a FIFO, a device, a link loop, a broken link) and a
+    subdirectory that cannot be listed are listed with their reason."""
     root = str(directory)
     prefix = "" if root == "." else root if root.endswith("/") else root + "/"
-    found: list[tuple[str, ...]] = []
+    found: list[tuple[tuple[str, ...], str | None]] = []
     pending: list[tuple[str, ...]] = [()]
     while pending:
         parts = pending.pop()
         try:
             with os.scandir(prefix + "/".join(parts) if parts else root) as entries:
                 listed = list(entries)
-        except PermissionError:
+        except OSError as error:
+            if not parts:
+                raise
+            found.append((parts, f"cannot list directory: {error.strerror or error}"))
             continue
         for entry in listed:
-            if entry.is_dir() and not entry.is_symlink():
-                pending.append((*parts, entry.name))
-            if entry.name.endswith(".txt") and entry.is_file():
-                found.append((*parts, entry.name))
-    return [prefix + "/".join(parts) for parts in sorted(found)]
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((*parts, entry.name))
+                    continue
+                if not entry.name.endswith(".txt"):
+                    continue
+                if entry.is_file():
+                    found.append(((*parts, entry.name), None))
+                else:
+                    found.append(((*parts, entry.name), _entry_problem(entry)))
+            except OSError as error:
+                if entry.name.endswith(".txt"):
+                    found.append(((*parts, entry.name), _os_reason(error)))
+    return [(prefix + "/".join(parts), problem) for parts, problem in sorted(found)]
 
 
-def _read_stdin() -> Iterator[CableText | ReadError]:
-    """Standard input as one cable text."""
-    data = sys.stdin.buffer.read()
+def _entry_problem(entry: os.DirEntry[str]) -> str | None:
+    """Why a `*.txt` entry that is not a regular file (or a link to one) is not read; None for a
+    link to a directory, which is skipped as `rglob` skips it."""
+    try:
+        mode = entry.stat().st_mode
+    except OSError as error:
+        return _os_reason(error)
+    if stat.S_ISDIR(mode):
+        return None
+    return f"not a regular file ({_file_kind(mode)}): only files are read"
+
+
+def _os_reason(error: OSError) -> str:
+    """A one-line reason for an error met while listing or reading."""
+    if error.errno == errno.ELOOP:
+        return "symbolic link loop"
+    if error.errno == errno.ENOENT:
+        return "broken symbolic link"
+    return error.strerror or str(error)
+
+
+def _read_stdin(max_bytes: int = MAX_CABLE_BYTES) -> Iterator[CableText | ReadError]:
+    """Standard input as one cable text (of at most `max_bytes`)."""
+    data = sys.stdin.buffer.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        yield ReadError("-", too_large(max_bytes))
+        return
     text = decode_bytes(data)
     if text is None:
         yield ReadError("-", "binary input (contains NUL bytes)")
+    elif not text.strip():
+        yield ReadError("-", "empty input")
     else:
         yield CableText("-", text)
 
@@ -218,7 +312,9 @@ def _raise_csv_field_limit() -> None:
             limit //= 10
 
 
-def _read_csv(path: Path, *, slices: bool = False) -> Iterator[CableText | ReadError | CsvSlice]:
+def _read_csv(
+    path: Path, *, slices: bool = False, max_bytes: int = MAX_CABLE_BYTES
+) -> Iterator[CableText | ReadError | CsvSlice]:
     """A Cablegate CSV export: header and body joined into one cable text per row (or, with
     `slices`, `CsvSlice`s as far as they can be cut)."""
     _raise_csv_field_limit()
@@ -234,15 +330,15 @@ def _read_csv(path: Path, *, slices: bool = False) -> Iterator[CableText | ReadE
     encoding = _csv_encoding(path)
     offset, row_number = 0, 0
     if slices:
-        for item in _cut_slices(path, encoding):
+        for item in _cut_slices(path, encoding, max_bytes):
             if isinstance(item, CsvSlice):
                 yield item
             else:
                 offset, row_number = item
-    yield from _read_csv_rows(path, encoding, offset, row_number)
+    yield from _read_csv_rows(path, encoding, offset, row_number, max_bytes)
 
 
-def _cut_slices(path: Path, encoding: str) -> Iterator[CsvSlice | tuple[int, int]]:
+def _cut_slices(path: Path, encoding: str, max_bytes: int) -> Iterator[CsvSlice | tuple[int, int]]:
     """`CsvSlice`s from the start of the file for as long as its records are plain RFC 4180; last,
     the offset and row count where row-by-row reading must take over (the end of the file, the
     first record that is not plain, or one that is not whole at the end of the file)."""
@@ -265,12 +361,12 @@ def _cut_slices(path: Path, encoding: str) -> Iterator[CsvSlice | tuple[int, int
                 position = found.end()
                 count += 1
                 if count == SLICE_ROWS:
-                    yield CsvSlice(str(path), start, offset + position, rows + 1, encoding)
+                    yield CsvSlice(str(path), start, offset + position, rows + 1, encoding, max_bytes)
                     start, rows, count = offset + position, rows + count, 0
             if len(block) - position > _LONGEST_RECORD:
                 break
     if count:
-        yield CsvSlice(str(path), start, offset + position, rows + 1, encoding)
+        yield CsvSlice(str(path), start, offset + position, rows + 1, encoding, max_bytes)
     yield offset + position, rows + count
 
 
@@ -286,7 +382,7 @@ def read_csv_slice(piece: CsvSlice) -> list[CableText | ReadError]:
         return [ReadError(f"{path}:{piece.first_row}", f"CSV error: {error}")]
     text = data.decode(_encoding_at(piece.encoding, piece.start), errors="replace")
     return [
-        _csv_row(path, number, row)
+        _csv_row(path, number, row, piece.max_bytes)
         for number, row in enumerate(_plain_rows(text), piece.first_row)
         if not _is_header_row(number, row)
     ]
@@ -315,7 +411,7 @@ def _plain_rows(text: str) -> Iterator[list[str]]:
 
 
 def _read_csv_rows(
-    path: Path, encoding: str, offset: int = 0, rows_before: int = 0
+    path: Path, encoding: str, offset: int = 0, rows_before: int = 0, max_bytes: int = MAX_CABLE_BYTES
 ) -> Iterator[CableText | ReadError]:
     """A CSV file row by row from byte `offset`, where row `rows_before + 1` starts."""
     try:
@@ -334,7 +430,7 @@ def _read_csv_rows(
             for row in reader:
                 row_number += 1
                 if not _is_header_row(row_number, row):
-                    yield _csv_row(path, row_number, row)
+                    yield _csv_row(path, row_number, row, max_bytes)
         except (csv.Error, UnicodeDecodeError, OSError) as error:
             yield ReadError(f"{path}:{row_number + 1}", f"CSV error: {error}")
 
@@ -364,11 +460,15 @@ def _csv_encoding(path: Path) -> str:
     return "utf-8-sig"
 
 
-def _csv_row(path: Path, row_number: int, row: list[str]) -> CableText | ReadError:
+def _csv_row(
+    path: Path, row_number: int, row: list[str], max_bytes: int = MAX_CABLE_BYTES
+) -> CableText | ReadError:
     """One CSV row as a cable text named `path:row` (with the published id when there is one)."""
     source = f"{path}:{row_number}"
     if len(row) != len(CSV_COLUMNS):
         return ReadError(source, f"expected {len(CSV_COLUMNS)} columns, found {len(row)}")
     header, body = row[_HEADER].replace("\r\n", "\n"), row[_BODY].replace("\r\n", "\n")
     text = header.rstrip("\n") + "\n\n" + body if header.strip() else body
+    if len(text) > max_bytes:  # characters: at least as many bytes
+        return ReadError(source, too_large(max_bytes))
     return CableText(source, text)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import errno
 import logging
 import os
 import pwd
@@ -21,10 +23,11 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -205,6 +208,32 @@ def wait_until_listening(host: str, port: int, timeout: float = START_TIMEOUT_S)
     return False
 
 
+def check_reachable(broker: BrokerInfo, timeout: float = 3.0) -> None:
+    """Fail fast when no node of `broker` can be reached for good: `BrokerError` when every node refuses
+    the connection or its host name does not resolve. A node that accepts, or one that does not answer
+    within `timeout` (which may pass: the clients retry such errors), lets the run go on."""
+    problems = []
+    for host, port in broker.nodes:
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                return
+        except TimeoutError:
+            return
+        except ConnectionRefusedError:
+            problems.append(f"{host}:{port} refused the connection (is the broker running?)")
+        except socket.gaierror as error:
+            problems.append(f"{host} is not a known host ({error.strerror})")
+        except OSError as error:
+            if error.errno not in _LASTING_ERRNOS:
+                return
+            problems.append(f"{host}:{port}: {error.strerror}")
+    raise BrokerError(f"cannot reach the broker {broker.url}: {'; '.join(problems)}")
+
+
+#: Connection errors that waiting a few seconds does not cure.
+_LASTING_ERRNOS = frozenset({errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL})
+
+
 def current_user() -> str:
     """The name of the user running this process (mosquitto started as root would otherwise switch
     to the `mosquitto` user and lose write access to its persistence directory)."""
@@ -261,6 +290,36 @@ def mosquitto_config(
             "",
         ]
     )
+
+
+def _dies_with(parent: int) -> Callable[[], None] | None:
+    """A `preexec_fn` that makes the child get SIGTERM when its parent dies, even by SIGKILL (Linux's
+    `PR_SET_PDEATHSIG`), so that a private broker never outlives the run that started it; None where
+    that is not available."""
+    prctl = _PRCTL
+    if prctl is None:
+        return None
+
+    def arrange() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent died before the request was made
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return arrange
+
+
+def _load_prctl() -> Callable[..., int] | None:
+    """libc's `prctl`, looked up once in the parent (a child after fork should do as little as possible)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PR_SET_PDEATHSIG = 1
+_PRCTL = _load_prctl()
 
 
 class MosquittoBroker:
@@ -341,6 +400,7 @@ class MosquittoBroker:
                 stdout=log,
                 stderr=log,
                 start_new_session=True,
+                preexec_fn=_dies_with(os.getpid()),
             )
         if not wait_until_listening(self.host, self.port):
             self.stop(kill=True)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import queue
+import sqlite3
+import time
 import traceback
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -22,6 +24,7 @@ from typing import Any
 import msgspec
 
 from replay.processes import process_context
+from replay.store.owner import HEARTBEAT_S
 from replay.store.receipt import Receipt
 from replay.store.rows import CableRow, DeliveryRow, ReceiptRow
 from replay.store.store import AuditStore, StoreError
@@ -46,8 +49,9 @@ _STOP = b""
 CHECKPOINT_PAGES = 10_000
 
 
-def _serve(path: str, jobs: Any, report: Connection) -> None:
-    """Child process: write every batch from `jobs` until told to stop; report `ok` or the error."""
+def _serve(path: str, run: str, jobs: Any, report: Connection) -> None:
+    """Child process: write every batch from `jobs` until told to stop, renewing `run`'s heartbeat while
+    it waits or works; report `ok` or the error."""
     failure = None
     # The batches are lists and tuples of plain values, which form no reference cycles: without the
     # cycle collector, decoding and row building do not pay for its passes over millions of them.
@@ -60,9 +64,17 @@ def _serve(path: str, jobs: Any, report: Connection) -> None:
     # Checkpoint the WAL every 40 MB rather than every 4 MB: fewer copies and syncs of hot pages.
     store.connection.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
     decoder = msgspec.msgpack.Decoder(ProcessWrite)
+    last_beat = time.monotonic()
     try:
         while True:
-            blob = jobs.get()
+            if time.monotonic() - last_beat >= HEARTBEAT_S:  # the run is still being recorded
+                last_beat = time.monotonic()
+                with contextlib.suppress(sqlite3.Error, StoreError):
+                    store.heartbeat(run)
+            try:
+                blob = jobs.get(timeout=HEARTBEAT_S)
+            except queue.Empty:
+                continue
             if blob == _STOP:
                 break
             if failure is None:
@@ -83,7 +95,7 @@ class StoreProcess:
         self._jobs = context.Queue(maxsize=QUEUE_BATCHES)
         self._report, child_end = context.Pipe(duplex=False)
         self._process = context.Process(
-            target=_serve, args=(str(path), self._jobs, child_end), name="audit-store", daemon=True
+            target=_serve, args=(str(path), run, self._jobs, child_end), name="audit-store", daemon=True
         )
         self._process.start()
         child_end.close()

@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from replay.store.store import AuditStore
+from replay.store.store import AuditStore, unrecorded_reason
 from router.precedence import LEVEL_BY_RANK, Precedence
 from topology.errors import CablerouteError
 
@@ -147,11 +147,6 @@ def store_run_name(store: AuditStore, run_id: int) -> str:
     return row[0] if row else str(run_id)
 
 
-def run_status(store: AuditStore, run_id: int) -> str:
-    """A run's status (`running` while it goes on)."""
-    return store.connection.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()[0]
-
-
 def who_got(store: AuditStore, run: str, cable_id: str) -> WhoGot:
     """Who received a cable in a run, who was planned but has no receipt, and what was not sent."""
     run_id = store.run_id(run)
@@ -200,7 +195,7 @@ def who_got(store: AuditStore, run: str, cable_id: str) -> WhoGot:
             (run_id, key),
         )
     ]
-    pending = _pending_reason(run_status(store, run_id))
+    pending = unrecorded_reason(store.run_status(run))
     missing = [
         MissingAt(
             post=post,
@@ -258,11 +253,6 @@ def who_got(store: AuditStore, run: str, cable_id: str) -> WhoGot:
             )
         ],
     )
-
-
-def _pending_reason(status: str) -> str:
-    """What to say of an unreceived delivery that `close_missing` has not yet recorded."""
-    return "not received yet (the run is still going)" if status == "running" else "not received"
 
 
 def _latency(received: float | None, filed: float | None, scheduled: float | None) -> float | None:
@@ -334,21 +324,27 @@ def _post_in_run(store: AuditStore, run_id: int, post_key: int) -> bool:
     return False
 
 
+#: Planned deliveries of a run that have a receipt.
+_PLANNED_AND_RECEIVED_SQL = """
+SELECT count(*) FROM deliveries AS d
+JOIN receipts AS r ON r.run_id = d.run_id AND r.post = d.post AND r.cable = d.cable
+WHERE d.run_id = ?
+"""
+
+
 def list_runs(store: AuditStore) -> list[RunListing]:
-    """Every run with its counts of cables, planned deliveries, receipts and recorded missing."""
+    """Every run with its counts of cables, planned deliveries, those received and those missing, counted
+    as the audit counts them (a receipt that came after the run closed counts as received)."""
     listings = []
     execute = store.connection.execute
     for info in store.runs():
         run_id = store.run_id(info.name)
-        counts = [
-            execute(f"SELECT count(*) FROM {table} WHERE run_id = ?{extra}", (run_id,)).fetchone()[0]
-            for table, extra in (
-                ("cables", " AND recorded = 1"),
-                ("deliveries", ""),
-                ("receipts", ""),
-                ("missing", ""),
-            )
-        ]
+        cables = execute(
+            "SELECT count(*) FROM cables WHERE run_id = ? AND recorded = 1", (run_id,)
+        ).fetchone()[0]
+        planned = execute("SELECT count(*) FROM deliveries WHERE run_id = ?", (run_id,)).fetchone()[0]
+        received = execute(_PLANNED_AND_RECEIVED_SQL, (run_id,)).fetchone()[0]
+        counts = [cables, planned, received, planned - received]
         listings.append(
             RunListing(
                 name=info.name,

@@ -19,7 +19,7 @@ from its own DDL and checks that the upgrade gives the same tables as a new file
 from __future__ import annotations
 
 #: The schema version this code writes; stored in the file as `PRAGMA user_version` (0: no schema yet).
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 #: The tables and indexes of a new store at `SCHEMA_VERSION`.
 SCHEMA = """
@@ -31,7 +31,11 @@ CREATE TABLE runs (
     started_at REAL NOT NULL,
     finished_at REAL,
     status TEXT NOT NULL DEFAULT 'running',
-    summary TEXT
+    summary TEXT,
+    owner_host TEXT,
+    owner_pid INTEGER,
+    owner_start TEXT,
+    heartbeat_at REAL
 );
 CREATE TABLE posts (
     id INTEGER PRIMARY KEY,
@@ -195,6 +199,12 @@ CREATE TABLE submitted (
     lost TEXT,
     PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
+CREATE TABLE rejected_inputs (
+    run_id INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE INDEX rejected_inputs_by_run ON rejected_inputs(run_id);
 """
 
 #: Statements that take a store from schema version N (the key) to N + 1, as literal SQL.
@@ -286,6 +296,21 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             PRIMARY KEY (run_id, seq)
         ) WITHOUT ROWID
         """,
+    ),
+    # 8: the process that records a run and its heartbeat; inputs of a run not read as cables.
+    7: (
+        "ALTER TABLE runs ADD COLUMN owner_host TEXT",
+        "ALTER TABLE runs ADD COLUMN owner_pid INTEGER",
+        "ALTER TABLE runs ADD COLUMN owner_start TEXT",
+        "ALTER TABLE runs ADD COLUMN heartbeat_at REAL",
+        """
+        CREATE TABLE rejected_inputs (
+            run_id INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            reason TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX rejected_inputs_by_run ON rejected_inputs(run_id)",
     ),
 }
 

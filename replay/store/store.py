@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import stat
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ import msgspec
 import platformdirs
 import structlog
 
+from replay.store.owner import owner_gone, this_process
 from replay.store.receipt import Receipt
 from replay.store.rows import CableRow, DeliveryRow, ReceiptRow, cable_rows
 from replay.store.schema import SCHEMA_VERSION, upgrade_statements
@@ -30,6 +32,9 @@ from router.precedence import RANK
 from topology.errors import CablerouteError
 
 _log = structlog.get_logger()
+
+#: Marks an SQLite file as a cableroute audit store (`PRAGMA application_id`, "CRAS").
+APPLICATION_ID = 0x43524153
 
 #: Unknown cable ids in one write from which the keys of the run's whole `cables` rows are read.
 LOOKUP_ALL_FROM = 1_000
@@ -42,6 +47,15 @@ REJECTION_KINDS: dict[str, str] = {
     "after_finish": "for a run that had already finished",
     "unrecordable": "refused by the audit store",
 }
+
+#: The tables that hold a run's rows (besides `runs`), as `delete_run` empties them.
+_RUN_TABLES = (
+    "cables", "deliveries", "other_means", "unresolved", "exemptions", "sent", "receipts", "receipt_wall",
+    "drops", "missing", "post_names", "circuit_stats", "submitted", "rejected", "rejected_inputs",
+)  # fmt: skip
+
+#: The status a `running` run whose owner is gone is read as (and marked with by a writer).
+ABORTED = "aborted"
 
 _RECEIPT_SQL = """
 INSERT INTO receipts (run_id, cable, post, role, precedence, niact, channel_serial,
@@ -96,10 +110,63 @@ class RunInfo(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def default_db_path() -> Path:
-    """`user_data_dir("cableroute")/audit.sqlite`, creating the directory if needed."""
-    directory = Path(platformdirs.user_data_dir("cableroute"))
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory / "audit.sqlite"
+    """`user_data_dir("cableroute")/audit.sqlite` (its directory is made with the store)."""
+    return Path(platformdirs.user_data_dir("cableroute")) / "audit.sqlite"
+
+
+def unrecorded_reason(status: str) -> str:
+    """What to say of an unreceived delivery that `close_missing` has not recorded, by run status."""
+    if status == "running":
+        return "not received yet (the run is still going)"
+    if status == ABORTED:
+        return "not received (run aborted: its process ended without closing it)"
+    return "not received"
+
+
+def inspect_store_file(path: Path, *, may_create: bool) -> str:
+    """What is at `path`, found without writing anything: `store` (an audit store), `new` (nothing yet)
+    or `empty` (an empty file or an empty SQLite database). `StoreError` with a one-line reason when it
+    is something else, or when it is not a store and `may_create` is false."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        if may_create:
+            return "new"
+        hint = "run a replay or simulation first, or pass --db"
+        raise StoreError(f"no audit store at {path} ({hint})") from None
+    except OSError as error:
+        raise StoreError(f"cannot read {path}: {error.strerror}") from None
+    if stat.S_ISDIR(status.st_mode):
+        raise StoreError(f"{path} is a directory, not an audit store")
+    if not stat.S_ISREG(status.st_mode):
+        raise StoreError(f"{path} is not a regular file, so not an audit store")
+    if status.st_size == 0:
+        if may_create:
+            return "empty"
+        raise StoreError(f"{path} is an empty file, not an audit store")
+    # Read through SQLite only: opening and closing the file any other way would drop the POSIX locks
+    # this process's SQLite connections hold on it (a WAL store must never lose them).
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            application_id = connection.execute("PRAGMA application_id").fetchone()[0]
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as error:
+        if "not a database" in str(error):
+            raise StoreError(f"{path} is not an audit store (not an SQLite database)") from None
+        raise StoreError(f"{path} is not a usable audit store ({error})") from None
+    except sqlite3.Error as error:
+        raise StoreError(f"cannot read {path}: {error}") from None
+    if application_id == APPLICATION_ID or (application_id == 0 and version > 0 and "runs" in tables):
+        return "store"
+    if application_id == 0 and version == 0 and not tables:
+        if may_create:
+            return "empty"
+        raise StoreError(f"{path} is an empty SQLite database, not an audit store")
+    raise StoreError(f"{path} is an SQLite file but not a cableroute audit store")
 
 
 def _run_name_now() -> str:
@@ -110,36 +177,67 @@ def _run_name_now() -> str:
 class AuditStore:
     """One SQLite audit store. Not shared between threads: each thread opens its own.
 
-    `create=False` opens an existing file only (for commands that read runs) and raises
-    `StoreError` when it is absent.
+    `create=False` opens an existing store only and raises `StoreError` when it is absent.
+    `read_only=True` (the commands that read runs) opens it read-only, changing nothing in the file.
+    A file that is not already an audit store is refused before anything is written to it; only a
+    missing file, an empty one or an empty SQLite database becomes a new store (when `create`).
     """
 
-    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+    def __init__(self, path: str | Path, *, create: bool = True, read_only: bool = False) -> None:
         self.path = Path(path)
-        if not create and not self.path.is_file():
-            raise StoreError(
-                f"no audit store at {self.path} (run a replay or simulation first, or pass --db)"
-            )
-        if create:
+        self.read_only = read_only
+        state = inspect_store_file(self.path, may_create=create and not read_only)
+        if state == "new":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.connection = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        try:
+            if read_only:
+                self.connection = sqlite3.connect(
+                    f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, timeout=30.0
+                )
+            else:
+                self.connection = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot open the audit store {self.path}: {error}") from error
         self._run_ids: dict[str, int] = {}
         self._post_keys: dict[str, int] = {}
         self._cable_keys: dict[int, dict[str, int]] = {}
         self._placeholders: set[int] = set()
-        self._configure()
-        self._ensure_schema()
+        try:
+            self._configure()
+            if read_only:
+                self._check_schema_readable()
+            else:
+                self._ensure_schema()
+                self.mark_abandoned_runs()
+        except sqlite3.Error as error:
+            self.connection.close()
+            raise StoreError(f"cannot use the audit store {self.path}: {error}") from error
+        except BaseException:
+            self.connection.close()
+            raise
 
     # -- connection and schema -------------------------------------------------------------------
 
     def _configure(self) -> None:
         """WAL journal, NORMAL sync (durable at checkpoints, safe against corruption), bigger cache."""
         execute = self.connection.execute
-        execute("PRAGMA journal_mode=WAL")
-        execute("PRAGMA synchronous=NORMAL")
+        if not self.read_only:
+            execute("PRAGMA journal_mode=WAL")
+            execute("PRAGMA synchronous=NORMAL")
         execute("PRAGMA foreign_keys=OFF")
         execute("PRAGMA cache_size=-65536")
         execute("PRAGMA temp_store=MEMORY")
+
+    def _check_schema_readable(self) -> None:
+        """For a read-only store: its schema must be this version (an older one is upgraded by the next
+        command that writes to it)."""
+        version = self._user_version()
+        if version != SCHEMA_VERSION:
+            newer = version > SCHEMA_VERSION
+            raise StoreError(
+                f"{self.path} has store schema {version}; this cableroute reads {SCHEMA_VERSION}"
+                + ("" if newer else " (a replay or simulation into it upgrades it)")
+            )
 
     def _ensure_schema(self) -> None:
         """Create the schema in an empty file, upgrade an older one, refuse one from a newer version."""
@@ -149,6 +247,9 @@ class AuditStore:
                 f"{self.path} has store schema {version}; this cableroute reads up to {SCHEMA_VERSION}"
             )
         if version == SCHEMA_VERSION:
+            if self._application_id() != APPLICATION_ID:  # a store from before the marker
+                with self._transaction():
+                    self.connection.execute(f"PRAGMA application_id={APPLICATION_ID}")
             return
         with self._transaction():
             version = self._user_version()  # another connection may have created it meanwhile
@@ -158,6 +259,11 @@ class AuditStore:
             for statement in upgrade_statements(version):
                 self.connection.execute(statement)
             self.connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self.connection.execute(f"PRAGMA application_id={APPLICATION_ID}")
+
+    def _application_id(self) -> int:
+        """The application id stored in the file (`APPLICATION_ID` for an audit store)."""
+        return self.connection.execute("PRAGMA application_id").fetchone()[0]
 
     def _user_version(self) -> int:
         """The schema version stored in the file (0: none)."""
@@ -206,9 +312,11 @@ class AuditStore:
                 chosen = name
             else:
                 chosen = self._unique_name(_run_name_now())
+            now = time.time()
             cursor = self.connection.execute(
-                "INSERT INTO runs (name, mode, options, started_at) VALUES (?, ?, ?, ?)",
-                (chosen, mode, options_json, time.time()),
+                "INSERT INTO runs (name, mode, options, started_at, owner_host, owner_pid, owner_start, "
+                "heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (chosen, mode, options_json, now, *this_process(), now),
             )
         run_id = cursor.lastrowid
         assert run_id is not None
@@ -279,23 +387,100 @@ class AuditStore:
         found = dict(rows.fetchall())
         return {kind: int(found.get(kind, 0)) for kind in REJECTION_KINDS}
 
-    def runs(self) -> list[RunInfo]:
-        """Every run, oldest first."""
+    def heartbeat(self, run: str) -> None:
+        """Say that the owner of a running run is still at work."""
+        run_id = self.run_id(run)
+        with self._transaction():
+            self.connection.execute(
+                "UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'", (time.time(), run_id)
+            )
+
+    def _abandoned_run_ids(self) -> list[int]:
+        """The runs still marked `running` whose owner is gone."""
         rows = self.connection.execute(
-            "SELECT name, mode, status, started_at, finished_at, options, summary FROM runs ORDER BY id"
+            "SELECT id, owner_host, owner_pid, owner_start, coalesce(heartbeat_at, started_at) "
+            "FROM runs WHERE status = 'running'"
         ).fetchall()
+        now = time.time()
+        return [run_id for run_id, host, pid, start, beat in rows if owner_gone(host, pid, start, beat, now)]
+
+    def _status(self, run_id: int, status: str, abandoned: Iterable[int]) -> str:
+        return ABORTED if status == "running" and run_id in abandoned else status
+
+    def mark_abandoned_runs(self) -> list[str]:
+        """Mark every `running` run whose owner is gone as `aborted`; their names."""
+        abandoned = self._abandoned_run_ids()
+        if not abandoned:
+            return []
+        with self._transaction():
+            names = []
+            for run_id in abandoned:
+                row = self.connection.execute(
+                    "UPDATE runs SET status = ?, finished_at = coalesce(heartbeat_at, started_at) "
+                    "WHERE id = ? AND status = 'running' RETURNING name",
+                    (ABORTED, run_id),
+                ).fetchone()
+                if row is not None:
+                    names.append(row[0])
+        if names:
+            _log.warning("runs whose process is gone marked aborted", runs=names)
+        return names
+
+    def run_status(self, run: str) -> str:
+        """A run's status; `aborted` for a run still marked `running` whose owner is gone."""
+        run_id = self.run_id(run)
+        status = self.connection.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()[0]
+        if status != "running":
+            return status
+        return self._status(run_id, status, self._abandoned_run_ids())
+
+    def runs(self) -> list[RunInfo]:
+        """Every run, oldest first (a run whose owner is gone has the status `aborted`)."""
+        rows = self.connection.execute(
+            "SELECT id, name, mode, status, started_at, finished_at, options, summary FROM runs ORDER BY id"
+        ).fetchall()
+        abandoned = set(self._abandoned_run_ids()) if any(row[3] == "running" for row in rows) else set()
         return [
             RunInfo(
                 name=name,
                 mode=mode,
-                status=status,
+                status=self._status(run_id, status, abandoned),
                 started_at=started,
                 finished_at=finished,
                 options=json.loads(options or "{}"),
                 summary=json.loads(summary) if summary else None,
             )
-            for name, mode, status, started, finished, options, summary in rows
+            for run_id, name, mode, status, started, finished, options, summary in rows
         ]
+
+    def record_rejected_inputs(self, run: str, inputs: Iterable[tuple[str, str]]) -> None:
+        """Record the inputs of a run that were not read as cables: (source, reason) pairs."""
+        run_id = self.run_id(run)
+        with self._transaction():
+            self.connection.executemany(
+                "INSERT INTO rejected_inputs (run_id, source, reason) VALUES (?, ?, ?)",
+                [(run_id, source, reason) for source, reason in inputs],
+            )
+
+    def rejected_inputs(self, run: str) -> list[tuple[str, str]]:
+        """The inputs of a run that were not read as cables: (source, reason), in input order."""
+        sql = "SELECT source, reason FROM rejected_inputs WHERE run_id = ? ORDER BY rowid"
+        return self.connection.execute(sql, (self.run_id(run),)).fetchall()
+
+    def cable_count(self, run: str) -> int:
+        """How many cables a run has recorded."""
+        sql = "SELECT count(*) FROM cables WHERE run_id = ? AND recorded = 1"
+        return self.connection.execute(sql, (self.run_id(run),)).fetchone()[0]
+
+    def delete_run(self, run: str) -> None:
+        """Delete a run and everything recorded for it."""
+        run_id = self.run_id(run)
+        with self._transaction():
+            for table in _RUN_TABLES:
+                self.connection.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
+            self.connection.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+        self._run_ids.pop(run, None)
+        self._cable_keys.pop(run_id, None)
 
     def latest_run(self) -> str:
         """The name of the most recently started run; `StoreError` when the store has none."""

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import queue
+import sqlite3
 import threading
+import time
 from collections.abc import Iterable
 from concurrent.futures import Future
 from pathlib import Path
@@ -17,9 +19,10 @@ from typing import Any, TypeVar
 
 import structlog
 
+from replay.store.owner import HEARTBEAT_S
 from replay.store.receipt import Receipt
 from replay.store.store import AuditStore, StoreError
-from replay.store.writes import WRITES, StoreWrite
+from replay.store.writes import WRITES, FinishRun, StartRun, StoreWrite
 
 _log = structlog.get_logger()
 
@@ -84,6 +87,8 @@ class StoreWriter:
         self._closed = False
         #: Receipts the store refused (each one logged and, where its run exists, counted there).
         self.rejected = 0
+        self._owned: set[str] = set()  # runs started through this writer and not finished
+        self._last_beat = time.monotonic()
         self._thread = threading.Thread(target=self._work, name="audit-store-writer", daemon=True)
         self._thread.start()
         self._opened.wait()
@@ -162,14 +167,32 @@ class StoreWriter:
             return
         self._opened.set()
         try:
-            while self._write_batch(store, self._take_batch()):
-                pass
+            while True:
+                self._beat(store)
+                if not self._write_batch(store, self._take_batch()):
+                    break
         finally:
             store.close()
 
+    def _beat(self, store: AuditStore) -> None:
+        """Renew the heartbeat of the runs started through this writer, every `HEARTBEAT_S`."""
+        now = time.monotonic()
+        if not self._owned or now - self._last_beat < HEARTBEAT_S:
+            return
+        self._last_beat = now
+        for run in list(self._owned):
+            try:
+                store.heartbeat(run)
+            except (sqlite3.Error, StoreError) as error:
+                _log.warning("run heartbeat failed", run=run, error=str(error))
+
     def _take_batch(self) -> list[_Item]:
-        """Wait for work, then take everything queued (up to `batch_size` items)."""
-        batch = [self._queue.get()]
+        """Wait for work (at most `HEARTBEAT_S`), then take everything queued (up to `batch_size`
+        items); empty when nothing came."""
+        try:
+            batch = [self._queue.get(timeout=HEARTBEAT_S)]
+        except queue.Empty:
+            return []
         get = self._queue.get_nowait
         try:
             while len(batch) < self.batch_size:
@@ -264,7 +287,12 @@ class StoreWriter:
         if not future.set_running_or_notify_cancel():
             return
         try:
-            future.set_result(write.apply(store))
+            result = write.apply(store)
+            if isinstance(write, StartRun):  # the writer's process owns the run: keep it alive
+                self._owned.add(result)
+            elif isinstance(write, FinishRun):
+                self._owned.discard(write.run)
+            future.set_result(result)
         except Exception as error:
             _log.error("store write failed", request=type(write).__name__, error=str(error))
             self._errors.append(error)
