@@ -6,6 +6,7 @@ import asyncio
 import re
 import sqlite3
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -337,10 +338,16 @@ def test_reader_queries_while_the_writer_thread_writes(tmp_path: Path) -> None:
 
     reader_thread = threading.Thread(target=read)
     reader_thread.start()
+    deadline = time.monotonic() + 30
+    while not seen and not errors and time.monotonic() < deadline:  # the reader is open and reading
+        time.sleep(0.01)
     for start in range(0, 2000, 100):
         for cable in cables[start : start + 100]:
             writer.submit_receipt(make_receipt(run, cable.id or "", "RUEHC"))
         writer.flush()
+    read_before = len(seen)
+    while len(seen) == read_before and not errors and time.monotonic() < deadline:  # and reads again
+        time.sleep(0.01)
     stop.set()
     reader_thread.join()
     writer.close()
