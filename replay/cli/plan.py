@@ -15,8 +15,7 @@ import msgspec
 
 from replay.cli.commands import command_help
 from replay.cli.topology_source import topology_for
-from replay.inputs.corpus import EXAMPLES_DIR, ReadError, iter_sources
-from router.decoder import decode
+from replay.inputs.corpus import EXAMPLES_DIR, read_cables
 from router.deliveries import Plan
 from router.model import Cable
 from router.planner import Planner, cable_id_of
@@ -69,15 +68,10 @@ def _fail(message: str) -> int:
 
 def _read(paths: Sequence[str]) -> tuple[list[Cable], int]:
     """Decode every input; unreadable ones are reported on stderr and counted."""
-    cables: list[Cable] = []
-    failed = 0
-    for item in iter_sources(paths):
-        if isinstance(item, ReadError):
-            failed += 1
-            print(f"cableroute plan: cannot read {item.source}: {item.message}", file=sys.stderr)
-            continue
-        cables.append(decode(item.text, item.source))
-    return cables, failed
+    cables, errors = read_cables(paths)
+    for error in errors:
+        print(f"cableroute plan: cannot read {error.source}: {error.message}", file=sys.stderr)
+    return cables, len(errors)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,9 +19,8 @@ import structlog
 from replay.cli.commands import command_help
 from replay.cli.tables import print_table
 from replay.cli.topology_source import topology_for
-from replay.inputs.corpus import ReadError, iter_sources
+from replay.inputs.corpus import read_cables
 from router.addressees import parse_addressee, split_keyword
-from router.decoder import decode
 from router.learn import learn_topology, learn_with_evidence
 from router.model import Addressee, Cable
 from topology.books import read_books
@@ -145,15 +144,10 @@ def _fail(message: str) -> int:
 
 def _read(paths: Sequence[str]) -> tuple[list[Cable], int]:
     """Decode every input; unreadable ones are reported on stderr and counted."""
-    cables: list[Cable] = []
-    failed = 0
-    for item in iter_sources(paths):
-        if isinstance(item, ReadError):
-            failed += 1
-            print(f"cableroute topology: cannot read {item.source}: {item.message}", file=sys.stderr)
-            continue
-        cables.append(decode(item.text, item.source))
-    return cables, failed
+    cables, errors = read_cables(paths)
+    for error in errors:
+        print(f"cableroute topology: cannot read {error.source}: {error.message}", file=sys.stderr)
+    return cables, len(errors)
 
 
 def _write(topology: Topology, comment: str, output: str) -> None:
