@@ -125,6 +125,7 @@ def test_who_got_json_lists_received_missing_and_unsent(db: Path, capsys: pytest
     assert answer["missing"] == [
         {
             "post": "RUEHNH",
+            "name": None,  # this store's run was recorded without post names
             "role": "info",
             "precedence": "PRIORITY",
             "niact": False,

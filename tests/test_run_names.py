@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -89,6 +90,13 @@ def test_who_got_received_and_audit_show_the_recorded_names(
     code, _, _ = run(capsys, "audit", "--db", str(simulated), "--html", str(page))
     assert code == 0
     assert "AMCONSUL KOLKATA" in page.read_text(encoding="utf-8")
+
+
+def test_who_got_json_names_every_post(simulated: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "who-got", "09NEWDELHI7", "--db", str(simulated), "--json")
+    assert code == 0
+    names = {entry["post"]: entry["name"] for entry in json.loads(out)["received"]}
+    assert names == {"RUEHC": "SECSTATE WASHDC", "RUEHCI": "AMCONSUL KOLKATA"}
 
 
 def test_a_topology_file_overrides_the_recorded_names(

@@ -22,9 +22,10 @@ class QueryError(CablerouteError):
 
 
 class ReceivedBy(msgspec.Struct, kw_only=True):
-    """A post that received the cable."""
+    """A post that received the cable (`name`: as recorded with the run, None for runs without names)."""
 
     post: str
+    name: str | None = None
     role: str
     precedence: Precedence
     niact: bool
@@ -37,9 +38,10 @@ class ReceivedBy(msgspec.Struct, kw_only=True):
 
 
 class MissingAt(msgspec.Struct, kw_only=True):
-    """A post the cable was planned for that has no receipt."""
+    """A post the cable was planned for that has no receipt (`name` as in `ReceivedBy`)."""
 
     post: str
+    name: str | None = None
     role: str
     precedence: Precedence
     niact: bool
@@ -152,9 +154,11 @@ def who_got(store: AuditStore, run: str, cable_id: str) -> WhoGot:
     run_id = store.run_id(run)
     found_id, key, time, dtg, filed, rank, origin = _cable_row(store, run_id, cable_id)
     execute = store.connection.execute
+    names = store.post_names(run)
     received = [
         ReceivedBy(
             post=post,
+            name=names.get(post),
             role=role,
             precedence=LEVEL_BY_RANK[precedence],
             niact=bool(niact),
@@ -199,6 +203,7 @@ def who_got(store: AuditStore, run: str, cable_id: str) -> WhoGot:
     missing = [
         MissingAt(
             post=post,
+            name=names.get(post),
             role=role,
             precedence=LEVEL_BY_RANK[precedence],
             niact=bool(niact),
