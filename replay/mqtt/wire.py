@@ -73,12 +73,9 @@ class UnauthenticatedError(WireError):
     """A payload without a MAC, or whose MAC is not that of the deployment's key."""
 
 
-class Transmission(msgspec.Struct, frozen=True, array_like=True):
-    """One transmission to one post. `*_sim` are simulated Unix seconds, `*_wall` wall-clock ones.
-
-    `speed` is simulated seconds per wall second (0 at top speed): a receiver converts its own
-    wall-clock delay into simulated time with it.
-    """
+class TransmissionFacts(msgspec.Struct, frozen=True, array_like=True):
+    """What a transmission and the receipt for it both carry, first and in this order on the wire:
+    which run, cable and post, in what role and precedence, and its simulated times."""
 
     run: RunName
     cable_id: CableId
@@ -90,6 +87,15 @@ class Transmission(msgspec.Struct, frozen=True, array_like=True):
     scheduled_sim: Seconds
     enqueued_sim: Seconds
     transmitted_sim: Seconds
+
+
+class Transmission(TransmissionFacts, frozen=True, array_like=True):
+    """One transmission to one post. `*_sim` are simulated Unix seconds, `*_wall` wall-clock ones.
+
+    `speed` is simulated seconds per wall second (0 at top speed): a receiver converts its own
+    wall-clock delay into simulated time with it.
+    """
+
     scheduled_wall: Seconds
     enqueued_wall: Seconds
     transmitted_wall: Seconds
@@ -424,21 +430,11 @@ def decode_submission(payload: bytes) -> Submission:
         raise WireError(f"not a cable submission: {error}") from error
 
 
-class PostReceipt(msgspec.Struct, frozen=True, array_like=True):
+class PostReceipt(TransmissionFacts, frozen=True, array_like=True):
     """What a post publishes for each transmission it took (`cableroute posts`): the transmission's
     facts and the post's own receive time, wall-clock and simulated; `dropped` when a lossy post
     dropped it on purpose (no receipt then, a drop). One recorder writes them to the audit store."""
 
-    run: RunName
-    cable_id: CableId
-    post: PostRI
-    role: Role
-    precedence: Precedence
-    niact: bool
-    channel_serial: Serial
-    scheduled_sim: Seconds
-    enqueued_sim: Seconds
-    transmitted_sim: Seconds
     received_sim: Seconds
     scheduled_wall: Seconds
     enqueued_wall: Seconds
