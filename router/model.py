@@ -153,3 +153,8 @@ _encoder = msgspec.json.Encoder()
 def cable_to_json(cable: Cable) -> bytes:
     """The cable's JSON contract, as one line of bytes (no trailing newline)."""
     return _encoder.encode(cable)
+
+
+def cables_to_json_lines(cables: list[Cable]) -> bytes:
+    """The cables' JSON contracts, one line each (each `cable_to_json` and a newline), as bytes."""
+    return _encoder.encode_lines(cables)

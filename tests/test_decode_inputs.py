@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import sys
 from pathlib import Path
 
@@ -11,12 +12,15 @@ import pytest
 
 from replay.inputs import corpus
 from replay.inputs.corpus import (
+    CableFile,
     CableText,
     CsvSlice,
     ReadError,
     decode_bytes,
+    iter_source_parts,
     iter_source_slices,
     iter_sources,
+    read_cable_file,
     read_cables,
     read_csv_slice,
 )
@@ -66,6 +70,35 @@ def test_missing_file_binary_file_and_empty_directory(tmp_path: Path) -> None:
         "binary file (contains NUL bytes)",
         "no *.txt files in directory",
     ]
+
+
+def test_files_handed_out_unread_read_as_they_would_be(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a.txt").write_text(cable(), encoding="utf-8")
+    (tmp_path / "b.txt").write_bytes(b"")
+    (tmp_path / "c.txt").write_bytes(b"VZCZC\x00")
+    (tmp_path / "d.txt").write_bytes(cable().replace("OSLO", "BOGOT\xc1").encode("cp1252"))
+    limit = len(cable().encode()) + 10
+    (tmp_path / "e.txt").write_bytes(b"x" * (limit + 1))
+    (tmp_path / "gone.txt").symlink_to(tmp_path / "nowhere")
+    os.mkfifo(tmp_path / "fifo.txt")
+    monkeypatch.chdir(tmp_path)
+    inputs = [str(tmp_path), "./a.txt", ".//d.txt", "missing.txt", "-"]
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(cable().encode())))
+    read = list(iter_sources(inputs, max_bytes=limit))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(cable().encode())))
+    parts = list(iter_source_parts(inputs, max_bytes=limit))
+    assert any(isinstance(item, CableFile) for item in parts)
+    assert [read_cable_file(item) if isinstance(item, CableFile) else item for item in parts] == read
+    assert [item.source for item in read if isinstance(item, CableText)] == [
+        f"{tmp_path}/a.txt",
+        f"{tmp_path}/d.txt",
+        "a.txt",
+        "d.txt",
+        "-",
+    ]
+    assert len([item for item in read if isinstance(item, ReadError)]) == 6
 
 
 def test_undecodable_bytes_fall_back_to_cp1252() -> None:

@@ -12,10 +12,10 @@ from typing import IO, Protocol
 
 from replay.cli.commands import command_help
 from replay.cli.run_options import add_input_options
-from replay.inputs.corpus import ReadError, iter_source_slices
+from replay.inputs.corpus import ReadError, iter_source_parts
 from replay.inputs.workers import Chunk, Workers, chunk_texts, chunked
 from router.decoder import decode
-from router.model import Addressee, Cable, cable_to_json
+from router.model import Addressee, Cable, cables_to_json_lines
 
 
 class _Advance(Protocol):
@@ -46,35 +46,49 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Decode every input; 1 when any input could not be read, else 0."""
-    out = sys.stdout
+    """Decode every input; 1 when any input could not be read, else 0.
+
+    This process only lists the inputs and writes the output in input order: the workers read the
+    files (or parse the CSV slices), decode them and render the output.
+    """
+    sys.stdout.flush()
     failed = 0
     decoded = 0
     render = partial(render_chunk, as_json=args.json)
     with _progress(sys.stderr) as advance, Workers(args.workers) as workers:
         for result in workers.map_in_order(
-            render, chunked(iter_source_slices(args.paths, max_bytes=args.max_cable_size))
+            render, chunked(iter_source_parts(args.paths, max_bytes=args.max_cable_size))
         ):
-            text, count, errors = ("", 0, [result]) if isinstance(result, ReadError) else result
+            output, count, errors = (b"", 0, [result]) if isinstance(result, ReadError) else result
             for error in errors:
                 failed += 1
                 print(f"cableroute decode: cannot read {error.source}: {error.message}", file=sys.stderr)
-            out.write(text)
+            _write(output)
             decoded += count
             advance(count)
-    out.flush()
+    sys.stdout.flush()
     if not args.json:
         print(f"{decoded} cables decoded, {failed} inputs unreadable", file=sys.stderr)
     return 1 if failed else 0
 
 
-def render_chunk(chunk: Chunk, as_json: bool) -> tuple[str, int, list[ReadError]]:
-    """Decode a chunk of inputs: the output text (JSON lines or summaries), how many cables it holds,
-    and the rows of a CSV slice that could not be read."""
+def _write(output: bytes | str) -> None:
+    """Write text, or bytes straight to the standard output's buffer (when it has one)."""
+    if isinstance(output, str):
+        sys.stdout.write(output)
+    elif (buffer := getattr(sys.stdout, "buffer", None)) is not None:
+        buffer.write(output)
+    else:
+        sys.stdout.write(output.decode())
+
+
+def render_chunk(chunk: Chunk, as_json: bool) -> tuple[bytes | str, int, list[ReadError]]:
+    """Read and decode a chunk of inputs: the output (JSON lines as UTF-8 bytes, or summaries as
+    text), how many cables it holds, and the files or rows of a CSV slice that could not be read."""
     texts, errors = chunk_texts(chunk)
     cables = [decode(text, source) for source, text in texts]
     if as_json:
-        return "".join(cable_to_json(cable).decode() + "\n" for cable in cables), len(cables), errors
+        return cables_to_json_lines(cables), len(cables), errors
     return "".join(summary(cable) for cable in cables), len(cables), errors
 
 

@@ -12,7 +12,9 @@ finds where each run of `SLICE_ROWS` records ends, and whoever takes a `CsvSlice
 record before the cut is plain RFC 4180 (fields quoted with doubled quotes inside, or unquoted without
 quotes, CR or LF; rows ending in CRLF or LF), where the cut is certain to fall between the same rows
 the `csv` module reads; from the first record that is not, the rest of the file is read row by row.
-Both ways give the same texts, sources and errors.
+Both ways give the same texts, sources and errors. Files, too, can be handed out unread
+(`iter_source_parts`): whoever takes a `CableFile` reads it (`read_cable_file`), with the same text,
+source or error.
 """
 
 from __future__ import annotations
@@ -70,6 +72,14 @@ class CableText(msgspec.Struct, frozen=True):
     text: str
 
 
+class CableFile(msgspec.Struct, frozen=True):
+    """A file to be read as one cable text of at most `max_bytes`, wherever is convenient
+    (`read_cable_file`): the inputs name it, and a worker process reads it."""
+
+    path: str
+    max_bytes: int = MAX_CABLE_BYTES
+
+
 class ReadError(msgspec.Struct, frozen=True):
     """An input that could not be read, with the reason."""
 
@@ -109,7 +119,7 @@ def iter_sources(
     """Every cable text in the inputs, in order; unreadable inputs (and texts over `max_bytes`) are
     yielded as `ReadError`s."""
     for item in _sources(paths, slices=False, max_bytes=max_bytes):
-        assert not isinstance(item, CsvSlice)
+        assert not isinstance(item, CsvSlice | CableFile)
         yield item
 
 
@@ -118,22 +128,36 @@ def iter_source_slices(
 ) -> Iterator[CableText | ReadError | CsvSlice]:
     """`iter_sources`, but CSV files come as `CsvSlice`s as far as they can be cut (see the module's
     docstring), for `read_csv_slice` to parse wherever is convenient."""
-    return _sources(paths, slices=True, max_bytes=max_bytes)
+    for item in _sources(paths, slices=True, max_bytes=max_bytes):
+        assert not isinstance(item, CableFile)
+        yield item
+
+
+def iter_source_parts(
+    paths: Sequence[str], *, max_bytes: int = MAX_CABLE_BYTES
+) -> Iterator[CableText | ReadError | CsvSlice | CableFile]:
+    """`iter_source_slices`, but the files of directories and the files named come unread, as
+    `CableFile`s, for `read_cable_file` to read wherever is convenient: only listing them is left to
+    the caller. Entries that cannot be listed or are no regular files are `ReadError`s in their place."""
+    return _sources(paths, slices=True, max_bytes=max_bytes, unread=True)
 
 
 def _sources(
-    paths: Sequence[str], *, slices: bool, max_bytes: int
-) -> Iterator[CableText | ReadError | CsvSlice]:
-    """The items of every input in order; CSV files as slices when `slices`."""
+    paths: Sequence[str], *, slices: bool, max_bytes: int, unread: bool = False
+) -> Iterator[CableText | ReadError | CsvSlice | CableFile]:
+    """The items of every input in order; CSV files as slices when `slices`, files as `CableFile`s
+    when `unread`."""
     for path in paths:
         if path == "-":
             yield from _read_stdin(max_bytes)
             continue
         target = Path(path)
         if target.is_dir():
-            yield from _read_directory(target, max_bytes)
+            yield from _read_directory(target, max_bytes, unread=unread)
         elif target.suffix.lower() == ".csv" and target.is_file():
             yield from _read_csv(target, slices=slices, max_bytes=max_bytes)
+        elif unread:
+            yield CableFile(str(target), max_bytes)
         else:
             yield _read_file(target, max_bytes)
 
@@ -148,6 +172,11 @@ def read_cables(paths: Sequence[str]) -> tuple[list[Cable], list[ReadError]]:
         else:
             cables.append(decode(item.text, item.source))
     return cables, errors
+
+
+def read_cable_file(item: CableFile) -> CableText | ReadError:
+    """The cable text of a `CableFile`, or why it cannot be read."""
+    return _read_file(item.path, item.max_bytes)
 
 
 def _read_file(path: Path | str, max_bytes: int = MAX_CABLE_BYTES) -> CableText | ReadError:
@@ -213,9 +242,12 @@ def _file_kind(mode: int) -> str:
     return "not a file"
 
 
-def _read_directory(directory: Path, max_bytes: int = MAX_CABLE_BYTES) -> Iterator[CableText | ReadError]:
-    """Every `*.txt` file below a directory, in sorted order; each entry that cannot be listed or read
-    (an unreadable subdirectory, a link loop, a FIFO) as a `ReadError` in its place."""
+def _read_directory(
+    directory: Path, max_bytes: int = MAX_CABLE_BYTES, *, unread: bool = False
+) -> Iterator[CableText | ReadError | CableFile]:
+    """Every `*.txt` file below a directory, in sorted order (unread as `CableFile`s when `unread`);
+    each entry that cannot be listed or read (an unreadable subdirectory, a link loop, a FIFO) as a
+    `ReadError` in its place."""
     try:
         entries = _txt_files(directory)
     except OSError as error:
@@ -225,7 +257,10 @@ def _read_directory(directory: Path, max_bytes: int = MAX_CABLE_BYTES) -> Iterat
         yield ReadError(str(directory), "no *.txt files in directory")
         return
     for path, problem in entries:
-        yield _read_file(path, max_bytes) if problem is None else ReadError(path, problem)
+        if problem is not None:
+            yield ReadError(path, problem)
+        else:
+            yield CableFile(path, max_bytes) if unread else _read_file(path, max_bytes)
 
 
 def _txt_files(directory: Path) -> list[tuple[str, str | None]]:

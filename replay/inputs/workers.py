@@ -1,9 +1,10 @@
 """Work on inputs in worker processes, with the results handed back in input order.
 
-The inputs (`CableText`, `ReadError`, `CsvSlice` from `replay.inputs.corpus`) are grouped in chunks:
-texts in lists of `CHUNK`, a slice of a CSV file as it is (the worker parses it), and a read error
-stands alone in its place. `map_in_order` runs a function over the chunks on the workers, a few
-chunks ahead of the reader, and yields the results in input order however the workers finish.
+The inputs (`CableText`, `CableFile`, `ReadError`, `CsvSlice` from `replay.inputs.corpus`) are grouped
+in chunks: texts and files (the worker reads them) in lists of `CHUNK`, a slice of a CSV file as it is
+(the worker parses it), and a read error stands alone in its place. `map_in_order` runs a function
+over the chunks on the workers, a few chunks ahead of the reader, and yields the results in input
+order however the workers finish.
 
 The workers are forked from a fork server that has imported the decoder (`replay.processes`), so they
 start at once and a pool can be made whatever threads the program runs.
@@ -17,24 +18,24 @@ from itertools import chain, islice
 from multiprocessing.pool import AsyncResult, Pool
 from typing import TypeVar
 
-from replay.inputs.corpus import CableText, CsvSlice, ReadError, read_csv_slice
+from replay.inputs.corpus import CableFile, CableText, CsvSlice, ReadError, read_cable_file, read_csv_slice
 from replay.processes import process_context
 
 #: Cables per chunk handed to a worker.
 CHUNK = 256
 
-#: What a worker is given: (source, text) pairs, or a slice of a CSV file.
-Chunk = list[tuple[str, str]] | CsvSlice
+#: What a worker is given: (source, text) pairs and files to read, or a slice of a CSV file.
+Chunk = list[tuple[str, str] | CableFile] | CsvSlice
 
 Result = TypeVar("Result")
 
 
-def chunked(items: Iterable[CableText | ReadError | CsvSlice]) -> Iterator[Chunk | ReadError]:
-    """Texts grouped in chunks of `CHUNK`, CSV slices as they are, read errors in their place."""
-    chunk: list[tuple[str, str]] = []
+def chunked(items: Iterable[CableText | CableFile | ReadError | CsvSlice]) -> Iterator[Chunk | ReadError]:
+    """Texts and files grouped in chunks of `CHUNK`, CSV slices as they are, read errors in their place."""
+    chunk: list[tuple[str, str] | CableFile] = []
     for item in items:
-        if isinstance(item, CableText):
-            chunk.append((item.source, item.text))
+        if isinstance(item, CableText | CableFile):
+            chunk.append((item.source, item.text) if isinstance(item, CableText) else item)
             if len(chunk) >= CHUNK:
                 yield chunk
                 chunk = []
@@ -48,14 +49,19 @@ def chunked(items: Iterable[CableText | ReadError | CsvSlice]) -> Iterator[Chunk
 
 
 def chunk_texts(chunk: Chunk) -> tuple[list[tuple[str, str]], list[ReadError]]:
-    """The (source, text) pairs of a chunk, parsing it first if it is a CSV slice, and the rows of
-    the slice that could not be read."""
-    if not isinstance(chunk, CsvSlice):
-        return chunk, []
+    """The (source, text) pairs of a chunk, reading its files or parsing it first if it is a CSV
+    slice, and the files or rows of the slice that could not be read."""
+    items: list[tuple[str, str] | CableText | ReadError]
+    if isinstance(chunk, CsvSlice):
+        items = list(read_csv_slice(chunk))
+    else:
+        items = [read_cable_file(item) if isinstance(item, CableFile) else item for item in chunk]
     texts: list[tuple[str, str]] = []
     errors: list[ReadError] = []
-    for item in read_csv_slice(chunk):
-        if isinstance(item, ReadError):
+    for item in items:
+        if isinstance(item, tuple):
+            texts.append(item)
+        elif isinstance(item, ReadError):
             errors.append(item)
         else:
             texts.append((item.source, item.text))
