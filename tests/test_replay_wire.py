@@ -14,8 +14,11 @@ from replay.mqtt.wire import (
     RunEnd,
     RunStart,
     Sealed,
+    SealedTransmission,
     Submission,
+    TextCheck,
     Transmission,
+    TransmissionHead,
     UnauthenticatedError,
     WireError,
     claimed_run,
@@ -28,7 +31,9 @@ from replay.mqtt.wire import (
     open_inbound,
     open_submission,
     open_transmission,
+    open_transmission_head,
     seal,
+    text_digest,
     transmission_for,
 )
 from router.deliveries import Sent
@@ -104,25 +109,66 @@ def test_a_sealed_transmission_and_submission_open_with_the_key() -> None:
         pytest.param(lambda: encode(_transmission()), id="no MAC"),
         pytest.param(lambda: seal(_transmission(), b"another-key-0123456789abcdef"), id="another key"),
         pytest.param(lambda: seal(Submission("r1", "a.txt", TEXT), KEY), id="a submission"),
+        pytest.param(lambda: _altered(head={"post": "RUEHC"}), id="head changed to another post"),
+        pytest.param(lambda: _altered(head={"run": "r9"}), id="head changed to another run"),
+        pytest.param(lambda: _altered(text=TEXT.replace("BODY", "BODe", 1)), id="text changed"),
+        pytest.param(lambda: _altered(text=TEXT + "\n"), id="text lengthened"),
         pytest.param(
-            lambda: encode(
-                Sealed(
-                    msgspec.msgpack.decode(seal(_transmission(), KEY))[0], encode(_transmission(post="RUEHC"))
-                )
-            ),
-            id="body changed to another post",
+            lambda: _altered(head={"text_sha256": text_digest("another text")}, text="another text"),
+            id="text and its digest changed",
         ),
         pytest.param(
-            lambda: encode(
-                Sealed(msgspec.msgpack.decode(seal(_transmission(), KEY))[0], encode(_transmission(run="r9")))
-            ),
-            id="body changed to another run",
+            lambda: encode(Sealed(*msgspec.msgpack.decode(seal(_transmission(), KEY))[:2])),
+            id="text left out",
+        ),
+        pytest.param(
+            lambda: encode(Sealed(_mac_of_body(), encode(_transmission()))),
+            id="the whole message sealed as one body",
         ),
     ],
 )
 def test_unsealed_forged_or_altered_messages_are_unauthenticated(payload) -> None:
     with pytest.raises(UnauthenticatedError):
         open_transmission(payload(), KEY)
+    with pytest.raises(UnauthenticatedError):
+        open_transmission_head(payload(), KEY, TextCheck())
+
+
+def _altered(*, head: dict[str, object] | None = None, text: str | None = None) -> bytes:
+    """A genuine sealed transmission with its head's fields changed and / or its text replaced, its
+    MAC kept."""
+    mac, body, genuine_text = msgspec.msgpack.decode(seal(_transmission(), KEY))
+    decoded = msgspec.msgpack.decode(body, type=TransmissionHead)
+    new_head = msgspec.structs.replace(decoded, **(head or {}))
+    return encode(SealedTransmission(mac, encode(new_head), genuine_text if text is None else text))
+
+
+def _mac_of_body() -> bytes:
+    return mac_of(Transmission, encode(_transmission()), KEY)
+
+
+def test_a_text_is_hashed_once_and_copies_of_it_are_checked_by_comparison() -> None:
+    texts = TextCheck()
+    for post in ("RUEHFK", "RUEHC", "RUEHKO"):
+        assert open_transmission_head(seal(_transmission(post=post), KEY), KEY, texts).post == post
+    assert (texts.hashed, texts.remembered) == (1, 2)
+    with pytest.raises(UnauthenticatedError):  # a remembered digest does not let another text pass
+        open_transmission_head(_altered(text=TEXT.replace("BODY", "BODe", 1)), KEY, texts)
+    assert open_transmission(seal(_transmission(post="RUEHKO"), KEY), KEY).text == TEXT
+
+
+def test_a_text_check_forgets_the_oldest_texts_beyond_its_budget() -> None:
+    texts = TextCheck(max_chars=25)
+    for number in range(5):
+        text = f"text number {number}"  # 13 characters: one remembered at a time
+        assert texts.matches(text, text_digest(text))
+    assert texts.matches("text number 4", text_digest("text number 4"))
+    assert texts.matches("text number 0", text_digest("text number 0"))
+    assert (texts.hashed, texts.remembered) == (6, 1)
+    assert not texts.matches("text number 0", text_digest("text number 1"))
+    assert texts.matches("X" * 100, text_digest("X" * 100))  # over the budget: checked, not remembered
+    assert texts.matches("X" * 100, text_digest("X" * 100))
+    assert texts.hashed == 9
 
 
 @pytest.mark.parametrize(
@@ -155,10 +201,18 @@ def test_the_claimed_run_is_read_from_sealed_and_bare_payloads() -> None:
 
 @pytest.mark.parametrize("key", [b"k" * 16, KEY, b"long" * 40], ids=["16 bytes", "30 bytes", "160 bytes"])
 def test_the_mac_is_standard_hmac_sha256_of_the_kind_and_body(key: bytes) -> None:
+    import hashlib
     import hmac
 
     body = encode(_transmission())
     assert mac_of(Transmission, body, key) == hmac.digest(key, b"transmission\x00" + body, "sha256")
+    mac, head, text = msgspec.msgpack.decode(seal(_transmission(), key))
+    assert mac == hmac.digest(key, b"transmissionhead\x00" + head, "sha256")
+    assert text == TEXT
+    assert msgspec.msgpack.decode(head)[-1] == hashlib.sha256(TEXT.encode()).digest()
+    submission = Submission("r1", "a.txt", TEXT)
+    mac, body = msgspec.msgpack.decode(seal(submission, key))
+    assert mac == hmac.digest(key, b"submission\x00" + body, "sha256")
 
 
 class Acknowledgement(msgspec.Struct, frozen=True, array_like=True):

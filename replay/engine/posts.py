@@ -23,7 +23,7 @@ from typing import Protocol
 from replay.mqtt.broker import BrokerInfo
 from replay.mqtt.subscriber import Subscriber
 from replay.mqtt.topics import SERVICE_CLIENT_PREFIX, post_client_id, post_topic
-from replay.mqtt.wire import UnauthenticatedError, WireError, claimed_run, open_transmission
+from replay.mqtt.wire import TextCheck, UnauthenticatedError, WireError, claimed_run, open_transmission_head
 from replay.store.receipt import Receipt
 from replay.store.store import REJECTION_KINDS
 from router.faults import is_dropped
@@ -173,6 +173,8 @@ class ReceiptRecorder:
         self.on_handled = on_handled
         self.on_drop = on_drop
         self.online_since: dict[str, float] = {}
+        #: The texts already checked against their digests (a cable reaches many posts).
+        self.texts = TextCheck()
         self._seen: set[tuple[str, str, str]] = set()
         #: (run, cable id, post) of the deliveries lossy posts dropped on purpose.
         self.drops: list[tuple[str, str, str]] = []
@@ -197,7 +199,7 @@ class ReceiptRecorder:
         """Handle one message that reached `post`."""
         received_wall = time.time()
         try:
-            message = open_transmission(payload, self.key)
+            message = open_transmission_head(payload, self.key, self.texts)
         except WireError as error:
             run = claimed_run(payload)
             if self.run is not None and run is not None and run != self.run:

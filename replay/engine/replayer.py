@@ -42,7 +42,7 @@ from replay.mqtt.access import ClientAccess, run_access
 from replay.mqtt.broker import BrokerInfo
 from replay.mqtt.publisher import Publisher
 from replay.mqtt.topics import is_valid_ri, post_topic, run_client_prefix, run_publisher_id
-from replay.mqtt.wire import Transmission, seal
+from replay.mqtt.wire import seal_transmission, text_digest, transmission_head_for
 from replay.store.rows import CableRow
 from replay.store.writer import StoreWriter
 from replay.store.writes import (
@@ -217,6 +217,8 @@ class Replayer:
         )
         self._cable_ids: list[str] = []
         self._texts: dict[str, str] = {}
+        #: The SHA-256 of each cable's text, computed once for all the posts it goes to.
+        self._digests: dict[str, bytes] = {}
         self._injected_wall: dict[str, float] = {}
         self._topics: dict[str, str] = {}
         self._sent_batch: list[Sent] = []
@@ -452,6 +454,7 @@ class Replayer:
         assert publisher is not None
         topics = self._topics
         texts = self._texts
+        digests = self._digests
         injected = self._injected_wall
         ledger = self.ledger
         run = self.run_name
@@ -463,25 +466,20 @@ class Replayer:
                 topic = topics.get(s.post)
                 if topic is None:
                     continue
-                scheduled_wall = injected.get(s.cable_id, now)
-                message = Transmission(
-                    run,
-                    s.cable_id,
-                    s.post,
-                    s.role,
-                    s.precedence,
-                    s.niact,
-                    s.channel_serial,
-                    s.scheduled_at,
-                    s.enqueued_at,
-                    s.transmitted_at,
-                    scheduled_wall,
-                    scheduled_wall,
-                    now,
-                    speed,
-                    texts.get(s.cable_id, ""),
+                cable_id = s.cable_id
+                text = texts.get(cable_id, "")
+                digest = digests.get(cable_id)
+                if digest is None:
+                    digest = digests[cable_id] = text_digest(text)
+                head = transmission_head_for(
+                    s,
+                    run=run,
+                    digest=digest,
+                    scheduled_wall=injected.get(cable_id, now),
+                    transmitted_wall=now,
+                    speed=speed,
                 )
-                publisher.publish(topic, seal(message, key))
+                publisher.publish(topic, seal_transmission(head, text, key))
                 if track:
                     ledger.sent(s)
             await self._breathe()

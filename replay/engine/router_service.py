@@ -64,7 +64,9 @@ from replay.mqtt.wire import (
     claimed_session,
     open_inbound,
     seal,
-    transmission_for,
+    seal_transmission,
+    text_digest,
+    transmission_head_for,
 )
 from replay.store.store import AuditStore
 from replay.store.writer import StoreWriter
@@ -155,6 +157,8 @@ class _Run:
         self.refused: dict[int, str] = {}
         self.cable_ids: set[str] = set()
         self.texts: dict[str, str] = {}
+        #: The SHA-256 of each text, computed once for all the posts the cable goes to.
+        self.digests: dict[str, bytes] = {}
         self.sizes: dict[str, int] = {}
         self.remaining: dict[str, int] = {}
         self.injected_wall: dict[str, float] = {}
@@ -423,6 +427,7 @@ class RouterService:
         run.planned += len(result.deliveries)
         if result.deliveries:
             run.texts[cable_id] = submission.text
+            run.digests[cable_id] = text_digest(submission.text)
             run.sizes[cable_id] = size
             run.remaining[cable_id] = len(result.deliveries)
             run.injected_wall[cable_id] = time.time()
@@ -444,15 +449,16 @@ class RouterService:
         for s in sent:
             cable_id = s.cable_id
             if is_valid_ri(s.post):
-                message = transmission_for(
+                text = run.texts.get(cable_id, "")
+                head = transmission_head_for(
                     s,
                     run=run.name,
-                    text=run.texts.get(cable_id, ""),
+                    digest=run.digests.get(cable_id) or text_digest(text),
                     scheduled_wall=run.injected_wall.get(cable_id, now),
                     transmitted_wall=now,
                     speed=0.0,
                 )
-                self._publisher.publish(post_topic(s.post), seal(message, self.key))
+                self._publisher.publish(post_topic(s.post), seal_transmission(head, text, self.key))
                 run.published += 1
                 self.counts.published += 1
             left = run.remaining.get(cable_id, 0) - 1
@@ -460,6 +466,7 @@ class RouterService:
                 run.remaining[cable_id] = left
             elif cable_id in run.remaining:
                 del run.remaining[cable_id], run.texts[cable_id], run.injected_wall[cable_id]
+                run.digests.pop(cable_id, None)
                 self._release(run, run.sizes.pop(cable_id))
         self.writer.submit(RecordSent(run.name, sent))
         if deadline is None:

@@ -22,10 +22,18 @@ the cable and the post, so a sealed message cannot be replayed into another run 
 and a client without the key (one that only reads the broker) cannot make one. `open_transmission`,
 `open_submission` and, for any other message kind, `open_message` check the MAC before they decode
 anything.
+
+A transmission is sealed as `[mac, head, text]`: `head` is its `TransmissionHead` (every field but
+the text, and the text's SHA-256) and `mac` is over the kind and `head` only. A cable goes to many
+posts with the same text: the router hashes each text once (`text_digest`) however many posts it
+goes to, and the post checks the text it got against the digest the MAC vouches for (`TextCheck`:
+a text equal to one it has already checked against the same digest needs no hashing again). A text
+altered on the way is refused as unauthenticated, like an altered head.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 from functools import lru_cache
@@ -89,8 +97,9 @@ class TransmissionFacts(msgspec.Struct, frozen=True, array_like=True):
     transmitted_sim: Seconds
 
 
-class Transmission(TransmissionFacts, frozen=True, array_like=True):
-    """One transmission to one post. `*_sim` are simulated Unix seconds, `*_wall` wall-clock ones.
+class TransmissionHeader(TransmissionFacts, frozen=True, array_like=True):
+    """A transmission to one post but its text: everything a post records. `*_sim` are simulated
+    Unix seconds, `*_wall` wall-clock ones.
 
     `speed` is simulated seconds per wall second (0 at top speed): a receiver converts its own
     wall-clock delay into simulated time with it.
@@ -100,7 +109,22 @@ class Transmission(TransmissionFacts, frozen=True, array_like=True):
     enqueued_wall: Seconds
     transmitted_wall: Seconds
     speed: Speed
+
+
+class Transmission(TransmissionHeader, frozen=True, array_like=True):
+    """One transmission to one post, with the cable's text."""
+
     text: Text
+
+
+#: A SHA-256 digest.
+Digest = Annotated[bytes, Meta(min_length=32, max_length=32)]
+
+
+class TransmissionHead(TransmissionHeader, frozen=True, array_like=True):
+    """What the MAC of a sealed transmission covers: its header and the SHA-256 of its text (UTF-8)."""
+
+    text_sha256: Digest
 
 
 class Submission(msgspec.Struct, frozen=True, array_like=True):
@@ -195,6 +219,18 @@ class Sealed(msgspec.Struct, frozen=True, array_like=True):
     body: bytes
 
 
+class _SealedOther(Sealed, frozen=True, array_like=True, forbid_unknown_fields=True):
+    """A sealed message with no text beside its body: of another kind than a transmission."""
+
+
+class SealedTransmission(msgspec.Struct, frozen=True, array_like=True):
+    """A transmission on the wire: the MAC of its head, its encoded head, and its text."""
+
+    mac: Annotated[bytes, Meta(min_length=MAC_SIZE, max_length=MAC_SIZE)]
+    head: bytes
+    text: Text
+
+
 class _RunOnly(msgspec.Struct, frozen=True, array_like=True):
     """The first field of every message: the run it claims to belong to."""
 
@@ -213,6 +249,9 @@ Message = TypeVar("Message", bound=msgspec.Struct)
 
 _encoder = msgspec.msgpack.Encoder()
 _sealed_decoder = msgspec.msgpack.Decoder(Sealed)
+_sealed_transmission_decoder = msgspec.msgpack.Decoder(SealedTransmission)
+_head_decoder = msgspec.msgpack.Decoder(TransmissionHead)
+_sealed_other_decoder = msgspec.msgpack.Decoder(_SealedOther)
 _run_decoder = msgspec.msgpack.Decoder(_RunOnly)
 _envelope_decoder = msgspec.msgpack.Decoder(_Envelope)
 #: The message kinds of a remote run by the tag their body starts with.
@@ -232,6 +271,7 @@ def _decoder(kind: type) -> msgspec.msgpack.Decoder:
     return found
 
 
+@lru_cache(maxsize=64)
 def _kind_tag(kind: type) -> bytes:
     """What is MACed before the body: the message kind's name, so one kind cannot pass for another."""
     return kind.__name__.lower().encode() + b"\x00"
@@ -245,7 +285,23 @@ def transmission_for(
     sent: Sent, *, run: str, text: str, scheduled_wall: float, transmitted_wall: float, speed: float
 ) -> Transmission:
     """The message for a completed transmission (`Sent`) of a cable whose text is `text`."""
-    return Transmission(
+    head = transmission_head_for(
+        sent,
+        run=run,
+        digest=text_digest(text),
+        scheduled_wall=scheduled_wall,
+        transmitted_wall=transmitted_wall,
+        speed=speed,
+    )
+    return _with_text(head, text)
+
+
+def transmission_head_for(
+    sent: Sent, *, run: str, digest: bytes, scheduled_wall: float, transmitted_wall: float, speed: float
+) -> TransmissionHead:
+    """The head of the message for a completed transmission (`Sent`) of a cable whose text has the
+    SHA-256 `digest` (`text_digest`), for `seal_transmission`."""
+    return TransmissionHead(
         run,
         sent.cable_id,
         sent.post,
@@ -260,7 +316,7 @@ def transmission_for(
         scheduled_wall,
         transmitted_wall,
         speed,
-        text,
+        digest,
     )
 
 
@@ -289,9 +345,81 @@ def mac_of(kind: type, body: bytes, key: bytes) -> bytes:
 
 def seal(message: msgspec.Struct, key: bytes) -> bytes:
     """The payload bytes of a message (any message Struct, sealed under its kind): its body and the
-    body's MAC under `key`."""
+    body's MAC under `key`; a `Transmission` as `seal_transmission` seals it."""
+    if isinstance(message, Transmission):
+        return seal_transmission(head_of(message, text_digest(message.text)), message.text, key)
     body = _encoder.encode(message)
     return _encoder.encode(Sealed(mac_of(type(message), body, key), body))
+
+
+def text_digest(text: str) -> bytes:
+    """The SHA-256 of a cable text (its UTF-8 bytes), as a `TransmissionHead` carries it."""
+    return hashlib.sha256(text.encode()).digest()
+
+
+def head_of(message: TransmissionHeader, digest: bytes) -> TransmissionHead:
+    """The head of a transmission whose text has the SHA-256 `digest`."""
+    return TransmissionHead(*_header_values(message), digest)
+
+
+#: The values of a `TransmissionHeader`'s fields, in order.
+_HeaderValues = tuple[
+    str, str, str, Role, Precedence, bool, int, float, float, float, float, float, float, float
+]
+
+
+def _header_values(h: TransmissionHeader) -> _HeaderValues:
+    return (
+        h.run, h.cable_id, h.post, h.role, h.precedence, h.niact, h.channel_serial, h.scheduled_sim,
+        h.enqueued_sim, h.transmitted_sim, h.scheduled_wall, h.enqueued_wall, h.transmitted_wall, h.speed,
+    )  # fmt: skip
+
+
+def seal_transmission(head: TransmissionHead, text: str, key: bytes) -> bytes:
+    """The payload bytes of a transmission: its head's MAC under `key`, its head and its text.
+    `head.text_sha256` must be `text_digest(text)` (the post refuses the message otherwise); a
+    router computes it once per cable, whatever the number of posts the cable goes to."""
+    body = _encoder.encode(head)
+    return _encoder.encode(SealedTransmission(mac_of(TransmissionHead, body, key), body, text))
+
+
+#: Characters of text a `TextCheck` remembers by default (the oldest are forgotten first).
+TEXT_CHECK_CHARS = 8_000_000
+
+
+class TextCheck:
+    """Checks the texts of sealed transmissions against the SHA-256 their (MAC-checked) heads give.
+
+    The texts that passed are remembered by digest, up to `max_chars` characters in all: a copy of
+    one of them (the same cable to another post) passes by being equal to it, without hashing it
+    again. A text that is not the one its digest was made from never passes.
+    """
+
+    def __init__(self, max_chars: int = TEXT_CHECK_CHARS) -> None:
+        self.max_chars = max_chars
+        self._known: dict[bytes, str] = {}
+        self._chars = 0
+        #: Texts hashed, and texts that passed by comparison with a remembered one.
+        self.hashed = 0
+        self.remembered = 0
+
+    def matches(self, text: str, digest: bytes) -> bool:
+        """Whether `text` is the text whose SHA-256 is `digest`."""
+        known = self._known.get(digest)
+        if known is not None:
+            self.remembered += 1
+            return known == text
+        self.hashed += 1
+        if not hmac.compare_digest(text_digest(text), digest):
+            return False
+        size = len(text)
+        if size <= self.max_chars:
+            known_texts = self._known
+            while known_texts and self._chars + size > self.max_chars:
+                self._chars -= len(known_texts.pop(next(iter(known_texts))))
+            known_texts[digest] = text
+            self._chars += size
+        return True
 
 
 def encode(message: msgspec.Struct) -> bytes:
@@ -344,9 +472,48 @@ def open_one_of(kinds: tuple[type[msgspec.Struct], ...], payload: bytes, key: by
 
 
 def open_transmission(payload: bytes, key: bytes) -> Transmission:
-    """The `Transmission` sealed in `payload`; UnauthenticatedError when its MAC is missing or wrong,
-    WireError when it is not a valid transmission."""
-    return open_message(Transmission, payload, key)
+    """The `Transmission` sealed in `payload`; UnauthenticatedError when its MAC is missing or wrong
+    or its text is not the one the MAC vouches for, WireError when it is not a valid transmission."""
+    return _with_text(*_open_transmission(payload, key, None))
+
+
+def _with_text(h: TransmissionHeader, text: str) -> Transmission:
+    """The whole transmission of a header and its text."""
+    return Transmission(*_header_values(h), text)
+
+
+def open_transmission_head(payload: bytes, key: bytes, texts: TextCheck) -> TransmissionHead:
+    """The head of the transmission sealed in `payload`, after the same checks as
+    `open_transmission` (its text checked with `texts`), without making the whole message."""
+    return _open_transmission(payload, key, texts)[0]
+
+
+def _open_transmission(payload: bytes, key: bytes, texts: TextCheck | None) -> tuple[TransmissionHead, str]:
+    try:
+        sealed = _sealed_transmission_decoder.decode(payload)
+    except (msgspec.DecodeError, msgspec.ValidationError) as error:
+        with contextlib.suppress(msgspec.DecodeError, msgspec.ValidationError):
+            _sealed_other_decoder.decode(payload)
+            raise UnauthenticatedError("a sealed message whose MAC is not for a transmission") from None
+        try:
+            _decoder(Transmission).decode(payload)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            raise WireError(f"not a sealed transmission: {error}") from error
+        raise UnauthenticatedError("a transmission without a MAC") from None
+    if not hmac.compare_digest(sealed.mac, mac_of(TransmissionHead, sealed.head, key)):
+        raise UnauthenticatedError("a transmission whose MAC does not match the key")
+    try:
+        head = _head_decoder.decode(sealed.head)
+    except (msgspec.DecodeError, msgspec.ValidationError) as error:
+        raise WireError(f"not a valid transmission: {error}") from error
+    text = sealed.text
+    if texts is not None:
+        matches = texts.matches(text, head.text_sha256)
+    else:
+        matches = hmac.compare_digest(text_digest(text), head.text_sha256)
+    if not matches:
+        raise UnauthenticatedError("a transmission whose text is not the one its MAC vouches for")
+    return head, text
 
 
 def open_submission(payload: bytes, key: bytes) -> Submission:
