@@ -138,6 +138,36 @@ def test_the_recorder_counts_duplicates_and_ignores_other_runs_and_garbage() -> 
     assert receipt.received_wall is not None and receipt.transmitted_wall == 6.0
 
 
+class _BatchSink(_Sink):
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[list[Receipt]] = []
+
+    def submit_receipts(self, receipts: list[Receipt]) -> None:
+        self.batches.append(receipts)
+
+
+def test_a_sink_that_takes_lists_gets_the_receipts_of_each_turn_of_the_event_loop_at_once() -> None:
+    sink = _BatchSink()
+
+    async def main() -> None:
+        recorder = ReceiptRecorder("run-a", sink, KEY)
+        for number in range(3):
+            recorder("RUEHKO", _payload("run-a", f"08TOKYO{number}", "RUEHKO"))
+        assert sink.batches == [] and recorder.received == 3
+        await asyncio.sleep(0)
+        recorder("RUEHKO", _payload("run-a", "08TOKYO9", "RUEHKO"))
+        recorder.flush()  # at once, without waiting for the end of the turn
+        await asyncio.sleep(0)
+
+    asyncio.run(main())
+    assert [[r.cable_id for r in batch] for batch in sink.batches] == [
+        ["08TOKYO0", "08TOKYO1", "08TOKYO2"],
+        ["08TOKYO9"],
+    ]
+    assert sink.receipts == []
+
+
 def test_a_post_back_online_receives_no_earlier_than_its_return() -> None:
     sink = _Sink()
     recorder = ReceiptRecorder("run-a", sink, KEY)

@@ -131,7 +131,9 @@ class PostGroup:
 
 
 class ReceiptSink(Protocol):
-    """Where receipts go: `replay.store.store.StoreWriter` in a run."""
+    """Where receipts go: `replay.store.store.StoreWriter` in a run. A sink that also has
+    `submit_receipts(list)` (the store writer) is handed the receipts of one turn of the event loop
+    at a time."""
 
     def submit_receipt(self, receipt: Receipt) -> None:
         """Take one receipt (must not block)."""
@@ -147,7 +149,9 @@ class ReceiptRecorder:
     the same broker, or of another run sharing it) are counted in `foreign` and ignored; with
     `run=None` every run is accepted.
     `online_since[post]` is the simulated time the post last came back online: nothing it receives
-    is earlier than that. `on_handled(cable_id, post)` is called once per (cable, post) received or
+    is earlier than that. A sink with `submit_receipts` gets the receipts of each turn of the event
+    loop in one list (`flush()` hands over what is waiting at once).
+    `on_handled(cable_id, post)` is called once per (cable, post) received or
     dropped, never for a duplicate; `on_drop(run, cable_id, post)` once per delivery a lossy post
     drops.
     """
@@ -172,6 +176,8 @@ class ReceiptRecorder:
         self.seed = seed
         self.on_handled = on_handled
         self.on_drop = on_drop
+        self._submit_many: Callable[[list[Receipt]], None] | None = getattr(sink, "submit_receipts", None)
+        self._waiting: list[Receipt] = []
         self.online_since: dict[str, float] = {}
         #: The texts already checked against their digests (a cable reaches many posts).
         self.texts = TextCheck()
@@ -187,6 +193,21 @@ class ReceiptRecorder:
         self.rejected[(run, kind)] += 1
         if self.on_reject is not None:
             self.on_reject(run, kind, post)
+
+    def _submit(self, receipt: Receipt) -> None:
+        """Hand a receipt to the sink, or keep it for the end of this turn of the event loop."""
+        if self._submit_many is None:
+            self.sink.submit_receipt(receipt)
+            return
+        if not self._waiting:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self._waiting.append(receipt)
+
+    def flush(self) -> None:
+        """Hand the receipts kept for a batch to the sink now."""
+        if self._waiting and self._submit_many is not None:
+            waiting, self._waiting = self._waiting, []
+            self._submit_many(waiting)
 
     def rejected_by_kind(self) -> dict[str, int]:
         """How many messages were rejected, by kind (in report order), whatever run they named."""
@@ -230,7 +251,7 @@ class ReceiptRecorder:
         received_sim = max(
             message.transmitted_sim + max(delay_sim, 0.0), self.online_since.get(post, -math.inf)
         )
-        self.sink.submit_receipt(
+        self._submit(
             Receipt(
                 run=message.run,
                 cable_id=message.cable_id,

@@ -533,6 +533,7 @@ class Replayer:
             summary.resent += self._publisher.resent
             summary.reconnects = self._publisher.reconnects
             summary.published_bytes = self._publisher.published_bytes
+        recorder.flush()
         writer = self.writer
         if self._sent_batch:
             writer.submit(RecordSent(self.run_name, self._sent_batch))

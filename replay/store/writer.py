@@ -63,7 +63,7 @@ class _Rejected:
 
 
 #: What the thread takes off its queue.
-_Item = Receipt | _Request | _Flush | _Stop | _Rejected
+_Item = Receipt | list[Receipt] | _Request | _Flush | _Stop | _Rejected
 
 
 class StoreWriter:
@@ -103,10 +103,8 @@ class StoreWriter:
         self._queue.put(receipt)
 
     def submit_receipts(self, receipts: Iterable[Receipt]) -> None:
-        """Queue several receipts."""
-        put = self._queue.put
-        for receipt in receipts:
-            put(receipt)
+        """Queue several receipts (as one item: written in the same batch)."""
+        self._queue.put(list(receipts))
 
     def submit_rejected(self, run: str, kind: str) -> None:
         """Queue one rejected inbound message that names `run` (a `REJECTION_KINDS` kind). Those queued
@@ -209,6 +207,9 @@ class StoreWriter:
         for item in batch:
             if isinstance(item, Receipt):
                 receipts.append(item)
+                continue
+            if isinstance(item, list):
+                receipts.extend(item)
                 continue
             if isinstance(item, _Rejected):
                 counts = rejected.setdefault(item.run, {})
