@@ -16,8 +16,10 @@ from replay.cli.commands import COMMANDS
 HEAVY = ("structlog", "rich", "asyncio", "sqlite3")
 
 
-def _modules_after(arguments: list[str]) -> set[str]:
-    """The top-level modules loaded by a fresh interpreter running `cableroute ARGUMENTS`."""
+def _modules_after(arguments: list[str], top_level: bool = True) -> set[str]:
+    """The modules (by default only the top-level ones) loaded by a fresh interpreter running
+    `cableroute ARGUMENTS`."""
+    names = "{name.split('.')[0] for name in sys.modules}" if top_level else "sys.modules"
     script = (
         "import sys\n"
         "from replay.cli import main\n"
@@ -25,7 +27,7 @@ def _modules_after(arguments: list[str]) -> set[str]:
         f"    main({arguments!r})\n"
         "except SystemExit:\n"
         "    pass\n"
-        "print('\\nMODULES', *sorted({name.split('.')[0] for name in sys.modules}))\n"
+        f"print('\\nMODULES', *sorted({names}))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
@@ -47,6 +49,14 @@ def test_decode_json_imports_no_logging_or_terminal_library(tmp_path) -> None:
     script_modules = _modules_after(["decode", "--json", str(cable)])
     assert "router" in script_modules
     assert not script_modules & {"structlog", "rich", "asyncio"}
+
+
+def test_decode_reads_no_package_metadata_and_no_simulation_module(tmp_path) -> None:
+    cable = tmp_path / "c.txt"
+    cable.write_text("nothing like a cable\n")
+    loaded = _modules_after(["decode", "--json", str(cable)], top_level=False)
+    assert "router.decoder" in loaded
+    assert not loaded & {"importlib.metadata", "router.circuit", "router.faults", "router.load"}
 
 
 def test_every_command_is_in_the_table_with_the_module_that_defines_it() -> None:

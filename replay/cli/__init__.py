@@ -28,7 +28,7 @@ def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentPars
         prog="cableroute",
         description="Decode, route, replay and audit diplomatic cable traffic over MQTT.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (repeatable)")
     parser.add_argument("--log-json", action="store_true", help="write logs as JSON lines")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -72,6 +72,21 @@ def _command_named(arguments: Sequence[str]) -> str | None:
             continue
         return word if word in COMMANDS else None
     return None
+
+
+class _VersionAction(argparse._VersionAction):
+    """`--version`, with the version looked up only when asked for: reading the installed package's
+    metadata (`importlib.metadata`) costs more than the rest of a light command's start."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[object] | None,
+        option_string: str | None = None,
+    ) -> None:
+        self.version = f"%(prog)s {_version()}"
+        super().__call__(parser, namespace, values, option_string)
 
 
 def _version() -> str:

@@ -11,9 +11,6 @@ import argparse
 from pathlib import Path
 
 from replay.inputs.corpus import MAX_CABLE_BYTES
-from router.circuit import merge_windows
-from router.faults import parse_fraction, parse_window
-from router.load import parse_load
 from topology.errors import CablerouteError
 
 #: Offline windows per post: a list of (start, end) in simulated seconds, or None for the whole run.
@@ -119,6 +116,8 @@ def add_load_option(parser: argparse.ArgumentParser) -> None:
 
 def parse_load_option(text: str) -> float:
     """The `--load` value; raises UsageError naming the bad value."""
+    from router.load import parse_load  # (imported on use: `decode` needs only the input options)
+
     try:
         return parse_load(text)
     except ValueError as error:
@@ -127,6 +126,8 @@ def parse_load_option(text: str) -> float:
 
 def parse_lossy(texts: list[str]) -> dict[str, float]:
     """`--lossy` values as {RI: fraction}; raises UsageError naming the bad value."""
+    from router.faults import parse_fraction
+
     try:
         return dict(parse_fraction(text) for text in texts)
     except ValueError as error:
@@ -135,6 +136,9 @@ def parse_lossy(texts: list[str]) -> dict[str, float]:
 
 def parse_offline(texts: list[str]) -> OfflineWindows:
     """`--offline` values as {RI: merged windows, or None for the whole run}; raises UsageError."""
+    from router.circuit import merge_windows
+    from router.faults import parse_window
+
     windows: OfflineWindows = {}
     try:
         for text in texts:
