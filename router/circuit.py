@@ -208,13 +208,20 @@ class Circuit:
 
     def offer(self, delivery: Delivery, chars: int, scheduled_at: float, now: float) -> None:
         """A message for this post reaches the circuit at `now`: queue it, start it or let it preempt."""
-        rank = 0 if self.fifo else RANK[delivery.precedence]
-        self._levels[rank].append((delivery, chars, scheduled_at, now, 0))
-        self._queued += 1
         self._offered += 1
         if self._first is None:
             self._first = now
         job = self._job
+        if job is None and not self._queued and not self._windows:
+            # An idle link that is always up, nothing waiting: the message starts at once (what
+            # queueing it and `_start_next` would do, without the queue).
+            self._job = (delivery, chars, scheduled_at, now, 0)
+            self._started = now
+            self._finish = self.due = now + chars / self.cps
+            return
+        rank = 0 if self.fifo else RANK[delivery.precedence]
+        self._levels[rank].append((delivery, chars, scheduled_at, now, 0))
+        self._queued += 1
         if job is None:
             down_until = self._down_until(now) if self._windows else None
             if down_until is not None:
@@ -306,6 +313,9 @@ class Circuit:
                 wait = self._started - job[3]
                 if wait > self._waits[level]:
                     self._waits[level] = wait
+                if not self._queued:  # nothing waits: idle (what `_start_next` would find)
+                    self.due = None
+                    return sent
             else:
                 self._interrupt(now)
                 self._note_depth(now)

@@ -116,42 +116,47 @@ class Network:
             heappop(heap)
         return heap[0][0] if heap else None
 
-    def _schedule(self, circuit: Circuit) -> None:
-        """Put the circuit's next event on the heap (superseding any earlier one)."""
-        self._seq += 1
-        self._token[circuit.post] = self._seq
-        if circuit.due is not None:
-            heappush(self._heap, (circuit.due, _CIRCUIT, self._seq, circuit))
-
     def advance(self, until: float) -> list[Sent]:
         """Run every event at or before `until`; the transmissions completed, in time order."""
         heap = self._heap
         token = self._token
         circuits = self._circuits
-        schedule = self._schedule
+        seq = self._seq
         out: list[Sent] = []
+        # A circuit's next event supersedes any earlier one (`token`); this loop runs twice per delivery.
         while heap and heap[0][0] <= until:
             entry = heappop(heap)
             now = entry[0]
             if entry[1] == _CIRCUIT:
                 circuit = entry[3]
-                if token[circuit.post] != entry[2]:
+                post = circuit.post
+                if token[post] != entry[2]:
                     continue
                 sent = circuit.step(now)
                 if sent is not None:
                     out.append(sent)
-                schedule(circuit)
+                seq += 1
+                token[post] = seq
+                due = circuit.due
+                if due is not None:
+                    heappush(heap, (due, _CIRCUIT, seq, circuit))
             else:
                 self.now = now
                 chars = entry[4]
                 scheduled_at = entry[5]
                 for delivery in entry[3]:
-                    circuit = circuits.get(delivery.post) or self.circuit(delivery.post)
+                    post = delivery.post
+                    circuit = circuits.get(post) or self.circuit(post)
                     before = circuit.due
                     circuit.offer(delivery, chars, scheduled_at, now)
-                    if circuit.due != before:
-                        schedule(circuit)
+                    due = circuit.due
+                    if due != before:
+                        seq += 1
+                        token[post] = seq
+                        if due is not None:
+                            heappush(heap, (due, _CIRCUIT, seq, circuit))
             self.now = now
+        self._seq = seq
         if until != math.inf:
             self.now = max(self.now, until)
         self.completed += len(out)
