@@ -19,12 +19,11 @@ The rules (see docs/routing.md):
 from __future__ import annotations
 
 from collections.abc import Iterator
-
-import msgspec
+from typing import Any
 
 from router.deliveries import Delivery, Exemption, OtherMeans, Plan, Role, UnresolvedAddressee
 from router.model import Addressee, Cable
-from router.precedence import RANK, Precedence
+from router.precedence import LEVEL_BY_RANK, RANK, Precedence
 from topology.model import Collective, Post, Resolution, Unresolved
 from topology.topology import Topology
 
@@ -36,13 +35,14 @@ AMBIGUOUS_NOTE = "(ambiguous inferred member)"
 DEFAULT_PRECEDENCE = Precedence.ROUTINE
 
 
-class _Route(msgspec.Struct):
-    """One way a post is reached; routes to the same post are merged into one Delivery."""
+#: One post's merged routes while a cable is planned: [role, precedence rank, NIACT, reasons]. Routes to
+#: the same post merge into one Delivery (highest precedence, action over info, NIACT if any, every
+#: reason once, in order).
+_Route = list[Any]
 
-    role: Role
-    precedence: Precedence
-    niact: bool
-    reasons: list[str]
+#: What an addressee line reaches, as `Planner.targets` gives it: the resolution, then (post RI, reason)
+#: for each post it stands for (None when unresolved), and whether it is a collective (XMT applies).
+_Targets = tuple[Resolution, tuple[tuple[str, str], ...] | None, bool]
 
 
 def cable_id_of(cable: Cable) -> str:
@@ -88,23 +88,6 @@ def origin_post(cable: Cable, topology: Topology) -> str | None:
     return None
 
 
-def _add_route(
-    routes: dict[str, _Route], post: str, role: Role, level: Precedence, niact: bool, reason: str
-) -> None:
-    """Merge one more route to `post` into what is planned for it."""
-    route = routes.get(post)
-    if route is None:
-        routes[post] = _Route(role=role, precedence=level, niact=niact, reasons=[reason])
-        return
-    if RANK[level] > RANK[route.precedence]:
-        route.precedence = level
-    if role == "action":
-        route.role = "action"
-    route.niact = route.niact or niact
-    if reason not in route.reasons:
-        route.reasons.append(reason)
-
-
 class Planner:
     """Plans cables against one topology, remembering how each address resolved.
 
@@ -118,6 +101,8 @@ class Planner:
         self._resolved: dict[tuple[str | None, str], Resolution] = {}
         self._members: dict[str, tuple[str, ...]] = {}
         self._ambiguous: dict[str, frozenset[str]] = {}
+        self._targets: dict[tuple[str | None, str, Role], _Targets] = {}
+        self._origins: dict[str, str | None] = {}
 
     def resolve(self, address: Addressee) -> Resolution:
         """The post, collective or unresolved entry an addressee means (cached)."""
@@ -182,66 +167,110 @@ class Planner:
                 )
         return exempt, unresolved
 
+    def targets(self, addressee: Addressee, role: Role) -> _Targets:
+        """What an addressee line in `role` reaches (cached by RI, PLAD and role): its resolution, each
+        post it stands for with the reason it is reached (None when unresolved), and whether it is a
+        collective."""
+        key = (addressee.ri, addressee.name, role)
+        found_targets = self._targets.get(key)
+        if found_targets is not None:
+            return found_targets
+        found = self.resolve(addressee)
+        word = "TO" if role == "action" else "INFO"
+        targets: tuple[tuple[str, str], ...] | None = None
+        if isinstance(found, Post):
+            targets = ((found.ri, f"{word} {_label(addressee.ri, addressee.name)}"),)
+        elif isinstance(found, Collective):
+            reason = f"{word} via collective {_label(found.ri, found.name or addressee.name)}"
+            doubtful = self.ambiguous_members(found)
+            targets = tuple(
+                (ri, f"{reason} {AMBIGUOUS_NOTE}" if ri in doubtful else reason) for ri in self.members(found)
+            )
+        found_targets = self._targets[key] = (found, targets, isinstance(found, Collective))
+        return found_targets
+
+    def origin(self, cable: Cable) -> str | None:
+        """`origin_post` of the cable (the FM line's resolution cached)."""
+        if cable.origin_ri or not cable.from_:
+            return cable.origin_ri or None
+        name = cable.from_
+        if name not in self._origins:
+            self._origins[name] = origin_post(cable, self.topology)
+        return self._origins[name]
+
     def plan(self, cable: Cable) -> Plan:
         """Everything the router decides for one cable: deliveries, ZEN, unresolved and XMT exemptions."""
         cable_id = cable_id_of(cable)
-        origin = origin_post(cable, self.topology)
+        origin = self.origin(cable)
         exempt, unresolved = self._exempted_posts(cable, cable_id) if cable.xmt else ({}, [])
         routes: dict[str, _Route] = {}
         other_means: list[OtherMeans] = []
         zen_posts: set[str] = set()
         applied: dict[str, Exemption] = {}
+        targets_of = self.targets
+        rank_of = RANK
 
-        lines: list[tuple[Addressee, Role]] = [(a, "action") for a in cable.to] + [
-            (a, "info") for a in cable.info
-        ]
-        for addressee, role in lines:
-            found = self.resolve(addressee)
-            if addressee.zen:
-                post = found.ri if isinstance(found, Post) else None
-                other_means.append(
-                    OtherMeans(cable_id=cable_id, name=addressee.name, ri=addressee.ri, role=role, post=post)
-                )
-                if isinstance(found, Post):
-                    zen_posts.add(found.ri)
-                elif isinstance(found, Collective):
-                    zen_posts.update(self.members(found))
-                continue
-            level = effective_precedence(cable, addressee, role)
-            word = "TO" if role == "action" else "INFO"
-            if isinstance(found, Post):
-                label = _label(addressee.ri, addressee.name)
-                _add_route(routes, found.ri, role, level, addressee.niact, f"{word} {label}")
-            elif isinstance(found, Collective):
-                reason = f"{word} via collective {_label(found.ri, found.name or addressee.name)}"
-                doubtful = self.ambiguous_members(found)
-                for ri in self.members(found):
-                    if ri in exempt:
-                        applied.setdefault(ri, Exemption(cable_id=cable_id, post=ri, name=exempt[ri]))
-                        continue
-                    why = f"{reason} {AMBIGUOUS_NOTE}" if ri in doubtful else reason
-                    _add_route(routes, ri, role, level, addressee.niact, why)
-            else:
-                assert isinstance(found, Unresolved)
-                unresolved.append(
-                    UnresolvedAddressee(
-                        cable_id=cable_id,
-                        name=addressee.name,
-                        ri=addressee.ri,
-                        role=role,
-                        line=addressee.line,
-                        reason=found.reason,
+        groups: tuple[tuple[Role, tuple[Addressee, ...]], ...] = (("action", cable.to), ("info", cable.info))
+        for role, group in groups:
+            for addressee in group:
+                found, targets, collective = targets_of(addressee, role)
+                if addressee.zen:
+                    post = found.ri if isinstance(found, Post) else None
+                    other_means.append(
+                        OtherMeans(
+                            cable_id=cable_id,
+                            name=addressee.name,
+                            ri=addressee.ri,
+                            role=role,
+                            post=post,
+                        )
                     )
-                )
+                    if targets is not None:
+                        zen_posts.update(ri for ri, _ in targets)
+                    continue
+                if targets is None:
+                    assert isinstance(found, Unresolved)
+                    unresolved.append(
+                        UnresolvedAddressee(
+                            cable_id=cable_id,
+                            name=addressee.name,
+                            ri=addressee.ri,
+                            role=role,
+                            line=addressee.line,
+                            reason=found.reason,
+                        )
+                    )
+                    continue
+                rank = rank_of[effective_precedence(cable, addressee, role)]
+                niact = addressee.niact
+                check_exempt = collective and exempt
+                for ri, why in targets:
+                    if check_exempt and ri in exempt:
+                        if ri not in applied:
+                            applied[ri] = Exemption(cable_id=cable_id, post=ri, name=exempt[ri])
+                        continue
+                    route = routes.get(ri)
+                    if route is None:
+                        routes[ri] = [role, rank, niact, [why]]
+                        continue
+                    if rank > route[1]:
+                        route[1] = rank
+                    if role == "action":
+                        route[0] = "action"
+                    if niact:
+                        route[2] = True
+                    if why not in route[3]:
+                        route[3].append(why)
 
+        level_of = LEVEL_BY_RANK
         deliveries = tuple(
             Delivery(
                 cable_id=cable_id,
                 post=post,
-                role=route.role,
-                precedence=route.precedence,
-                niact=route.niact,
-                reasons=tuple(route.reasons),
+                role=route[0],
+                precedence=level_of[route[1]],
+                niact=route[2],
+                reasons=tuple(route[3]),
             )
             for post, route in routes.items()
             if post != origin and post not in zen_posts
