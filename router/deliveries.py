@@ -1,4 +1,10 @@
-"""What the router decides for a cable: deliveries per post, and what was transmitted when."""
+"""What the router decides for a cable: deliveries per post, and what was transmitted when.
+
+Like the decoded cable (`router.model`), these Structs hold only strings, numbers and other such
+Structs, so they cannot form reference cycles: they are left out of the garbage collector's tracking
+(`gc=False`). A simulation makes millions of them; tracked, they would trigger collections that scan
+them again and again.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from router.precedence import Precedence
 Role = Literal["action", "info"]
 
 
-class Delivery(msgspec.Struct, frozen=True, kw_only=True):
+class Delivery(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One post that should receive a cable: one copy, at the highest precedence it is owed.
 
     `reasons` says why the post is on the list, e.g. `TO RUEHC/SECSTATE WASHDC` or
@@ -26,7 +32,7 @@ class Delivery(msgspec.Struct, frozen=True, kw_only=True):
     reasons: tuple[str, ...] = ()
 
 
-class OtherMeans(msgspec.Struct, frozen=True, kw_only=True):
+class OtherMeans(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A `ZEN` addressee: already delivered by other means, so not sent."""
 
     cable_id: str
@@ -36,7 +42,7 @@ class OtherMeans(msgspec.Struct, frozen=True, kw_only=True):
     post: str | None = None
 
 
-class UnresolvedAddressee(msgspec.Struct, frozen=True, kw_only=True):
+class UnresolvedAddressee(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """An addressee the topology could not resolve: recorded, never silently dropped."""
 
     cable_id: str
@@ -47,7 +53,7 @@ class UnresolvedAddressee(msgspec.Struct, frozen=True, kw_only=True):
     reason: str = ""
 
 
-class Exemption(msgspec.Struct, frozen=True, kw_only=True):
+class Exemption(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A post taken out of a collective by an `XMT` line."""
 
     cable_id: str
@@ -55,7 +61,7 @@ class Exemption(msgspec.Struct, frozen=True, kw_only=True):
     name: str
 
 
-class Plan(msgspec.Struct, frozen=True, kw_only=True):
+class Plan(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """Everything the router decided for one cable."""
 
     cable_id: str
@@ -65,7 +71,7 @@ class Plan(msgspec.Struct, frozen=True, kw_only=True):
     exempted: tuple[Exemption, ...] = ()
 
 
-class Sent(msgspec.Struct, frozen=True, kw_only=True):
+class Sent(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A transmission that completed on a post's circuit. Times are simulated seconds (Unix epoch).
 
     `channel_serial` numbers completed transmissions per circuit, from 1, so a receiver can
