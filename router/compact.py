@@ -22,8 +22,12 @@ def _rank(level: Precedence | None) -> int:
     return -1 if level is None else RANK[level]
 
 
+#: Rank -> level, -1 -> None (a plain lookup: `unpack` makes a few per addressee).
+_LEVEL_OR_NONE: dict[int, Precedence | None] = {-1: None, **LEVEL_BY_RANK}
+
+
 def _level(rank: int) -> Precedence | None:
-    return None if rank < 0 else LEVEL_BY_RANK[rank]
+    return _LEVEL_OR_NONE[rank]
 
 
 def _pack_addressees(addressees: tuple[Addressee, ...]) -> list[tuple]:
@@ -43,13 +47,14 @@ def _pack_addressees(addressees: tuple[Addressee, ...]) -> list[tuple]:
 
 
 def _unpack_addressees(rows: list[list]) -> tuple[Addressee, ...]:
+    level_of = _LEVEL_OR_NONE
     return tuple(
         Addressee(
             ri=ri,
             name=name,
             office=office,
-            precedence=_level(level),
-            precedence_stated=_level(stated),
+            precedence=level_of[level],
+            precedence_stated=level_of[stated],
             niact=niact,
             zen=zen,
             line=line,

@@ -154,30 +154,21 @@ class Simulation:
         """Turn completed transmissions into receipts, drops, or nothing (offline for good)."""
         if not sent:
             return
-        lossy = self.options.lossy
-        offline = self.options.offline
-        seed = self.options.seed
-        receipts = self._receipts
-        rank = RANK
+        summary = self.summary
+        summary.transmitted += len(sent)
+        summary.interrupted += sum(1 for s in sent if s.interruptions)
         if self.options.record_sent:
             self._sent.extend(sent)
-        for s in sent:
-            if s.interruptions:
-                self.summary.interrupted += 1
-            post = s.post
-            if lossy and post in lossy and is_dropped(seed, s.cable_id, post, lossy[post]):
-                self._drops.append((s.cable_id, post))
-                continue
-            received = s.transmitted_at
-            if offline and post in offline:
-                arrival = receipt_time(received, offline[post])
-                if arrival is None:
-                    continue
-                received = arrival
-            receipts.append(
+        if self.options.lossy or self.options.offline:
+            sent, received = self._faults(sent)
+        else:
+            received = [s.transmitted_at for s in sent]
+        rank = RANK
+        self._receipts.extend(
+            [
                 (
                     s.cable_id,
-                    post,
+                    s.post,
                     s.role,
                     rank[s.precedence],
                     s.niact,
@@ -185,10 +176,34 @@ class Simulation:
                     s.scheduled_at,
                     s.enqueued_at,
                     s.transmitted_at,
-                    received,
+                    at,
                 )
-            )
-        self.summary.transmitted += len(sent)
+                for s, at in zip(sent, received, strict=True)
+            ]
+        )
+
+    def _faults(self, sent: list[Sent]) -> tuple[list[Sent], list[float]]:
+        """The transmissions that become receipts, and when each is received: a lossy post's drops are
+        kept aside (`_drops`), an offline post receives at the end of its window, or never."""
+        lossy = self.options.lossy
+        offline = self.options.offline
+        seed = self.options.seed
+        kept: list[Sent] = []
+        received: list[float] = []
+        for s in sent:
+            post = s.post
+            if lossy and post in lossy and is_dropped(seed, s.cable_id, post, lossy[post]):
+                self._drops.append((s.cable_id, post))
+                continue
+            at = s.transmitted_at
+            if offline and post in offline:
+                arrival = receipt_time(at, offline[post])
+                if arrival is None:
+                    continue
+                at = arrival
+            kept.append(s)
+            received.append(at)
+        return kept, received
 
     def _add_plan(self, plan: Plan) -> None:
         """Buffer a plan for the store: its deliveries as rows, the rest (rare) as a plan without them."""
