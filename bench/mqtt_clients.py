@@ -45,6 +45,7 @@ import statistics
 import struct
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from typing import NamedTuple
@@ -208,43 +209,60 @@ async def _stream(
     messages: int,
     size: int,
     *,
-    restart: bool,
+    restart: threading.Event | None = None,
 ) -> Stream:
-    """Send `messages` from a publisher process; with `restart`, restart the broker halfway."""
+    """Send `messages` from a publisher process; with `restart`, restart the broker when the
+    publisher has sent half of them.
+
+    The restart runs in a thread of its own, timed there: the clients' event loop may be busy with a
+    backlog. mosquitto started from a thread gets SIGTERM when that thread ends (see
+    `replay.mqtt.broker._dies_with`), so the thread waits for `restart` to be set before it ends.
+    """
     info = broker.info
     tally.begin(stream, messages)
-    publisher = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-P",
-        __file__,
-        "--publish",
-        info.host,
-        str(info.port),
-        str(posts),
-        str(messages),
-        str(size),
-        str(stream),
+    publisher = subprocess.Popen(
+        [
+            sys.executable,
+            "-P",
+            __file__,
+            "--publish",
+            info.host,
+            str(info.port),
+            str(posts),
+            str(messages),
+            str(size),
+            str(stream),
+        ],
         stdout=subprocess.PIPE,
+        text=True,
     )
-    first_publish = float((await publisher.stdout.readline()).decode())  # type: ignore[union-attr]
+    assert publisher.stdout is not None
+    lines = publisher.stdout
+    first_publish = float(await asyncio.to_thread(lines.readline))
     cpu_started = time.process_time()
-    outage = up = 0.0
-    if restart:
-        await asyncio.wait_for(publisher.stdout.readline(), STREAM_TIMEOUT_S)  # type: ignore[union-attr]
-        down = time.perf_counter()
-        await asyncio.to_thread(broker.stop)
+    restarted: list[float] = []  # broker stopping, broker listening again
+
+    def restart_halfway(keep: threading.Event) -> None:
+        lines.readline()
+        restarted.append(time.perf_counter())
+        broker.stop()
         broker.start()
-        up = time.perf_counter()
-        outage = up - down
+        restarted.append(time.perf_counter())
+        keep.wait()
+
+    if restart is not None:
+        threading.Thread(target=restart_halfway, args=(restart,), daemon=True).start()
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(tally.done.wait(), STREAM_TIMEOUT_S)
     finished = time.time()
     cpu_us = (time.process_time() - cpu_started) / max(len(tally.names), 1) * 1e6
     rate = len(tally.names) / (finished - first_publish)
-    await asyncio.wait_for(publisher.wait(), STREAM_TIMEOUT_S)
+    await asyncio.to_thread(publisher.wait, STREAM_TIMEOUT_S)
     await asyncio.sleep(1.0)  # copies delivered again arrive after the last new message
-    reconnect_median = reconnect_max = rest = 0.0
-    if restart:
+    reconnect_median = reconnect_max = rest = outage = 0.0
+    if restart is not None:
+        down, up = restarted
+        outage = up - down
         after = [
             min((t for t in times if t >= up), default=float("inf")) - up for times in clients.connected_at
         ]
@@ -266,16 +284,20 @@ async def _stream(
 async def _round(kind: str, posts: int, messages: int, size: int) -> Round:
     """One round of `kind` clients on a broker of their own."""
     tally = Tally(posts)
-    with MosquittoBroker() as broker:
-        started = time.perf_counter()
-        if kind == "own":
-            clients = await _own_clients(broker.info, posts, tally)
-        else:
-            clients = await _gmqtt_clients(broker.info, posts, tally, early=kind == "gmqtt-early")
-        connect_s = time.perf_counter() - started
-        stream = await _stream(broker, tally, clients, 1, posts, messages, size, restart=False)
-        restart = await _stream(broker, tally, clients, 2, posts, messages, size, restart=True)
-        await clients.close()
+    keep = threading.Event()
+    try:
+        with MosquittoBroker() as broker:
+            started = time.perf_counter()
+            if kind == "own":
+                clients = await _own_clients(broker.info, posts, tally)
+            else:
+                clients = await _gmqtt_clients(broker.info, posts, tally, early=kind == "gmqtt-early")
+            connect_s = time.perf_counter() - started
+            stream = await _stream(broker, tally, clients, 1, posts, messages, size)
+            restart = await _stream(broker, tally, clients, 2, posts, messages, size, restart=keep)
+            await clients.close()
+    finally:
+        keep.set()
     return Round(connect_s, stream, restart)
 
 
