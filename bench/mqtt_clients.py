@@ -27,6 +27,10 @@ own client's: handled, then acknowledged); `gmqtt-early` acknowledges on receipt
 handler (what gmqtt does by default), shown for comparison only: a message acknowledged and then
 not handled is lost for good.
 
+aiomqtt (on paho-mqtt) and amqtt's client, the other maintained asyncio clients that speak 3.1.1,
+are measured on connecting and the stream only (`--kinds own,amqtt,aiomqtt`): they are far off there
+already.
+
 The clients take turns in every round so that a drift in the machine's speed hits all of them; the
 ratios to the own client are taken per round.
 
@@ -48,6 +52,7 @@ import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import NamedTuple
 
 import structlog
@@ -61,6 +66,8 @@ from replay.mqtt.topics import post_client_id, post_topic
 #: name the message, the tenth tells the publisher's copies of it apart.
 HEADER = struct.Struct("!BIIB")
 KINDS = ("own", "gmqtt", "gmqtt-early")
+#: Clients measured on connecting and the stream only (`--kinds own,amqtt,aiomqtt`): far off already.
+SCREENED = ("amqtt", "aiomqtt")
 #: gmqtt's fixed delay between reconnection attempts (the own client starts at 0.05 s and doubles).
 GMQTT_RECONNECT_DELAY_S = 0.1
 STREAM_TIMEOUT_S = 120.0
@@ -112,6 +119,10 @@ class Tally:
             self.done.set()
 
 
+def _now_into(times: list[float]) -> None:
+    times.append(time.perf_counter())
+
+
 class Clients(NamedTuple):
     """A library's post clients, connected: when each connected, and how to close them all."""
 
@@ -126,11 +137,9 @@ async def _own_clients(broker: BrokerInfo, posts: int, tally: Tally) -> Clients:
         lambda _ri, payload: tally(payload),
         client_prefix="bench",
     )
-    connected_at: list[list[float]] = []
-    for number in range(posts):
-        times: list[float] = []
-        group[ri(number)].on_online.append(lambda times=times: times.append(time.perf_counter()))
-        connected_at.append(times)
+    connected_at: list[list[float]] = [[] for _ in range(posts)]
+    for number, times in enumerate(connected_at):
+        group[ri(number)].on_online.append(partial(_now_into, times))
     await group.start(timeout=60.0)
     return Clients(connected_at, group.stop)
 
@@ -178,6 +187,78 @@ async def _gmqtt_clients(broker: BrokerInfo, posts: int, tally: Tally, *, early:
     return Clients(connected_at, close)
 
 
+async def _amqtt_clients(broker: BrokerInfo, posts: int, tally: Tally) -> Clients:
+    """amqtt's client, as its documentation shows: a task per client taking `deliver_message()`."""
+    from amqtt.client import MQTTClient
+    from amqtt.mqtt.constants import QOS_1
+
+    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+    clients: list[MQTTClient] = []
+    readers: list[asyncio.Task[None]] = []
+
+    async def read(client: MQTTClient) -> None:
+        while True:
+            message = await client.deliver_message()
+            if message is not None:
+                tally(bytes(message.data))
+
+    async def start_one(number: int) -> None:
+        client = MQTTClient(
+            client_id=post_client_id(ri(number), "bench"),
+            config={"auto_reconnect": True, "cleansession": False},
+        )
+        clients.append(client)
+        async with gate:
+            await client.connect(f"mqtt://{broker.host}:{broker.port}/", cleansession=False)
+            await client.subscribe([(post_topic(ri(number)), QOS_1)])
+        readers.append(asyncio.create_task(read(client)))
+
+    async def close() -> None:
+        for reader in readers:
+            reader.cancel()
+        await asyncio.gather(*(client.disconnect() for client in clients), return_exceptions=True)
+
+    await asyncio.gather(*(start_one(number) for number in range(posts)))
+    return Clients([[] for _ in range(posts)], close)
+
+
+async def _aiomqtt_clients(broker: BrokerInfo, posts: int, tally: Tally) -> Clients:
+    """aiomqtt (on paho-mqtt), as its documentation shows: a task per client iterating `messages`."""
+    import aiomqtt
+
+    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+    clients: list[aiomqtt.Client] = []
+    readers: list[asyncio.Task[None]] = []
+
+    async def read(client: aiomqtt.Client) -> None:
+        async for message in client.messages:
+            tally(bytes(message.payload))
+
+    async def start_one(number: int) -> None:
+        client = aiomqtt.Client(
+            broker.host,
+            broker.port,
+            identifier=post_client_id(ri(number), "bench"),
+            clean_session=False,
+            protocol=aiomqtt.ProtocolVersion.V311,
+        )
+        async with gate:
+            await client.__aenter__()
+            await client.subscribe(post_topic(ri(number)), qos=1)
+        clients.append(client)
+        readers.append(asyncio.create_task(read(client)))
+
+    async def close() -> None:
+        for reader in readers:
+            reader.cancel()
+        await asyncio.gather(
+            *(client.__aexit__(None, None, None) for client in clients), return_exceptions=True
+        )
+
+    await asyncio.gather(*(start_one(number) for number in range(posts)))
+    return Clients([[] for _ in range(posts)], close)
+
+
 class Stream(NamedTuple):
     """What one stream measured."""
 
@@ -197,7 +278,7 @@ class Round(NamedTuple):
 
     connect_s: float
     stream: Stream
-    restart: Stream
+    restart: Stream | None  # None for the clients in SCREENED
 
 
 async def _stream(
@@ -290,11 +371,17 @@ async def _round(kind: str, posts: int, messages: int, size: int) -> Round:
             started = time.perf_counter()
             if kind == "own":
                 clients = await _own_clients(broker.info, posts, tally)
+            elif kind == "amqtt":
+                clients = await _amqtt_clients(broker.info, posts, tally)
+            elif kind == "aiomqtt":
+                clients = await _aiomqtt_clients(broker.info, posts, tally)
             else:
                 clients = await _gmqtt_clients(broker.info, posts, tally, early=kind == "gmqtt-early")
             connect_s = time.perf_counter() - started
             stream = await _stream(broker, tally, clients, 1, posts, messages, size)
-            restart = await _stream(broker, tally, clients, 2, posts, messages, size, restart=keep)
+            restart = None
+            if kind not in SCREENED:
+                restart = await _stream(broker, tally, clients, 2, posts, messages, size, restart=keep)
             await clients.close()
     finally:
         keep.set()
@@ -376,6 +463,52 @@ def _median(values: list[float]) -> str:
     return f"{statistics.median(values):,.2f} ({min(values):,.2f}-{max(values):,.2f})"
 
 
+def _print_figures(kinds: list[str], figures: dict[str, list[Round]]) -> None:
+    """Each client's medians, then its ratios to the own client, round by round."""
+    for kind in kinds:
+        rounds = figures[kind]
+        restarts = [r.restart for r in rounds if r.restart is not None]
+        rows = [
+            ("connect all, s", [r.connect_s for r in rounds]),
+            ("messages/s", [r.stream.rate for r in rounds]),
+            ("CPU per message, µs", [r.stream.cpu_us for r in rounds]),
+        ]
+        if restarts:
+            rows += [
+                ("restart: broker down, s", [r.outage_s for r in restarts]),
+                ("restart: reconnect, median client, s", [r.reconnect_median_s for r in restarts]),
+                ("restart: reconnect, slowest client, s", [r.reconnect_max_s for r in restarts]),
+                ("restart: broker up -> last message, s", [r.rest_s for r in restarts]),
+                ("restart: messages/s", [r.rate for r in restarts]),
+            ]
+        print(f"  {kind}")
+        for label, values in rows:
+            print(f"    {label:<38} {_median(values)}")
+        if restarts:
+            print(
+                "    restart: lost / delivered again / publisher's copies, per round: "
+                + ", ".join(f"{r.lost}/{r.redelivered}/{r.resent}" for r in restarts)
+            )
+    for kind in kinds:
+        if kind == "own":
+            continue
+        pairs = list(zip(figures["own"], figures[kind], strict=True))
+        print(f"  {kind} / own, per round: median (min-max)")
+        ratios = [
+            ("connect all", [other.connect_s / own.connect_s for own, other in pairs]),
+            ("messages/s", [other.stream.rate / own.stream.rate for own, other in pairs]),
+            ("CPU per message", [other.stream.cpu_us / own.stream.cpu_us for own, other in pairs]),
+        ]
+        both = [(own.restart, other.restart) for own, other in pairs if own.restart and other.restart]
+        ratios += [
+            ("slowest reconnect", [b.reconnect_max_s / a.reconnect_max_s for a, b in both if a and b]),
+            ("up -> last in", [b.rest_s / a.rest_s for a, b in both if a and b]),
+        ]
+        for label, values in ratios:
+            if values:
+                print(f"    {label:<18} {_median(values)}")
+
+
 def main() -> int:
     """Run the rounds and print each client's figures and the ratios to the own client."""
     if len(sys.argv) > 1 and sys.argv[1] == "--publish":
@@ -387,16 +520,21 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=80_000, help="messages in each stream")
     parser.add_argument("--size", type=int, default=600, help="payload bytes")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of each client")
-    parser.add_argument("--kinds", default=",".join(KINDS), help=f"clients to measure, of {KINDS}")
+    parser.add_argument(
+        "--kinds", default=",".join(KINDS), help=f"clients to measure, own first, of {KINDS + SCREENED}"
+    )
     args = parser.parse_args()
+    kinds = args.kinds.split(",")
+    if kinds[0] != "own" or not set(kinds) <= set(KINDS + SCREENED):
+        parser.error(f"--kinds: own first, then any of {KINDS[1:] + SCREENED}")
     try:
         import gmqtt
     except ImportError:
         print("gmqtt is not installed: pip install -e '.[bench]'", file=sys.stderr)
         return 1
     logging.getLogger("gmqtt").setLevel(logging.CRITICAL)
+    logging.getLogger("amqtt").setLevel(logging.CRITICAL)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
-    kinds = args.kinds.split(",")
     sizes = [int(value) for value in args.posts.split(",")]
     ensure_open_files(max(sizes) * 2 + 256)  # the clients, and mosquitto inherits the limit
     print(
@@ -410,38 +548,7 @@ def main() -> int:
             for kind in order:
                 figures[kind].append(asyncio.run(_round(kind, posts, args.messages, args.size)))
         print(f"\n{posts} post clients, load average now {os.getloadavg()[0]:.1f}; median (min-max)")
-        for kind in kinds:
-            rounds = figures[kind]
-            print(f"  {kind}")
-            for label, values in (
-                ("connect all, s", [r.connect_s for r in rounds]),
-                ("messages/s", [r.stream.rate for r in rounds]),
-                ("CPU per message, µs", [r.stream.cpu_us for r in rounds]),
-                ("restart: broker down, s", [r.restart.outage_s for r in rounds]),
-                ("restart: reconnect, median client, s", [r.restart.reconnect_median_s for r in rounds]),
-                ("restart: reconnect, slowest client, s", [r.restart.reconnect_max_s for r in rounds]),
-                ("restart: broker up -> last message, s", [r.restart.rest_s for r in rounds]),
-                ("restart: messages/s", [r.restart.rate for r in rounds]),
-            ):
-                print(f"    {label:<38} {_median(values)}")
-            print(
-                "    restart: lost / delivered again / publisher's copies, per round: "
-                + ", ".join(f"{r.restart.lost}/{r.restart.redelivered}/{r.restart.resent}" for r in rounds)
-            )
-        for kind in kinds[1:]:
-            pairs = list(zip(figures["own"], figures[kind], strict=True))
-            print(f"  {kind} / own, per round: median (min-max)")
-            for label, ratio in (
-                ("connect all", lambda own, other: other.connect_s / own.connect_s),
-                ("messages/s", lambda own, other: other.stream.rate / own.stream.rate),
-                ("CPU per message", lambda own, other: other.stream.cpu_us / own.stream.cpu_us),
-                (
-                    "slowest reconnect",
-                    lambda own, other: other.restart.reconnect_max_s / own.restart.reconnect_max_s,
-                ),
-                ("up -> last in", lambda own, other: other.restart.rest_s / own.restart.rest_s),
-            ):
-                print(f"    {label:<18} {_median([ratio(own, other) for own, other in pairs])}")
+        _print_figures(kinds, figures)
     return 0
 
 
