@@ -44,6 +44,9 @@ _ID, _HEADER, _BODY = 0, 6, 7
 #: hundreds).
 MAX_CABLE_BYTES = 10_000_000
 
+#: Bytes read at a time from a file, past the size it had when it was opened.
+_READ_BLOCK = 1 << 16
+
 #: Records per `CsvSlice`.
 SLICE_ROWS = 256
 
@@ -210,15 +213,20 @@ def _file_bytes(path: Path | str, max_bytes: int) -> bytes:
     for many small files). Opened without blocking, so a FIFO is refused rather than waited on."""
     descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
-        mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            raise _NotReadable(f"not a regular file ({_file_kind(mode)}): only files are read")
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise _NotReadable(f"not a regular file ({_file_kind(status.st_mode)}): only files are read")
         chunks, size = [], 0
-        while chunk := os.read(descriptor, 1 << 20):
+        # The size the file has now, and one byte more, at once; then until the end in small blocks
+        # (`os.read` allocates what it is asked for before reading: a large block for the last, empty
+        # read would cost more than the read itself).
+        request = min(status.st_size, max_bytes) + 1
+        while chunk := os.read(descriptor, request):
             size += len(chunk)
             if size > max_bytes:
                 raise _NotReadable(too_large(max_bytes))
             chunks.append(chunk)
+            request = _READ_BLOCK
     finally:
         os.close(descriptor)
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
