@@ -71,9 +71,10 @@ def dtg_datetime(day: int, hour: int, minute: int, zone: str, month: str, year: 
     if month_no is None or offset is None or hour > 24 or minute > 59:
         return None
     try:
+        # (arguments by position: faster)
         if hour < 24 and not offset:  # the usual UTC DTG: no arithmetic needed
-            return datetime(dtg_year(year), month_no, day, hour, minute, tzinfo=UTC)
-        local = datetime(dtg_year(year), month_no, day, tzinfo=UTC)
+            return datetime(dtg_year(year), month_no, day, hour, minute, 0, 0, UTC)
+        local = datetime(dtg_year(year), month_no, day, 0, 0, 0, 0, UTC)
     except ValueError:
         return None
     return local + timedelta(hours=hour - offset, minutes=minute)

@@ -50,6 +50,9 @@ BANNER_START_RE = re.compile(
 #: How many blank lines may separate two parts of an addressee list.
 MAX_BLANK_RUN = 3
 
+#: The precedence of a header without FL5 (frozen, so one serves every header).
+_NO_PRECEDENCE = PrecedencePair()
+
 # Stages of the walk: which format line was seen last.
 _START, _FL1, _FL2, _FL3, _FL4, _FL5, _FL6 = range(7)
 
@@ -66,7 +69,7 @@ class HeaderParts:
     routing: Routing | None = None
     station: Station | None = None
     security: Security | None = None
-    precedence: PrecedencePair = field(default_factory=PrecedencePair)
+    precedence: PrecedencePair = _NO_PRECEDENCE
     dtg: datetime | None = None
     dtg_signals: tuple[str, ...] = ()
     from_: str | None = None
