@@ -1,15 +1,28 @@
-"""Benchmark: decode the whole shared corpus in-process (target: at least 20,000 cables/s on one core).
+"""Benchmark: decode the whole shared corpus in-process, and `cableroute decode --json` as a whole process.
 
-Prints cables per second for decoding alone (texts already in memory) and for reading plus decoding
-(`replay.inputs.corpus.read_cables`, files read from disk), each the best of several runs, and a cProfile
-summary with `--profile`. Usage: `python bench/decode_speed.py [CORPUS_DIR] [--repeat N] [--profile]`.
+In-process (one core): cables per second for decoding alone (texts already in memory) and for reading
+plus decoding (`replay.inputs.corpus.read_cables`, files read from disk), each the best of several runs,
+and a cProfile summary with `--profile`.
+
+Whole process (`--whole N`): `cableroute decode --json CORPUS > /dev/null` started N times, in turn with
+its baselines: `python -c pass` (the interpreter's own start) and `cat` of every corpus file (reading
+the corpus and writing it to /dev/null), and with `--baseline-tree DIR` the same command run from
+another checkout (`PYTHONPATH=DIR`, e.g. the code as it was: `git archive REV | tar -x -C DIR`, then
+`python -m compileall -q DIR` so that neither side compiles its modules at every start).
+Prints the median wall and CPU seconds of each and the ratios of the medians.
+
+Usage: `python bench/decode_speed.py [CORPUS_DIR] [--repeat N] [--profile] [--whole N]
+[--baseline-tree DIR]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
+import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,6 +34,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "cables"
 TARGET = 20_000
+#: The whole command's target on the shared corpus, in seconds (ten times faster than a Python decoder
+#: measured at 4.05 s on the same corpus).
+WHOLE_TARGET_S = 0.40
 
 
 def decode_all(texts: list[CableText]) -> int:
@@ -39,12 +55,73 @@ def best_rate(repeat: int, count: int, run: object) -> float:
     return count / best
 
 
+def timed_process(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of one run of `command`, its output thrown away."""
+    with open(os.devnull, "wb") as sink:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=sink, stderr=sink, env=env)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise SystemExit(f"{command[:3]}... exited with {process.returncode}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def whole_process(corpus: Path, runs: int, baseline_tree: Path | None) -> None:
+    """Time the decode command as a whole process against its baselines, in turn, and print medians."""
+    cableroute = Path(sys.executable).with_name("cableroute")
+    decode_command = [str(cableroute), "decode", "--json", str(corpus)]
+    files = sorted(str(path) for path in corpus.glob("*.txt"))
+    commands: dict[str, tuple[list[str], dict[str, str] | None]] = {
+        "cableroute decode --json": (decode_command, None),
+        "python -c pass": ([sys.executable, "-c", "pass"], None),
+        "cat of every file": (["cat", *files], None),
+    }
+    if baseline_tree is not None:
+        other = {**os.environ, "PYTHONPATH": str(baseline_tree)}
+        commands[f"the same from {baseline_tree}"] = (decode_command, other)
+    for command, environment in commands.values():  # warm-up: page cache
+        timed_process(command, environment)
+    walls: dict[str, list[float]] = {name: [] for name in commands}
+    cpus: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, (command, environment) in commands.items():
+            wall, cpu = timed_process(command, environment)
+            walls[name].append(wall)
+            cpus[name].append(cpu)
+    load = os.getloadavg()
+    print(f"whole process, median of {runs} runs taken in turn (load average {load[0]:.2f} {load[1]:.2f}):")
+    mine = statistics.median(walls["cableroute decode --json"])
+    mine_cpu = statistics.median(cpus["cableroute decode --json"])
+    for name in commands:
+        wall, cpu = statistics.median(walls[name]), statistics.median(cpus[name])
+        ratio = (
+            "" if wall == mine else f"   decode / this: wall {mine / wall:5.2f}, cpu {mine_cpu / cpu:5.2f}"
+        )
+        print(f"  {name:40s} wall {wall:6.3f} s  cpu {cpu:6.3f} s{ratio}")
+    print(f"  target: {WHOLE_TARGET_S:.2f} s wall -> {mine / WHOLE_TARGET_S:.2f}x of the target time")
+
+
 def main() -> int:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", nargs="?", default=str(DEFAULT_CORPUS), help="directory of cable files")
     parser.add_argument("--repeat", type=int, default=5, help="runs per measurement (best is reported)")
     parser.add_argument("--profile", action="store_true", help="print the top functions by own time")
+    parser.add_argument(
+        "--whole",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time the whole command N times (with baselines)",
+    )
+    parser.add_argument(
+        "--baseline-tree",
+        type=Path,
+        metavar="DIR",
+        help="with --whole: also run the command from this checkout",
+    )
     args = parser.parse_args()
     corpus = Path(args.corpus)
     if not corpus.is_dir():
@@ -60,6 +137,8 @@ def main() -> int:
     print(f"decode only:          {in_memory:9,.0f} cables/s  ({1e6 / in_memory:5.1f} us/cable)")
     print(f"read files + decode:  {with_reading:9,.0f} cables/s  ({1e6 / with_reading:5.1f} us/cable)")
     print(f"target: {TARGET:,} cables/s decode only -> {in_memory / TARGET:.2f}x of target")
+    if args.whole:
+        whole_process(corpus, args.whole, args.baseline_tree)
     if args.profile:
         profiler = cProfile.Profile()
         profiler.runcall(decode_all, texts)
