@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import structlog
 
+from replay.mqtt.backoff import RECONNECT_BACKOFF
 from replay.mqtt.broker import BrokerInfo
 from replay.mqtt.client import ConnectionRefused, MqttConnection, MqttError, open_connection
 
@@ -30,9 +31,6 @@ HIGH_WATER = 8_000
 #: up on a client whose message waited too long, so a publisher that pours out everything it holds
 #: after a reconnect can make the cluster drop it again and again.
 MAX_IN_FLIGHT = 2_000
-
-#: Reconnection backoff: first delay and ceiling, seconds.
-RECONNECT_DELAYS = (0.05, 1.0)
 
 
 class Publisher:
@@ -196,7 +194,7 @@ class Publisher:
 
     async def _connect_with_retry(self, deadline: float | None = None) -> None:
         loop = asyncio.get_running_loop()
-        delay = RECONNECT_DELAYS[0]
+        retry = 0
         while True:
             try:
                 await self._connect_once()
@@ -204,11 +202,12 @@ class Publisher:
             except ConnectionRefused as error:
                 raise MqttError(f"cannot connect to the broker: {error}") from error
             except MqttError as error:
+                delay = RECONNECT_BACKOFF.delay(retry)
                 if deadline is not None and loop.time() + delay > deadline:
                     raise MqttError(f"cannot connect to the broker: {error}") from error
                 self._next_node()
             await asyncio.sleep(delay)
-            delay = min(delay * 2, RECONNECT_DELAYS[1])
+            retry += 1
 
     async def _supervise(self) -> None:
         """Reconnect whenever the connection is lost, then send again what is unacknowledged."""

@@ -4,23 +4,45 @@ The broker keeps the session while the client is away (on purpose or because the
 down) and hands over what was queued when it reconnects. With a clustered broker (several nodes),
 a client that loses its node, or cannot reach it, reconnects to the next node and resumes its
 session there.
+
+Reconnecting waits as `replay.mqtt.backoff` says. A broker that answers CONNACK with "session
+present" still has the subscription the client made earlier in that session, so the client does not
+subscribe again (that would cost a round trip while the queued messages pour in); with no session
+(a broker that lost it, or `clean_session`) it subscribes. Every attempt is kept in `attempts`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import Callable
+from typing import NamedTuple
 
 import structlog
 
+from replay.mqtt.backoff import RECONNECT_BACKOFF, Backoff
 from replay.mqtt.broker import BrokerInfo
 from replay.mqtt.client import ConnectionRefused, MqttConnection, MqttError, open_connection
 
 log = structlog.get_logger()
 
-#: Reconnection backoff: first delay and ceiling, seconds.
-RECONNECT_DELAYS = (0.05, 1.0)
+#: Connection attempts a client remembers (the latest ones).
+ATTEMPTS_KEPT = 64
+
+
+class Attempt(NamedTuple):
+    """One connection attempt: when it began (event loop clock), the node tried, the retry number
+    since the client was last connected (or started) and the wait before it, then what came of it:
+    the error, or whether the broker had kept the session and whether the client subscribed."""
+
+    at: float
+    node: int
+    retry: int
+    waited_s: float
+    error: str | None = None
+    session_present: bool = False
+    subscribed: bool = False
 
 
 class Subscriber:
@@ -44,6 +66,7 @@ class Subscriber:
         keepalive: int = 30,
         node: int = 0,
         clean_session: bool = False,
+        backoff: Backoff = RECONNECT_BACKOFF,
     ) -> None:
         self.client_id = client_id
         self.clean_session = clean_session
@@ -51,6 +74,11 @@ class Subscriber:
         self.name = client_id
         self.broker = broker
         self.keepalive = keepalive
+        self.backoff = backoff
+        #: The latest connection attempts, oldest first.
+        self.attempts: deque[Attempt] = deque(maxlen=ATTEMPTS_KEPT)
+        #: Whether this client subscribed in the session the broker keeps for it (as far as it knows).
+        self._subscribed = False
         self._on_payload = on_payload
         self._want_online = True
         self._stopping = False
@@ -180,13 +208,16 @@ class Subscriber:
             raise MqttError(f"{self.name} did not {what} within {timeout} s{last}")
 
     async def _run(self) -> None:
-        delay = RECONNECT_DELAYS[0]
+        loop = asyncio.get_running_loop()
+        retry, waited = 0, 0.0
         while not self._stopping:
             if not self._want_online:
                 self._changed.clear()
                 await self._changed.wait()
+                retry, waited = 0, 0.0
                 continue
             connection: MqttConnection | None = None
+            attempt = Attempt(loop.time(), self.node, retry, waited)
             try:
                 connection = await open_connection(
                     self.broker.node(self.node),
@@ -198,14 +229,21 @@ class Subscriber:
                     in_use=lambda mid: mid in self._mid_to_seq,
                 )
                 self._connection = connection
-                await connection.subscribe(self.topic, qos=1)
+                present = connection.session_present and not self.clean_session
+                subscribe = not (present and self._subscribed)
+                attempt = attempt._replace(session_present=present, subscribed=subscribe)
+                if subscribe:
+                    self._subscribed = False  # a new session until the SUBACK says otherwise
+                    await connection.subscribe(self.topic, qos=1)
+                    self._subscribed = not self.clean_session
+                self.attempts.append(attempt)
                 self._resend_outbox(connection)
                 self.connects += 1
                 self._down.clear()
                 self._up.set()
                 for callback in self.on_online:
                     callback()
-                delay = RECONNECT_DELAYS[0]
+                retry = 0
                 told = await self._until_lost_or_told(connection)
                 if told:
                     await connection.disconnect()
@@ -214,11 +252,15 @@ class Subscriber:
                     self._next_node()
             except ConnectionRefused as error:
                 log.warning("connection refused", client=self.name, error=str(error))
+                self.attempts.append(attempt._replace(error=str(error)))
                 self.refused = error
                 self._refused.set()
                 return
             except MqttError as error:
                 self.last_error = str(error)
+                if not self.attempts or self.attempts[-1] is not attempt:  # failed before connected
+                    self.attempts.append(attempt._replace(error=str(error)))
+                    retry += 1
                 if connection is not None:
                     connection.abort()
                 if self._want_online and not self._stopping:
@@ -228,8 +270,8 @@ class Subscriber:
                 self._up.clear()
                 self._down.set()
             if self._want_online and not self._stopping:
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RECONNECT_DELAYS[1])
+                waited = self.backoff.delay(retry)
+                await asyncio.sleep(waited)
 
     def _next_node(self) -> None:
         """Try the next node of a clustered broker from now on."""
