@@ -145,3 +145,38 @@ def test_workers_keep_input_order_and_output(
     assert code == 1  # broken.txt could not be read
     order = [out.index(f"PIPELINE {1000 + number}") for number in range(20)]
     assert order == sorted(order)
+
+
+@pytest.mark.parametrize("into", ["file", "pipe", "appended file"])
+def test_workers_streaming_into_a_file_or_pipe_write_what_one_process_writes(
+    tmp_path: Path, into: str
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for number in range(150):  # three chunks of 64 and more: the workers stream their output
+        text = cable().replace("PIPELINE", f"PIPELINE {1000 + number}")
+        (corpus / f"c{number:03}.txt").write_text(text)
+    (corpus / "c070.txt").write_bytes(b"\xff\xfe\x00bad")
+    (corpus / "c140.txt").write_bytes(b"")
+    results = []
+    for workers in ("1", "2"):
+        command = [*CABLEROUTE, "decode", "--json", "--workers", workers, str(corpus)]
+        if into == "pipe":
+            done = subprocess.run(command, capture_output=True, timeout=120, check=False)
+            out = done.stdout
+        else:
+            target = tmp_path / f"out-{workers}.json"
+            target.write_bytes(b"already there\n" if into == "appended file" else b"")
+            with target.open("ab" if into == "appended file" else "wb") as sink:
+                done = subprocess.run(command, stdout=sink, stderr=subprocess.PIPE, timeout=120, check=False)
+            out = target.read_bytes()
+        results.append((done.returncode, out, done.stderr))
+    assert results[0] == results[1]
+    code, out, err = results[0]
+    assert code == 1
+    assert err.decode().count("cannot read") == 2
+    lines = out.decode().splitlines()
+    if into == "appended file":
+        assert lines.pop(0) == "already there"
+    sources = [Path(json.loads(line)["source"]).name for line in lines]
+    assert sources == [f"c{number:03}.txt" for number in range(150) if number not in (70, 140)]

@@ -30,13 +30,17 @@ Chunk = list[tuple[str, str] | CableFile] | CsvSlice
 Result = TypeVar("Result")
 
 
-def chunked(items: Iterable[CableText | CableFile | ReadError | CsvSlice]) -> Iterator[Chunk | ReadError]:
-    """Texts and files grouped in chunks of `CHUNK`, CSV slices as they are, read errors in their place."""
+def chunked(
+    items: Iterable[CableText | CableFile | ReadError | CsvSlice], size: int | None = None
+) -> Iterator[Chunk | ReadError]:
+    """Texts and files grouped in chunks of `size` (default `CHUNK`), CSV slices as they are, read
+    errors in their place."""
+    size = size or CHUNK
     chunk: list[tuple[str, str] | CableFile] = []
     for item in items:
         if isinstance(item, CableText | CableFile):
             chunk.append((item.source, item.text) if isinstance(item, CableText) else item)
-            if len(chunk) >= CHUNK:
+            if len(chunk) >= size:
                 yield chunk
                 chunk = []
             continue
