@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
 import pickle
 import signal
@@ -58,6 +57,8 @@ def stream_in_order(
     """Run `work` over `chunks` on `workers` forked processes, write each chunk's output to the file
     descriptor `output` in input order and `report` each chunk's count and read errors as its turn
     comes (a read error among the chunks stands for itself, with a count of 0)."""
+    import fcntl  # (here: there is none on every system, and only Linux has `os.splice` anyway)
+
     workers = max(1, min(workers, len(chunks)))
     pipes: list[int] = []
     children: list[int] = []
