@@ -15,11 +15,12 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, islice
-from multiprocessing.pool import AsyncResult, Pool
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from replay.inputs.corpus import CableFile, CableText, CsvSlice, ReadError, read_cable_file, read_csv_slice
-from replay.processes import process_context
+
+if TYPE_CHECKING:  # multiprocessing is imported when a pool is first started
+    from multiprocessing.pool import AsyncResult, Pool
 
 #: Cables per chunk handed to a worker.
 CHUNK = 256
@@ -107,6 +108,8 @@ class Workers:
                 yield chunk if isinstance(chunk, ReadError) else function(chunk)
             return
         if self._pool is None:
+            from replay.processes import process_context
+
             self._pool = process_context().Pool(self.count)
         pool = self._pool
         pending: deque[AsyncResult[Result] | ReadError] = deque()
