@@ -23,19 +23,23 @@ from replay.audit.facts import CableFacts
 from replay.audit.precedence import TransmissionRow, starts_from_receipts
 from replay.store import audit_reads as reads
 from replay.store.audit_reads import (
+    DeliveryCounts,
+    ReceiptCounts,
     cable_ids,
     channel_serials,
     count_cables,
     delivery_counts,
     has_transmissions,
     late_by_post,
-    niact_planned,
+    receipt_counts,
     receipt_totals,
 )
 from replay.store.store import AuditStore, unrecorded_reason
 from router.precedence import LEVEL_BY_RANK, Precedence
 
 __all__ = [
+    "DeliveryCounts",
+    "ReceiptCounts",
     "RunHeader",
     "cable_facts",
     "cable_ids",
@@ -48,8 +52,8 @@ __all__ = [
     "late_by_post",
     "latencies",
     "missing_rows",
-    "niact_planned",
     "other_means_rows",
+    "receipt_counts",
     "receipt_totals",
     "run_header",
     "timeline",

@@ -114,11 +114,13 @@ def build_report(
     with its own connection, while this one audits the deliveries.
     """
     header = load.run_header(store, run)
+    cables = load.count_cables(store, run)
     if parallel is None:
-        parallel = load.count_cables(store, run) >= PARALLEL_FROM_CABLES
+        parallel = cables >= PARALLEL_FROM_CABLES
     helper = worker.start(str(store.path), run) if parallel else None
-    dist = distribution_section(store, run, header.status)
-    precedence = precedence_section(store, run, dist)
+    deliveries, receipts = load.delivery_counts(store, run), load.receipt_counts(store, run)
+    dist = distribution_section(store, run, header.status, cables, deliveries, receipts)
+    precedence = precedence_section(store, run, dist, deliveries.niact, receipts.late_by_post)
     sections = worker.result(helper) if helper is not None else None
     if sections is None:
         if helper is not None:
@@ -145,19 +147,26 @@ def build_report(
     return report
 
 
-def distribution_section(store: AuditStore, run: str, status: str) -> Distribution:
-    """Planned against received. The finding rows are read only when the counts show there are some."""
-    planned, received = load.delivery_counts(store, run)
-    receipts, duplicates = load.receipt_totals(store, run)
+def distribution_section(
+    store: AuditStore,
+    run: str,
+    status: str,
+    cables: int,
+    deliveries: load.DeliveryCounts,
+    receipts: load.ReceiptCounts,
+) -> Distribution:
+    """Planned against received, from the counts of the run's cables, deliveries and receipts. The
+    finding rows are read only when the counts show there are some."""
+    planned, received = deliveries.planned, deliveries.received
     matched = sum(received.values())
     submitted = load.submitted_count(store, run)
     return distribution(
-        load.count_cables(store, run),
+        cables,
         planned,
         received,
         load.missing_rows(store, run, status) if sum(planned.values()) > matched else [],
-        load.unexpected_rows(store, run) if receipts > matched else [],
-        load.duplicate_rows(store, run) if duplicates else [],
+        load.unexpected_rows(store, run) if receipts.rows > matched else [],
+        load.duplicate_rows(store, run) if receipts.duplicates else [],
         load.other_means_rows(store, run),
         load.unresolved_rows(store, run),
         submitted=submitted,
@@ -165,8 +174,11 @@ def distribution_section(store: AuditStore, run: str, status: str) -> Distributi
     )
 
 
-def precedence_section(store: AuditStore, run: str, dist: Distribution) -> PrecedenceSection:
-    """Inversions per circuit, latency per level, NIACT."""
+def precedence_section(
+    store: AuditStore, run: str, dist: Distribution, niact_planned: int, late_by_post: dict[str, int]
+) -> PrecedenceSection:
+    """Inversions per circuit, latency per level, NIACT (`niact_planned`: the planned NIACT deliveries;
+    `late_by_post`: the receipts later than their objective, per post)."""
     by_post: dict[str, int] = {}
     listed: list[Inversion] = []
     for post, transmissions in load.circuits(store, run):
@@ -182,11 +194,11 @@ def precedence_section(store: AuditStore, run: str, dist: Distribution) -> Prece
         inversions=sum(by_post.values()),
         inversions_by_post=dict(sorted(by_post.items())),
         latency=latency,
-        niact=niact_stats(load.niact_planned(store, run), niact_latencies, niact_missing),
+        niact=niact_stats(niact_planned, niact_latencies, niact_missing),
         sos=sum(stats.late for stats in latency.values()),
         inversions_from="sent" if load.has_transmissions(store, run) else "receipts",
         inversion_list=listed,
-        late_by_post=load.late_by_post(store, run),
+        late_by_post=late_by_post,
     )
 
 

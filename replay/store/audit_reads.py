@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from replay.store.rows import decode_addressees
 from replay.store.store import AuditStore
@@ -59,16 +59,23 @@ def post_names(store: AuditStore) -> dict[int, str]:
     return dict(store.connection.execute("SELECT id, ri FROM posts"))
 
 
-def delivery_counts(
-    store: AuditStore, run: str
-) -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]:
-    """Planned deliveries, and those of them that have a receipt, per (post, planned rank): one pass
-    over the deliveries, each looked up in the receipts."""
+class DeliveryCounts(NamedTuple):
+    """Planned deliveries and those of them that have a receipt, per (post, planned rank); and how
+    many of the planned ones are NIACT."""
+
+    planned: dict[tuple[str, int], int]
+    received: dict[tuple[str, int], int]
+    niact: int
+
+
+def delivery_counts(store: AuditStore, run: str) -> DeliveryCounts:
+    """Planned deliveries, and those of them that have a receipt, per (post, planned rank); and the
+    planned NIACT deliveries: one pass over the deliveries, each looked up in the receipts."""
     names = post_names(store)
     outcomes = Counter(
         store.connection.execute(
             """
-            SELECT d.post, d.precedence, r.post IS NOT NULL
+            SELECT d.post, d.precedence, d.niact != 0, r.post IS NOT NULL
             FROM deliveries AS d
             LEFT JOIN receipts AS r ON r.run_id = d.run_id AND r.post = d.post AND r.cable = d.cable
             WHERE d.run_id = ?
@@ -78,12 +85,45 @@ def delivery_counts(
     )
     planned: dict[tuple[str, int], int] = {}
     received: dict[tuple[str, int], int] = {}
-    for (post, rank, got), n in outcomes.items():
+    niact = 0
+    for (post, rank, is_niact, got), n in outcomes.items():
         key = (names[post], rank)
         planned[key] = planned.get(key, 0) + n
         if got:
             received[key] = received.get(key, 0) + n
-    return planned, received
+        if is_niact:
+            niact += n
+    return DeliveryCounts(planned, received, niact)
+
+
+class ReceiptCounts(NamedTuple):
+    """Receipt rows of a run, their extra copies (duplicates) together, and per post the receipts
+    later than their level's speed-of-service objective (posts with none left out)."""
+
+    rows: int
+    duplicates: int
+    late_by_post: dict[str, int]
+
+
+def receipt_counts(store: AuditStore, run: str) -> ReceiptCounts:
+    """`receipt_totals` and `late_by_post` together, in one pass over the run's receipts (in the
+    table's own order, post by post, so nothing is sorted)."""
+    names = post_names(store)
+    rows = duplicates = 0
+    late: dict[str, int] = {}
+    for post, n, copies, over in store.connection.execute(
+        f"""
+        SELECT post, count(*), coalesce(sum(duplicates), 0),
+               coalesce(sum(received_sim - scheduled_sim > {_OBJECTIVE_BY_RANK}), 0)
+        FROM receipts WHERE run_id = ? GROUP BY post
+        """,
+        (store.run_id(run),),
+    ):
+        rows += n
+        duplicates += copies
+        if over:
+            late[names[post]] = over
+    return ReceiptCounts(rows, duplicates, late)
 
 
 def receipt_totals(store: AuditStore, run: str) -> tuple[int, int]:
@@ -200,26 +240,18 @@ def latency_rows(store: AuditStore, run: str) -> Iterable[tuple[int, float]]:
     )
 
 
+#: A receipt's speed-of-service objective in seconds, as SQL over its `precedence` (NULL for no level).
+_OBJECTIVE_BY_RANK = (
+    "CASE precedence "
+    + " ".join(f"WHEN {RANK[level]} THEN {s}" for level, s in SPEED_OF_SERVICE_S.items())
+    + " END"
+)
+
+
 def late_by_post(store: AuditStore, run: str) -> dict[str, int]:
     """Receipts later than their level's speed-of-service objective, per post (posts with none left
     out)."""
-    objective = " ".join(f"WHEN {RANK[level]} THEN {s}" for level, s in SPEED_OF_SERVICE_S.items())
-    names = post_names(store)
-    rows = store.connection.execute(
-        f"""
-        SELECT post, count(*) FROM receipts
-        WHERE run_id = ? AND received_sim - scheduled_sim > CASE precedence {objective} END
-        GROUP BY post
-        """,
-        (store.run_id(run),),
-    )
-    return {names[post]: n for post, n in rows}
-
-
-def niact_planned(store: AuditStore, run: str) -> int:
-    """Planned NIACT deliveries."""
-    sql = "SELECT count(*) FROM deliveries WHERE run_id = ? AND niact"
-    return store.connection.execute(sql, (store.run_id(run),)).fetchone()[0]
+    return receipt_counts(store, run).late_by_post
 
 
 def has_transmissions(store: AuditStore, run: str) -> bool:
