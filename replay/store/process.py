@@ -48,6 +48,10 @@ _STOP = b""
 #: WAL pages (4 KiB) after which the writer checkpoints (SQLite's default is 1,000).
 CHECKPOINT_PAGES = 10_000
 
+#: Cable rows gathered in this process before they go to the writer, to be recorded in one
+#: transaction: the decoders hand them over a few hundred at a time.
+CABLE_ROWS_PER_WRITE = 4_096
+
 
 def _serve(path: str, run: str, jobs: Any, report: Connection) -> None:
     """Child process: write every batch from `jobs` until told to stop, renewing `run`'s heartbeat while
@@ -102,6 +106,7 @@ class StoreProcess:
         self.run = run
         self._encoder = msgspec.msgpack.Encoder()
         self._closed = False
+        self._cable_rows: list[CableRow] = []  # gathered, not yet queued
 
     def __enter__(self) -> StoreProcess:
         return self
@@ -110,6 +115,17 @@ class StoreProcess:
         self.close()
 
     def _put(self, write: ProcessWrite) -> None:
+        """Queue one request after the cable rows gathered so far, which come first in the store."""
+        self._put_cable_rows()
+        self._send(write)
+
+    def _put_cable_rows(self) -> None:
+        """Queue the cable rows gathered so far, as one request."""
+        if self._cable_rows:
+            rows, self._cable_rows = self._cable_rows, []
+            self._send(RecordCableRows(self.run, rows))
+
+    def _send(self, write: ProcessWrite) -> None:
         """Queue one request, waiting while the queue is full (and failing if the child has died)."""
         job = self._encoder.encode(write)
         while True:
@@ -121,9 +137,12 @@ class StoreProcess:
                     self.close()
 
     def record_cable_rows(self, rows: list[CableRow]) -> None:
-        """Queue cables turned into rows (`rows.cable_rows`) for `AuditStore.record_cable_rows`."""
-        if rows:
-            self._put(RecordCableRows(self.run, rows))
+        """Queue cables turned into rows (`rows.cable_rows`) for `AuditStore.record_cable_rows`: they
+        are gathered into requests of `CABLE_ROWS_PER_WRITE` rows, and always go before any later
+        request."""
+        self._cable_rows.extend(rows)
+        if len(self._cable_rows) >= CABLE_ROWS_PER_WRITE:
+            self._put_cable_rows()
 
     def record_rows(self, deliveries: list[DeliveryRow], receipts: list[ReceiptRow]) -> None:
         """Queue plain delivery and receipt rows for `AuditStore.record_rows` (one transaction)."""
@@ -157,6 +176,7 @@ class StoreProcess:
         self._closed = True
         outcome = "the audit-store process ended unexpectedly"
         if self._process.is_alive():
+            self._put_cable_rows()
             self._jobs.put(_STOP)
         if self._report.poll(None):
             with contextlib.suppress(EOFError):
