@@ -93,6 +93,27 @@ WHERE id = ?
 """
 
 
+def _bulk_rows(
+    run_id: int,
+    cables: dict[str, int],
+    posts: dict[str, int],
+    deliveries: Sequence[DeliveryRow],
+    receipts: Sequence[ReceiptRow],
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The `deliveries` and `receipts` rows of `record_rows`, cables and posts named by their keys
+    (`KeyError` for one that has no key in `cables` or `posts`)."""
+    return (
+        [
+            (run_id, cables[cable], posts[post], role, rank, niact, "\n".join(reasons))
+            for cable, post, role, rank, niact, reasons in deliveries
+        ],
+        [
+            (run_id, cables[r[0]], posts[r[1]], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9])
+            for r in receipts
+        ],
+    )
+
+
 class StoreError(CablerouteError):
     """The store cannot be used as asked: missing file, unknown run, newer schema."""
 
@@ -816,25 +837,16 @@ class AuditStore:
         the bulk form of `record_plans` (deliveries only) and `record_receipts` (no wall-clock times)."""
         run_id = self.run_id(run)
         with self._transaction():
-            cables = self._cable_keys_for(
-                run_id, [row[0] for row in deliveries] + [row[0] for row in receipts]
-            )
-            posts = self._post_keys_for([row[1] for row in deliveries] + [row[1] for row in receipts])
-            execute = self.connection.executemany
-            execute(
-                _DELIVERY_SQL,
-                [
-                    (run_id, cables[cable], posts[post], role, rank, niact, "\n".join(reasons))
-                    for cable, post, role, rank, niact, reasons in deliveries
-                ],
-            )
-            execute(
-                _RECEIPT_SQL,
-                [
-                    (run_id, cables[r[0]], posts[r[1]], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9])
-                    for r in receipts
-                ],
-            )
+            try:  # the usual case: every cable and post named already has its key in the caches
+                rows = _bulk_rows(run_id, self._cable_map(run_id), self._post_keys, deliveries, receipts)
+            except KeyError:
+                cables = self._cable_keys_for(
+                    run_id, [row[0] for row in deliveries] + [row[0] for row in receipts]
+                )
+                posts = self._post_keys_for([row[1] for row in deliveries] + [row[1] for row in receipts])
+                rows = _bulk_rows(run_id, cables, posts, deliveries, receipts)
+            self.connection.executemany(_DELIVERY_SQL, rows[0])
+            self.connection.executemany(_RECEIPT_SQL, rows[1])
 
     def record_drops(self, run: str, drops: Iterable[Any], reason: str = "dropped (lossy post)") -> None:
         """Record deliveries a post dropped on purpose. Each drop is anything with `cable_id` and
