@@ -4,7 +4,9 @@ Replays the shared corpus (or `--synthetic N` generated cables) at top speed thr
 mosquitto: every post its own MQTT client, every receipt written to a fresh audit store. The rate is
 receipts in the store per second, from the first publish until the last receipt is written. In the
 same run, mosquitto's own C clients (`mosquitto_pub --repeat` into `mosquitto_sub`, QoS 1) move the same
-number of messages of the same average size through a fresh broker; the ratio of the two is printed.
+number of messages of the same average size through a fresh broker; the ratio of the two is printed,
+with the load average before and after (other work on the machine slows the C clients far more than
+the replay).
 
 Usage: `python bench/replay_throughput.py [CORPUS_DIR] [--synthetic N] [--seed S]`.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import resource
 import shutil
 import subprocess
@@ -96,6 +99,7 @@ def main() -> None:
     if find_mosquitto() is None:
         sys.exit("mosquitto is not installed (make mosquitto)")
     items, factory, label = corpus_items(args)
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="cableroute-bench-") as tmp:
         summary = asyncio.run(replay(items, factory, Path(tmp) / "audit.sqlite"))
     size = summary.published_bytes // max(summary.published, 1)
@@ -117,6 +121,7 @@ def main() -> None:
         print(f"ratio replay / C clients: {rate / baseline:.2f}")
     else:
         print("no baseline: mosquitto_pub / mosquitto_sub missing or failed")
+    print(f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
 
 
 if __name__ == "__main__":
