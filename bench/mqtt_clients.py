@@ -344,8 +344,11 @@ async def _stream(
     if restart is not None:
         down, up = restarted
         outage = up - down
+        # The first connection after the broker went down; one made before the thread saw the broker
+        # listening (the clients can be quicker than its poll) counts as 0.
         after = [
-            min((t for t in times if t >= up), default=float("inf")) - up for times in clients.connected_at
+            max(0.0, min((t for t in times if t > down), default=float("inf")) - up)
+            for times in clients.connected_at
         ]
         reconnect_median, reconnect_max = statistics.median(after), max(after)
         rest = (tally.finished if tally.done.is_set() else float("inf")) - up
