@@ -68,7 +68,7 @@ HEADER = struct.Struct("!BIIB")
 KINDS = ("own", "gmqtt", "gmqtt-early")
 #: Clients measured on connecting and the stream only (`--kinds own,amqtt,aiomqtt`): far off already.
 SCREENED = ("amqtt", "aiomqtt")
-#: gmqtt's fixed delay between reconnection attempts (the own client starts at 0.05 s and doubles).
+#: gmqtt's fixed delay between reconnection attempts (the own client's: `replay.mqtt.backoff`).
 GMQTT_RECONNECT_DELAY_S = 0.1
 STREAM_TIMEOUT_S = 120.0
 
