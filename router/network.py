@@ -124,39 +124,41 @@ class Network:
         seq = self._seq
         out: list[Sent] = []
         # A circuit's next event supersedes any earlier one (`token`); this loop runs twice per delivery.
-        while heap and heap[0][0] <= until:
-            entry = heappop(heap)
-            now = entry[0]
-            if entry[1] == _CIRCUIT:
-                circuit = entry[3]
-                post = circuit.post
-                if token[post] != entry[2]:
-                    continue
-                sent = circuit.step(now)
-                if sent is not None:
-                    out.append(sent)
-                seq += 1
-                token[post] = seq
-                due = circuit.due
-                if due is not None:
-                    heappush(heap, (due, _CIRCUIT, seq, circuit))
-            else:
-                self.now = now
-                chars = entry[4]
-                scheduled_at = entry[5]
-                for delivery in entry[3]:
-                    post = delivery.post
-                    circuit = circuits.get(post) or self.circuit(post)
-                    before = circuit.due
-                    circuit.offer(delivery, chars, scheduled_at, now)
+        try:
+            while heap and heap[0][0] <= until:
+                entry = heappop(heap)
+                now = entry[0]
+                if entry[1] == _CIRCUIT:
+                    circuit = entry[3]
+                    post = circuit.post
+                    if token[post] != entry[2]:
+                        continue
+                    sent = circuit.step(now)
+                    if sent is not None:
+                        out.append(sent)
+                    seq += 1
+                    token[post] = seq
                     due = circuit.due
-                    if due != before:
-                        seq += 1
-                        token[post] = seq
-                        if due is not None:
-                            heappush(heap, (due, _CIRCUIT, seq, circuit))
-            self.now = now
-        self._seq = seq
+                    if due is not None:
+                        heappush(heap, (due, _CIRCUIT, seq, circuit))
+                else:
+                    self.now = now
+                    chars = entry[4]
+                    scheduled_at = entry[5]
+                    for delivery in entry[3]:
+                        post = delivery.post
+                        circuit = circuits.get(post) or self.circuit(post)
+                        before = circuit.due
+                        circuit.offer(delivery, chars, scheduled_at, now)
+                        due = circuit.due
+                        if due != before:
+                            seq += 1
+                            token[post] = seq
+                            if due is not None:
+                                heappush(heap, (due, _CIRCUIT, seq, circuit))
+                self.now = now
+        finally:
+            self._seq = seq
         if until != math.inf:
             self.now = max(self.now, until)
         self.completed += len(out)
