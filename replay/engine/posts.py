@@ -176,7 +176,7 @@ class ReceiptRecorder:
         self.seed = seed
         self.on_handled = on_handled
         self.on_drop = on_drop
-        self._submit_many: Callable[[list[Receipt]], None] | None = getattr(sink, "submit_receipts", None)
+        self._batches = hasattr(sink, "submit_receipts")
         self._waiting: list[Receipt] = []
         self.online_since: dict[str, float] = {}
         #: The texts already checked against their digests (a cable reaches many posts).
@@ -196,7 +196,7 @@ class ReceiptRecorder:
 
     def _submit(self, receipt: Receipt) -> None:
         """Hand a receipt to the sink, or keep it for the end of this turn of the event loop."""
-        if self._submit_many is None:
+        if not self._batches:
             self.sink.submit_receipt(receipt)
             return
         if not self._waiting:
@@ -205,9 +205,15 @@ class ReceiptRecorder:
 
     def flush(self) -> None:
         """Hand the receipts kept for a batch to the sink now."""
-        if self._waiting and self._submit_many is not None:
+        if self._waiting:
             waiting, self._waiting = self._waiting, []
-            self._submit_many(waiting)
+            self.sink.submit_receipts(waiting)  # type: ignore[attr-defined]
+
+    def hand_to(self, sink: ReceiptSink) -> None:
+        """Send the receipts to `sink` from now on (those kept so far go to the sink before)."""
+        self.flush()
+        self.sink = sink
+        self._batches = hasattr(sink, "submit_receipts")
 
     def rejected_by_kind(self) -> dict[str, int]:
         """How many messages were rejected, by kind (in report order), whatever run they named."""

@@ -36,6 +36,7 @@ import structlog
 from replay.engine.ingest import Ingest, entry_time
 from replay.engine.pacing import Pacer
 from replay.engine.posts import PostGroup, ReceiptRecorder
+from replay.engine.receipt_writer import ReceiptWriter
 from replay.engine.runs import RunOptions, RunSummary, post_names
 from replay.inputs.corpus import CableText, ReadError
 from replay.mqtt.access import ClientAccess, run_access
@@ -44,6 +45,7 @@ from replay.mqtt.publisher import Publisher
 from replay.mqtt.topics import is_valid_ri, post_topic, run_client_prefix, run_publisher_id
 from replay.mqtt.wire import seal_transmission, text_digest, transmission_head_for
 from replay.store.rows import CableRow
+from replay.store.store import StoreError
 from replay.store.writer import StoreWriter
 from replay.store.writes import (
     CloseMissing,
@@ -224,6 +226,7 @@ class Replayer:
         self._sent_batch: list[Sent] = []
         self._faults: list[tuple[float, bool, str]] = []
         self._posts: PostGroup | None = None
+        self._receipt_writer: ReceiptWriter | None = None
         self._publisher: Publisher | None = None
         self._network: Network | None = None
         self._injected = 0
@@ -355,6 +358,9 @@ class Replayer:
             if self.start_broker is not None:
                 await asyncio.to_thread(self.start_broker, run_access(self.client_prefix, posts))
             await self._publisher.start()  # one connection first: a broker that refuses us fails fast
+            await self.writer.aflush()  # the cables and plans, before any receipt
+            self._receipt_writer = ReceiptWriter(self.writer.path)
+            self._recorder.hand_to(self._receipt_writer)
             await self._posts.start(offline=never_online)
             self.ledger.offline.update(never_online)
             self._started_publishing = time.perf_counter()
@@ -444,8 +450,15 @@ class Replayer:
         if self.options.record_sent:
             self._sent_batch.extend(sent)
             if len(self._sent_batch) >= RECORD_CHUNK * 5:
-                self.writer.submit(RecordSent(self.run_name, self._sent_batch))
-                self._sent_batch = []
+                self._record_sent()
+
+    def _record_sent(self) -> None:
+        """Hand the completed transmissions kept so far to the receipt writer (or the run's writer)."""
+        if self._receipt_writer is not None:
+            self._receipt_writer.submit_sent(self.run_name, self._sent_batch)
+        else:
+            self.writer.submit(RecordSent(self.run_name, self._sent_batch))
+        self._sent_batch = []
 
     async def _send(self, sent: Sequence[Sent], *, track: bool) -> None:
         """Publish transmissions a chunk at a time, keeping within the flow window; with `track`,
@@ -536,8 +549,14 @@ class Replayer:
         recorder.flush()
         writer = self.writer
         if self._sent_batch:
-            writer.submit(RecordSent(self.run_name, self._sent_batch))
-            self._sent_batch = []
+            self._record_sent()
+        receipts_failed: StoreError | None = None
+        if self._receipt_writer is not None:  # everything it has is written before missing is closed
+            try:
+                await asyncio.to_thread(self._receipt_writer.close)
+            except StoreError as error:
+                log.error("receipts not all recorded", error=str(error))
+                receipts_failed = error
         if self._network is not None:
             writer.submit(RecordCircuitStats(self.run_name, self._network.stats()))
         if recorder.drops:
@@ -563,6 +582,8 @@ class Replayer:
         summary.wall_s = time.perf_counter() - started
         if summary.replay_s > 0:
             summary.deliveries_per_s = summary.received / summary.replay_s
+        if receipts_failed is not None:
+            raise receipts_failed
 
     def _report(self, force: bool = False) -> None:
         now = time.monotonic()
