@@ -192,6 +192,19 @@ def test_received_json_one_object_per_cable(db: Path, capsys: pytest.CaptureFixt
     ]
     assert lines[0]["dtg"] == "2008-12-04T07:34:00Z"
     assert lines[0]["received_at"] == "2008-12-04T07:44:00Z"
+    assert {(c["post"], c["post_name"]) for c in lines} == {("RUEHFK", None)}  # no names recorded
+
+
+def test_received_json_names_the_post_as_recorded_with_the_run(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with AuditStore(db) as store:
+        store.record_post_names("night", [("RUEHFK", "AMCONSUL FUKUOKA (AS RECORDED)")])
+    code, out, _ = run_cli(capsys, "received", "RUEHFK", "--db", str(db), "--json")
+    assert code == 0
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert len(lines) == 2
+    assert {(c["post"], c["post_name"]) for c in lines} == {("RUEHFK", "AMCONSUL FUKUOKA (AS RECORDED)")}
 
 
 @pytest.mark.parametrize(

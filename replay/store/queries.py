@@ -92,7 +92,8 @@ class WhoGot(msgspec.Struct, kw_only=True):
 
 
 class ReceivedCable(msgspec.Struct, kw_only=True):
-    """One line of `received RI`."""
+    """One line of `received RI` (`post_name`: the post's name as recorded with the run, None for runs
+    without names)."""
 
     id: str
     dtg: str | None
@@ -103,6 +104,8 @@ class ReceivedCable(msgspec.Struct, kw_only=True):
     channel_serial: int | None = None
     latency_s: float | None = None
     duplicates: int = 0
+    post: str
+    post_name: str | None = None
 
 
 class RunListing(msgspec.Struct, kw_only=True):
@@ -301,6 +304,7 @@ def received_by(
         sql.append("AND r.precedence = ?")
         params.append(precedence.rank)
     sql.append("ORDER BY r.received_sim, c.cable_id")
+    name = store.post_names(run).get(ri)
     return [
         ReceivedCable(
             id=cable_id,
@@ -312,6 +316,8 @@ def received_by(
             channel_serial=serial,
             latency_s=_latency(received_sim, time, scheduled_sim),
             duplicates=duplicates,
+            post=ri,
+            post_name=name,
         )
         for cable_id, dtg, time, rank, role, niact, serial, received_sim, scheduled_sim, duplicates in (
             store.connection.execute("\n".join(sql), params)
