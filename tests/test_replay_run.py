@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
+import replay.engine.replayer as replayer_module
 from replay.cli import main
+from replay.engine.receipt_writer import ReceiptWriter
 from replay.engine.replayer import OFFLINE_REASON, Replayer, ReplayOptions, ReplaySummary
 from replay.mqtt.broker import BrokerInfo, MosquittoBroker, embedded_broker
 from replay.store.queries import QueryError, who_got
@@ -67,10 +69,21 @@ def _receipts(
     return found
 
 
+@pytest.mark.parametrize("receipt_process", [False, True], ids=["writer-thread", "writer-process"])
 async def test_every_planned_delivery_is_received_exactly_once(
-    broker_info: BrokerInfo, tmp_path: Path
+    broker_info: BrokerInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receipt_process: bool
 ) -> None:
+    started: list[Path] = []
+
+    class StartedReceiptWriter(ReceiptWriter):
+        def __init__(self, path: Path) -> None:
+            started.append(path)
+            super().__init__(path)
+
+    monkeypatch.setattr(replayer_module, "ReceiptWriter", StartedReceiptWriter)
+    monkeypatch.setattr(replayer_module, "RECEIPT_PROCESS_FROM", 1 if receipt_process else 10**9)
     summary, store = await _replay(broker_info, tmp_path / "a.sqlite", 30, ReplayOptions(timeout=10))
+    assert len(started) == (1 if receipt_process else 0)
     assert summary.status == "ok"
     assert (summary.cables, summary.posts, summary.planned) == (30, 5, 150)
     assert (summary.published, summary.received, summary.missing, summary.duplicates) == (150, 150, 0, 0)

@@ -84,6 +84,10 @@ PUBLISH_CHUNK = 500
 FLOW_WINDOW = 20_000
 #: Cables and plans recorded per store call.
 RECORD_CHUNK = 2_000
+#: Planned deliveries from which receipts are written by a child process (`ReceiptWriter`) rather than
+#: the run's writer thread: starting the child costs about 0.2 s, and from some thousands of deliveries
+#: on it pays (the thread holds the event loop's interpreter lock while it builds and binds rows).
+RECEIPT_PROCESS_FROM = 5_000
 
 
 class ReplayOptions(RunOptions, kw_only=True):
@@ -359,8 +363,9 @@ class Replayer:
                 await asyncio.to_thread(self.start_broker, run_access(self.client_prefix, posts))
             await self._publisher.start()  # one connection first: a broker that refuses us fails fast
             await self.writer.aflush()  # the cables and plans, before any receipt
-            self._receipt_writer = ReceiptWriter(self.writer.path)
-            self._recorder.hand_to(self._receipt_writer)
+            if summary.planned >= RECEIPT_PROCESS_FROM:
+                self._receipt_writer = ReceiptWriter(self.writer.path)
+                self._recorder.hand_to(self._receipt_writer)
             await self._posts.start(offline=never_online)
             self.ledger.offline.update(never_online)
             self._started_publishing = time.perf_counter()
