@@ -256,7 +256,7 @@ def _replay(
                 )
         except BrokerError as error:
             status, code = "failed", _fail(f"cannot start a private broker: {error}", 1)
-        except (OSError, TopologyFileError, MqttError) as error:
+        except (OSError, StoreError, TopologyFileError, MqttError) as error:
             status, code = "failed", _fail(str(error), 1)
         except (KeyboardInterrupt, asyncio.CancelledError):
             status, code = "interrupted", 130

@@ -101,19 +101,55 @@ class ReceiptWriter:
         child_report.close()
         self._closed = False
         self.rejected = 0
+        #: Why the child can take nothing more (it stopped), or None while it runs.
+        self.failure: str | None = None
+        #: Receipts that could not be handed to the child once it had stopped.
+        self.lost = 0
+
+    @property
+    def pid(self) -> int | None:
+        """The child process's id."""
+        return self._process.pid
 
     def submit_receipt(self, receipt: Receipt) -> None:
         """Queue one receipt."""
         self.submit_receipts([receipt])
 
     def submit_receipts(self, receipts: Iterable[Receipt]) -> None:
-        """Queue receipts (written in one batch)."""
-        self._jobs.send_bytes(_encoder.encode(_Receipts(list(receipts))))
+        """Queue receipts (written in one batch). Never raises: once the child has stopped, the
+        receipts are counted in `lost` and `close()` reports them."""
+        batch = list(receipts)
+        self._send(_encoder.encode(_Receipts(batch)), len(batch))
 
     def submit_sent(self, run: str, sent: list[Sent]) -> None:
-        """Queue completed transmissions of `run`."""
+        """Queue completed transmissions of `run` (never raises, as `submit_receipts`)."""
         if sent:
-            self._jobs.send_bytes(_encoder.encode(_Sent(run, sent)))
+            self._send(_encoder.encode(_Sent(run, sent)), 0)
+
+    def check(self) -> None:
+        """`StoreError` once the child has stopped: what is handed over from then on is lost."""
+        if self.failure is not None:
+            raise StoreError(self._failed())
+
+    def _send(self, blob: bytes, receipts: int) -> None:
+        """Hand one batch to the child, or count its receipts as lost when the child has stopped."""
+        if self.failure is None:
+            try:
+                self._jobs.send_bytes(blob)
+                return
+            except OSError:
+                self._process.join(timeout=1.0)
+                code = self._process.exitcode
+                how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited ({code})"
+                self.failure = f"the receipt writer process {how}"
+        self.lost += receipts
+
+    def _failed(self) -> str:
+        """The error message once the child has stopped."""
+        return (
+            f"writing receipts to the audit store failed: {self.failure}; "
+            f"{self.lost:,} receipts handed over after that were not recorded (the run is failed)"
+        )
 
     def close(self) -> None:
         """Wait until everything queued is written and the child has stopped; raise `StoreError`
@@ -121,6 +157,11 @@ class ReceiptWriter:
         if self._closed:
             return
         self._closed = True
+        if self.failure is not None:
+            self._jobs.close()
+            self._report.close()
+            self._process.join()
+            self.check()
         outcome = "the receipt writer ended unexpectedly"
         with contextlib.suppress(OSError):
             self._jobs.send_bytes(_STOP)

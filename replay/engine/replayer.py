@@ -457,10 +457,13 @@ class Replayer:
             if len(self._sent_batch) >= RECORD_CHUNK * 5:
                 self._record_sent()
 
-    def _record_sent(self) -> None:
-        """Hand the completed transmissions kept so far to the receipt writer (or the run's writer)."""
+    def _record_sent(self, *, check: bool = True) -> None:
+        """Hand the completed transmissions kept so far to the receipt writer (or the run's writer);
+        with `check`, `StoreError` when the receipt writer has stopped (the run cannot be recorded)."""
         if self._receipt_writer is not None:
             self._receipt_writer.submit_sent(self.run_name, self._sent_batch)
+            if check:
+                self._receipt_writer.check()
         else:
             self.writer.submit(RecordSent(self.run_name, self._sent_batch))
         self._sent_batch = []
@@ -554,7 +557,7 @@ class Replayer:
         recorder.flush()
         writer = self.writer
         if self._sent_batch:
-            self._record_sent()
+            self._record_sent(check=False)
         receipts_failed: StoreError | None = None
         if self._receipt_writer is not None:  # everything it has is written before missing is closed
             try:
