@@ -23,7 +23,15 @@ from typing import Protocol
 from replay.mqtt.broker import BrokerInfo
 from replay.mqtt.subscriber import Subscriber
 from replay.mqtt.topics import SERVICE_CLIENT_PREFIX, post_client_id, post_topic
-from replay.mqtt.wire import TextCheck, UnauthenticatedError, WireError, claimed_run, open_transmission_head
+from replay.mqtt.wire import (
+    PostReceipt,
+    TextCheck,
+    TransmissionHeader,
+    UnauthenticatedError,
+    WireError,
+    claimed_run,
+    open_transmission_head,
+)
 from replay.store.receipt import Receipt
 from replay.store.store import REJECTION_KINDS
 from router.faults import is_dropped
@@ -137,6 +145,30 @@ class ReceiptSink(Protocol):
 
     def submit_receipt(self, receipt: Receipt) -> None:
         """Take one receipt (must not block)."""
+
+
+def receipt_for(
+    message: TransmissionHeader | PostReceipt, received_sim: float, received_wall: float
+) -> Receipt:
+    """The audit store's receipt for a transmission its post took at `received_sim` (simulated) and
+    `received_wall` (wall-clock) seconds."""
+    return Receipt(
+        run=message.run,
+        cable_id=message.cable_id,
+        post=message.post,
+        role=message.role,
+        precedence=message.precedence,
+        niact=message.niact,
+        channel_serial=message.channel_serial,
+        scheduled_sim=message.scheduled_sim,
+        enqueued_sim=message.enqueued_sim,
+        transmitted_sim=message.transmitted_sim,
+        received_sim=received_sim,
+        scheduled_wall=message.scheduled_wall,
+        enqueued_wall=message.enqueued_wall,
+        transmitted_wall=message.transmitted_wall,
+        received_wall=received_wall,
+    )
 
 
 class ReceiptRecorder:
@@ -257,25 +289,7 @@ class ReceiptRecorder:
         received_sim = max(
             message.transmitted_sim + max(delay_sim, 0.0), self.online_since.get(post, -math.inf)
         )
-        self._submit(
-            Receipt(
-                run=message.run,
-                cable_id=message.cable_id,
-                post=post,
-                role=message.role,
-                precedence=message.precedence,
-                niact=message.niact,
-                channel_serial=message.channel_serial,
-                scheduled_sim=message.scheduled_sim,
-                enqueued_sim=message.enqueued_sim,
-                transmitted_sim=message.transmitted_sim,
-                received_sim=received_sim,
-                scheduled_wall=message.scheduled_wall,
-                enqueued_wall=message.enqueued_wall,
-                transmitted_wall=message.transmitted_wall,
-                received_wall=received_wall,
-            )
-        )
+        self._submit(receipt_for(message, received_sim, received_wall))
         if first:
             self._seen.add(key)
             self.received += 1

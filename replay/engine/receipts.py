@@ -22,7 +22,7 @@ from typing import Literal
 import msgspec
 import structlog
 
-from replay.engine.posts import PostClient
+from replay.engine.posts import PostClient, receipt_for
 from replay.mqtt.broker import BrokerInfo
 from replay.mqtt.subscriber import Subscriber
 from replay.mqtt.topics import ALL_RECEIPTS, RECORDER_CLIENT_ID, presence_topic, receipts_topic
@@ -104,23 +104,7 @@ def receipt_message(receipt: Receipt) -> PostReceipt:
 
 def receipt_of(message: PostReceipt) -> Receipt:
     """The audit store's receipt for a received `PostReceipt`."""
-    return Receipt(
-        run=message.run,
-        cable_id=message.cable_id,
-        post=message.post,
-        role=message.role,
-        precedence=message.precedence,
-        niact=message.niact,
-        channel_serial=message.channel_serial,
-        scheduled_sim=message.scheduled_sim,
-        enqueued_sim=message.enqueued_sim,
-        transmitted_sim=message.transmitted_sim,
-        received_sim=message.received_sim,
-        scheduled_wall=message.scheduled_wall,
-        enqueued_wall=message.enqueued_wall,
-        transmitted_wall=message.transmitted_wall,
-        received_wall=message.received_wall,
-    )
+    return receipt_for(message, message.received_sim, message.received_wall)
 
 
 class ReceiptPublisher:
