@@ -25,11 +25,11 @@ from replay.mqtt.broker import BrokerInfo
 from replay.mqtt.publisher import Publisher
 from replay.mqtt.topics import CABLES_IN, post_topic
 from replay.mqtt.wire import CableSubmission, LedgerEntry, RunEnd, RunStart, Transmission, encode, seal
-from replay.store.receipt import Receipt
 from replay.store.store import AuditStore
 from replay.store.writer import StoreWriter
 from router.precedence import Precedence
 from tests.cable_texts import cable_texts, small_topology
+from tests.receipt_samples import sample_receipt
 from tests.waiting import StderrLines, wait_until, wait_until_async
 
 pytestmark = pytest.mark.broker
@@ -156,24 +156,10 @@ def test_the_store_writer_keeps_a_batch_whose_one_receipt_cannot_be_stored(tmp_p
     with AuditStore(db) as store:
         run = store.start_run("r", "replay", {})
 
-    def receipt(number: int, serial: int) -> Receipt:
-        return Receipt(
-            run=run,
-            cable_id=f"08TOKYO{number}",
-            post="RUEHC",
-            role="action",
-            precedence=Precedence.PRIORITY,
-            channel_serial=serial,
-            scheduled_sim=1.0,
-            enqueued_sim=1.0,
-            transmitted_sim=2.0,
-            received_sim=3.0,
-        )
-
     writer = StoreWriter(db)
-    writer.submit_receipts([receipt(n, n + 1) for n in range(50)])
-    writer.submit_receipt(receipt(99, 2**64 - 1))
-    writer.submit_receipts([receipt(n, n + 1) for n in range(50, 100)])
+    writer.submit_receipts([sample_receipt(run, n, n + 1) for n in range(50)])
+    writer.submit_receipt(sample_receipt(run, 99, 2**64 - 1))
+    writer.submit_receipts([sample_receipt(run, n, n + 1) for n in range(50, 100)])
     writer.close()  # no error: the bad receipt is rejected, not the batch
     assert writer.rejected == 1
     assert _receipts(db, run) == 100
