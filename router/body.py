@@ -53,6 +53,8 @@ _LINE_BANNER_RE = re.compile(r"\n[ \t]*" + _CLASS_WORDS + _BANNER_REST)
 CUT_BANNER_RE = re.compile(r"\n[ \t]*" + _CLASS_WORDS + r" *(?:SECTION *\d+ *OF *\d+)? *$", re.MULTILINE)
 #: How far into the body a banner cut over two lines is looked for.
 _CUT_BANNER_REACH = 1_500
+#: The blank characters before the body's first line (as `_find_banner` strips them).
+_BLANKS_RE = re.compile(r"[ \t\r\n]*+")
 _ORIGIN_SERIAL_RE = re.compile(r"[A-Z][A-Z.'\- ]* \d{2,8}")
 _DECL_RE = re.compile(r"DECL(?:ASSIFY)?\s*:?\s*(?:ON\s+)?(\d{1,2})/(\d{1,2})/(\d{2,4})")
 _TAGS_RE = re.compile(r"TAGS?(?:[ \t]*:[ \t]*|[ \t]+)([^\n]*)")
@@ -266,6 +268,27 @@ def scan_body(text: str, offset: int, first_line: int, year: int | None) -> Body
         subject=_clean_subject(_continued(original, subject_start)) if subject_start is not None else None,
         references=_references(top, year),
     )
+
+
+def read_banner(text: str, offset: int, first_line: int) -> Banner | None:
+    """The body's banner alone: what `scan_body(text, offset, first_line, ...)` gives as `banner`.
+
+    The usual banner is the body's first non-blank line: that line alone is upper-cased and matched.
+    Only when it is not a banner, or might hold markdown residue, is the whole top of the body read as
+    `scan_body` reads it (the banner may then be cut over two lines, or stand further down).
+    """
+    start = offset - 1 if offset else 0
+    stop = offset + MAX_BODY_CHARS if offset else MAX_BODY_CHARS
+    first = _BLANKS_RE.match(text, start, stop).end()  # type: ignore[union-attr]  # (always matches)
+    line_end = text.find("\n", first, stop)
+    line = text[first : line_end if line_end >= 0 else stop]
+    if "[" not in line and "$" not in line:  # (markdown residue is removed before the banner is read)
+        match = BANNER_RE.match(line.upper())
+        if match is not None:
+            # (as in `_find_banner`: `scan_body` reads from the newline before the body, or an added one)
+            newlines_before = text.count("\n", start, first) + (0 if offset else 1)
+            return _banner_from_match(match, first_line - 1 + newlines_before)
+    return _find_banner(_body_top(text, offset)[0], first_line - 1)
 
 
 def _body_top(text: str, offset: int) -> tuple[str, str, int | None]:

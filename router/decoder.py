@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from router.body import BodyParts, scan_body
+from router.body import BodyParts, read_banner, scan_body
 from router.header import MAX_BLANK_RUN, HeaderParts, read_standard_header, walk_header
 from router.model import Cable, Diagnostic
 from router.reference_id import derive_reference_id
@@ -28,10 +28,16 @@ def not_a_cable(cable: Cable) -> str | None:
     return None
 
 
-def decode(text: str, source: str | None = None) -> Cable:
-    """Decode one cable. Whatever cannot be read becomes a diagnostic; the decodable rest is returned."""
+def decode(text: str, source: str | None = None, *, routing_only: bool = False) -> Cable:
+    """Decode one cable. Whatever cannot be read becomes a diagnostic; the decodable rest is returned.
+
+    `routing_only`: read of the body only its banner, which routing and the audit store need (with the
+    header, it names the cable and its origin), and leave out the header's text; the other body fields
+    (`sipdis`, `declassify`, `tags`, `subject`, `references`) and `header` are then left empty. Every
+    other field, the diagnostics included, is what the full decode gives (the body fields add none).
+    """
     try:
-        return _decode(text, source)
+        return _decode(text, source, routing_only)
     except Exception as error:  # a bug must not stop a corpus run; it is reported on the cable
         diagnostic = Diagnostic(
             0, "internal-error", "error", f"decoder failed: {type(error).__name__}: {error}"
@@ -40,7 +46,7 @@ def decode(text: str, source: str | None = None) -> Cable:
         return Cable(source=source, size=size, diagnostics=(diagnostic,))
 
 
-def _decode(text: str, source: str | None) -> Cable:
+def _decode(text: str, source: str | None, routing_only: bool) -> Cable:
     """Decode a header in the standard layout straight from the text; any other with a window of lines
     that grows until the header and the top of the body fit in it."""
     if not text or text.isspace():
@@ -48,19 +54,19 @@ def _decode(text: str, source: str | None) -> Cable:
         return Cable(source=source, size=len(text), diagnostics=(empty,))
     standard = read_standard_header(text)
     if standard is not None:
-        return _assemble(text, source, _FL1_ON_FIRST_LINE, standard)
+        return _assemble(text, source, _FL1_ON_FIRST_LINE, standard, routing_only)
     window = FIRST_WINDOW
     while True:
         lines, complete = _split(text, window)
         start = locate_telegram(lines)
         if start.first is None:
             if complete or len(lines) > MAX_WRAPPER_LINES:
-                return _without_header(text, source, lines, start)
+                return _without_header(text, source, routing_only)
             window *= 4
             continue
         header = walk_header(lines, start.index, text)
         if complete or header.end + _LOOKAHEAD < len(lines):
-            return _assemble(text, source, start, header)
+            return _assemble(text, source, start, header, routing_only)
         window *= 4
 
 
@@ -73,9 +79,9 @@ def _split(text: str, window: int) -> tuple[list[str], bool]:
     return lines, False
 
 
-def _without_header(text: str, source: str | None, lines: list[str], start: TelegramStart) -> Cable:
+def _without_header(text: str, source: str | None, routing_only: bool) -> Cable:
     """A cable in which no telegram header was found: the body fields, if any, and an error."""
-    body = scan_body(text, 0, 1, None)
+    body = _body(text, 0, 1, None, routing_only)
     notes = [Diagnostic(1, "no-header", "error", "no telegram header (FL1, FL3, FL5 or FM) found")]
     notes.extend(body.notes)
     return Cable(
@@ -91,11 +97,20 @@ def _without_header(text: str, source: str | None, lines: list[str], start: Tele
     )
 
 
-def _assemble(text: str, source: str | None, start: TelegramStart, header: HeaderParts) -> Cable:
+def _body(text: str, offset: int, first_line: int, year: int | None, routing_only: bool) -> BodyParts:
+    """The top of the body (see `scan_body`); with `routing_only` its banner alone."""
+    if routing_only:
+        return BodyParts(banner=read_banner(text, offset, first_line))
+    return scan_body(text, offset, first_line, year)
+
+
+def _assemble(
+    text: str, source: str | None, start: TelegramStart, header: HeaderParts, routing_only: bool
+) -> Cable:
     """Read the top of the body and put the parts together, with the diagnostics only the whole tells."""
-    raw_header = text[: header.offset]
+    raw_header = "" if routing_only else text[: header.offset]
     year = header.dtg.year if header.dtg else None
-    body = scan_body(text, header.offset + 1 if header.end else 0, header.end + 1, year)
+    body = _body(text, header.offset + 1 if header.end else 0, header.end + 1, year, routing_only)
     notes: list[Diagnostic] = []
     if start.skipped:
         kinds = ", ".join(start.wrappers)

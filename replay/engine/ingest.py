@@ -50,7 +50,7 @@ def ingest_chunk(chunk: Chunk, keep_texts: bool = False) -> ChunkResult:
     cables: list[Cable] = []
     kept_texts: list[str] = []
     for source, text in texts:
-        cable = decode(text, source)
+        cable = decode(text, source, routing_only=True)  # (pack and cable_rows use no other body field)
         reason = not_a_cable(cable)
         if reason is None:
             cables.append(cable)
