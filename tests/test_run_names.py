@@ -128,6 +128,7 @@ def test_a_store_of_the_previous_schema_gains_the_names_table(tmp_path: Path) ->
         connection.execute("DROP TABLE circuit_stats")
         connection.execute("DROP TABLE submitted")
         connection.execute("DROP TABLE rejected_inputs")
+        connection.execute("DROP TABLE delivery_reasons")
         for column in ("owner_host", "owner_pid", "owner_start", "heartbeat_at"):
             connection.execute(f"ALTER TABLE runs DROP COLUMN {column}")
         connection.execute("PRAGMA user_version=4")

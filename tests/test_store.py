@@ -422,6 +422,7 @@ def test_a_version_5_store_gains_the_circuit_figures(tmp_path: Path) -> None:
         run = store.start_run("old", "simulate", {})
         store.connection.execute("DROP TABLE circuit_stats")
         store.connection.execute("DROP TABLE rejected_inputs")  # and what version 7 added
+        store.connection.execute("DROP TABLE delivery_reasons")  # and what version 9 added
         for column in ("owner_host", "owner_pid", "owner_start", "heartbeat_at"):
             store.connection.execute(f"ALTER TABLE runs DROP COLUMN {column}")
         store.connection.execute("PRAGMA user_version=5")

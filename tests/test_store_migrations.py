@@ -14,6 +14,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from replay.audit.report import build_report, report_to_json
+from replay.cli import main
 from replay.store.queries import who_got
 from replay.store.receipt import Receipt
 from replay.store.schema import SCHEMA_VERSION
@@ -234,8 +236,29 @@ CREATE TABLE submitted (
 """
 )
 
+#: Version 8: the process that records a run, and the inputs of a run not read as cables.
+SCHEMA_8 = (
+    SCHEMA_7.replace(
+        "    summary TEXT\n);",
+        "    summary TEXT,\n    owner_host TEXT,\n    owner_pid INTEGER,\n    owner_start TEXT,\n"
+        "    heartbeat_at REAL\n);",
+        1,
+    )
+    + """
+CREATE TABLE rejected_inputs (
+    run_id INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE INDEX rejected_inputs_by_run ON rejected_inputs(run_id);
+"""
+)
+assert "heartbeat_at REAL" in SCHEMA_8
+
 #: The DDL of every older schema version.
-OLD_SCHEMAS = {1: SCHEMA_1, 2: SCHEMA_2, 3: SCHEMA_3, 4: SCHEMA_4, 5: SCHEMA_5, 6: SCHEMA_6, 7: SCHEMA_7}
+OLD_SCHEMAS = {
+    1: SCHEMA_1, 2: SCHEMA_2, 3: SCHEMA_3, 4: SCHEMA_4, 5: SCHEMA_5, 6: SCHEMA_6, 7: SCHEMA_7, 8: SCHEMA_8,
+}  # fmt: skip
 
 #: One run as an older version recorded it: a cable, two planned deliveries, one received (once
 #: repeated), the other missing, and a row in every other table. Valid SQL for every version above.
@@ -304,16 +327,32 @@ TABLE_ROWS = {
     **{
         table: f"SELECT * FROM {table}"
         for table in (
-            "posts", "deliveries", "other_means", "unresolved", "exemptions", "sent", "receipts",
+            "posts", "other_means", "unresolved", "exemptions", "sent",
             "receipt_wall", "drops", "missing",
         )
     },
 }  # fmt: skip
 
 
+#: A role code (version 9 on) as its name.
+ROLE_NAME = "CASE {} WHEN 0 THEN 'action' WHEN 1 THEN 'info' END"
+
+#: The planned deliveries and the receipts with their roles and reasons as text, from version 9 on
+#: (roles kept as codes, reasons once in `delivery_reasons`), and before it.
+ROWS_FROM_9 = {
+    "deliveries": f"SELECT d.run_id, d.cable, d.post, {ROLE_NAME.format('d.role')}, d.precedence, d.niact, "
+    "r.text FROM deliveries AS d LEFT JOIN delivery_reasons AS r ON r.id = d.reasons",
+    "receipts": f"SELECT run_id, cable, post, {ROLE_NAME.format('role')}, precedence, niact, channel_serial, "
+    "scheduled_sim, enqueued_sim, transmitted_sim, received_sim, duplicates FROM receipts",
+}
+ROWS_BEFORE_9 = {"deliveries": "SELECT * FROM deliveries", "receipts": "SELECT * FROM receipts"}
+
+
 def _contents(connection: sqlite3.Connection) -> dict[str, list[tuple[object, ...]]]:
-    """The rows of every table, in a fixed order."""
-    return {table: sorted(connection.execute(sql), key=repr) for table, sql in TABLE_ROWS.items()}
+    """The rows of every table, in a fixed order (roles and a planned delivery's reasons as text)."""
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    queries = {**TABLE_ROWS, **(ROWS_FROM_9 if version >= 9 else ROWS_BEFORE_9)}
+    return {table: sorted(connection.execute(sql), key=repr) for table, sql in queries.items()}
 
 
 def test_every_older_version_has_its_schema_here() -> None:
@@ -367,3 +406,43 @@ def test_an_upgraded_store_keeps_its_runs_and_takes_new_ones(tmp_path: Path, ver
         new_run = store.start_run("new", "simulate", {})
         store.record_receipts(new_run, [msgspec.structs.replace(receipt, run=new_run)])
         assert [entry.post for entry in who_got(store, "new", "08TOKYO1").received] == ["RUEHC"]
+
+
+#: Version 9 back to version 8: roles and each planned delivery's reasons as text in the rows again.
+TO_VERSION_8 = (
+    "ALTER TABLE deliveries RENAME TO deliveries_9",
+    "ALTER TABLE receipts RENAME TO receipts_9",
+    *[part for part in SCHEMA_8.split(";") if "TABLE deliveries " in part or "TABLE receipts " in part],
+    "INSERT INTO deliveries " + ROWS_FROM_9["deliveries"].replace("FROM deliveries", "FROM deliveries_9"),
+    "INSERT INTO receipts " + ROWS_FROM_9["receipts"].replace("FROM receipts", "FROM receipts_9"),
+    "DROP TABLE deliveries_9",
+    "DROP TABLE receipts_9",
+    "DROP TABLE delivery_reasons",
+    "PRAGMA user_version=8",
+)
+
+
+def test_a_run_recorded_before_coded_roles_and_reasons_audits_the_same(
+    tmp_path: Path, examples_dir: Path
+) -> None:
+    path = tmp_path / "audit.sqlite"
+    faults = ["--lossy", "RUEHC:0.5", "--offline", "RUEHFK", "--seed", "3", "--workers", "1"]
+    assert main(["simulate", str(examples_dir), "--db", str(path), "--run", "r", *faults]) == 0
+
+    with sqlite3.connect(path) as connection:
+        before = _contents(connection)
+    connection.close()
+    with AuditStore(path, read_only=True) as store:
+        report = report_to_json(build_report(store, "r"))
+        got = msgspec.json.encode(who_got(store, "r", "08TOKYO3100"))
+    with sqlite3.connect(path) as connection:
+        for statement in TO_VERSION_8:
+            connection.execute(statement)
+        assert connection.execute("SELECT DISTINCT typeof(role) FROM receipts").fetchall() == [("text",)]
+    connection.close()
+    AuditStore(path).close()  # upgrades it
+    with AuditStore(path, read_only=True) as store:
+        assert _contents(store.connection) == before
+        assert before["deliveries"]
+        assert report_to_json(build_report(store, "r")) == report
+        assert msgspec.json.encode(who_got(store, "r", "08TOKYO3100")) == got

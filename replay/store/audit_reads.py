@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
-from replay.store.rows import decode_addressees
+from replay.store.rows import ROLES, decode_addressees
 from replay.store.store import AuditStore
 from router.precedence import RANK, SPEED_OF_SERVICE_S
 
@@ -150,7 +150,8 @@ def missing_rows(store: AuditStore, run: str, pending: str) -> list[tuple[str, s
         """,
         (pending, store.run_id(run)),
     )
-    return rows.fetchall()
+    roles = ROLES
+    return [(cable, post, rank, roles[role], niact, why) for cable, post, rank, role, niact, why in rows]
 
 
 def submitted_count(store: AuditStore, run: str) -> int:

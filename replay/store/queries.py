@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 
+from replay.store.rows import ROLES
 from replay.store.store import AuditStore, unrecorded_reason
 from router.precedence import LEVEL_BY_RANK, Precedence
 from topology.errors import CablerouteError
@@ -162,7 +163,7 @@ def who_got(store: AuditStore, run: str, cable_id: str) -> WhoGot:
         ReceivedBy(
             post=post,
             name=names.get(post),
-            role=role,
+            role=ROLES[role],
             precedence=LEVEL_BY_RANK[precedence],
             niact=bool(niact),
             channel_serial=serial,
@@ -207,7 +208,7 @@ def who_got(store: AuditStore, run: str, cable_id: str) -> WhoGot:
         MissingAt(
             post=post,
             name=names.get(post),
-            role=role,
+            role=ROLES[role],
             precedence=LEVEL_BY_RANK[precedence],
             niact=bool(niact),
             reason=reason or dropped or pending,
@@ -310,7 +311,7 @@ def received_by(
             id=cable_id,
             dtg=iso(dtg),
             precedence=LEVEL_BY_RANK[rank],
-            role=role,
+            role=ROLES[role],
             received_at=iso(received_sim),
             niact=bool(niact),
             channel_serial=serial,

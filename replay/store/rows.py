@@ -3,7 +3,8 @@ msgpack blob), planned deliveries and simulated receipts as plain tuples.
 
 Rows are built wherever the data is (a cable's row on the worker that decoded it) and handed to
 `AuditStore.record_cable_rows` / `record_rows` as they are, so that the bulk of a run crosses between
-processes as plain values. Precedence is stored as its rank (3 FLASH … 0 ROUTINE), times as Unix seconds.
+processes as plain values. Precedence is stored as its rank (3 FLASH … 0 ROUTINE), a role as its code
+(`ROLES`), times as Unix seconds.
 """
 
 from __future__ import annotations
@@ -13,9 +14,17 @@ from typing import Any
 
 import msgspec
 
+from router.deliveries import Role
 from router.model import Addressee, Cable
 from router.precedence import RANK, Precedence
 from router.times import seconds
+
+#: The roles of planned deliveries and receipts, by the code the store keeps them as (in the order of
+#: their names, so that ordering rows by code orders them by name).
+ROLES: tuple[Role, ...] = ("action", "info")
+
+#: A role's code in the store.
+ROLE_CODES: dict[str, int] = {role: code for code, role in enumerate(ROLES)}
 
 _RANK_OR_NONE: dict[Precedence | None, int | None] = {None: None}
 _RANK_OR_NONE.update((level, rank) for level, rank in RANK.items())

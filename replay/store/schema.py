@@ -1,13 +1,15 @@
 """The audit store's schema: the tables of the current version, and how a file of each older version is
 upgraded to it.
 
-One file holds many runs. Cables and posts get integer surrogate keys; the large tables (deliveries,
-missing, drops) are keyed by `(run, cable, post)` without a rowid; receipts by `(run, post, cable)`, so
-that per-post questions (`received RI`, channel serials) read one range, and a receipt repeated by QoS 1
-redelivery finds its row and increments `duplicates` instead of adding one. Precedence is stored as its
-rank (3 FLASH … 0 ROUTINE); times are Unix seconds (REAL). What the audit needs from each cable (origin,
-serials, times, classifications, precedence pair, addressees with their MCNs) is kept in the `cables`
-row; the addressee list is one msgpack blob per cable.
+One file holds many runs. Cables and posts get integer surrogate keys, and so does each distinct text
+of a planned delivery's reasons (`delivery_reasons`, lines joined by newlines). The large tables
+(deliveries, missing, drops) are keyed by `(run, cable, post)` without a rowid; receipts by `(run,
+post, cable)`, so that per-post questions (`received RI`, channel serials) read one range, and a receipt
+repeated by QoS 1 redelivery finds its row and increments `duplicates` instead of adding one.
+Precedence is stored as its rank (3 FLASH … 0 ROUTINE), the role of a delivery or receipt as its code
+(0 action, 1 info: `replay.store.rows.ROLES`); times are Unix seconds (REAL). What the audit needs from
+each cable (origin, serials, times, classifications, precedence pair, addressees with their MCNs) is
+kept in the `cables` row; the addressee list is one msgpack blob per cable.
 
 Changing the schema: change `SCHEMA`, bump `SCHEMA_VERSION`, and add to `MIGRATIONS` the statements
 that take the previous version to the new one, written out in full. A migration is frozen once it is
@@ -19,7 +21,7 @@ from its own DDL and checks that the upgrade gives the same tables as a new file
 from __future__ import annotations
 
 #: The schema version this code writes; stored in the file as `PRAGMA user_version` (0: no schema yet).
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 #: The tables and indexes of a new store at `SCHEMA_VERSION`.
 SCHEMA = """
@@ -75,12 +77,16 @@ CREATE TABLE deliveries (
     run_id INTEGER NOT NULL,
     cable INTEGER NOT NULL,
     post INTEGER NOT NULL,
-    role TEXT NOT NULL,
+    role INTEGER NOT NULL,
     precedence INTEGER NOT NULL,
     niact INTEGER NOT NULL,
-    reasons TEXT,
+    reasons INTEGER,
     PRIMARY KEY (run_id, cable, post)
 ) WITHOUT ROWID;
+CREATE TABLE delivery_reasons (
+    id INTEGER PRIMARY KEY,
+    text TEXT NOT NULL UNIQUE
+);
 CREATE TABLE other_means (
     run_id INTEGER NOT NULL,
     cable INTEGER NOT NULL,
@@ -127,7 +133,7 @@ CREATE TABLE receipts (
     run_id INTEGER NOT NULL,
     cable INTEGER NOT NULL,
     post INTEGER NOT NULL,
-    role TEXT NOT NULL,
+    role INTEGER NOT NULL,
     precedence INTEGER NOT NULL,
     niact INTEGER NOT NULL,
     channel_serial INTEGER,
@@ -311,6 +317,67 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         )
         """,
         "CREATE INDEX rejected_inputs_by_run ON rejected_inputs(run_id)",
+    ),
+    # 9: a planned delivery's reasons kept once in `delivery_reasons`, the row holding its key (a few
+    # thousand distinct texts were 42 of the 69 bytes of each of millions of rows); the role of a
+    # delivery and of a receipt as its code (0 action, 1 info) instead of its name.
+    8: (
+        """
+        CREATE TABLE delivery_reasons (
+            id INTEGER PRIMARY KEY,
+            text TEXT NOT NULL UNIQUE
+        )
+        """,
+        """
+        INSERT INTO delivery_reasons (text)
+        SELECT DISTINCT reasons FROM deliveries WHERE reasons IS NOT NULL ORDER BY reasons
+        """,
+        """
+        CREATE TABLE deliveries_interned (
+            run_id INTEGER NOT NULL,
+            cable INTEGER NOT NULL,
+            post INTEGER NOT NULL,
+            role INTEGER NOT NULL,
+            precedence INTEGER NOT NULL,
+            niact INTEGER NOT NULL,
+            reasons INTEGER,
+            PRIMARY KEY (run_id, cable, post)
+        ) WITHOUT ROWID
+        """,
+        """
+        INSERT INTO deliveries_interned (run_id, cable, post, role, precedence, niact, reasons)
+        SELECT d.run_id, d.cable, d.post, CASE d.role WHEN 'action' THEN 0 WHEN 'info' THEN 1 END,
+            d.precedence, d.niact, r.id
+        FROM deliveries AS d LEFT JOIN delivery_reasons AS r ON r.text = d.reasons
+        """,
+        "DROP TABLE deliveries",
+        "ALTER TABLE deliveries_interned RENAME TO deliveries",
+        """
+        CREATE TABLE receipts_coded (
+            run_id INTEGER NOT NULL,
+            cable INTEGER NOT NULL,
+            post INTEGER NOT NULL,
+            role INTEGER NOT NULL,
+            precedence INTEGER NOT NULL,
+            niact INTEGER NOT NULL,
+            channel_serial INTEGER,
+            scheduled_sim REAL,
+            enqueued_sim REAL,
+            transmitted_sim REAL,
+            received_sim REAL,
+            duplicates INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (run_id, post, cable)
+        ) WITHOUT ROWID
+        """,
+        """
+        INSERT INTO receipts_coded (run_id, cable, post, role, precedence, niact, channel_serial,
+            scheduled_sim, enqueued_sim, transmitted_sim, received_sim, duplicates)
+        SELECT run_id, cable, post, CASE role WHEN 'action' THEN 0 WHEN 'info' THEN 1 END, precedence,
+            niact, channel_serial, scheduled_sim, enqueued_sim, transmitted_sim, received_sim, duplicates
+        FROM receipts
+        """,
+        "DROP TABLE receipts",
+        "ALTER TABLE receipts_coded RENAME TO receipts",
     ),
 }
 

@@ -23,7 +23,7 @@ import structlog
 
 from replay.store.owner import owner_gone, this_process
 from replay.store.receipt import Receipt
-from replay.store.rows import CableRow, DeliveryRow, ReceiptRow, cable_rows
+from replay.store.rows import ROLE_CODES, CableRow, DeliveryRow, ReceiptRow, cable_rows
 from replay.store.schema import SCHEMA_VERSION, upgrade_statements
 from router.circuit import CircuitStats
 from router.deliveries import Plan, Sent
@@ -93,22 +93,41 @@ WHERE id = ?
 """
 
 
+class _ReasonKeys(dict[str, int]):
+    """Delivery reasons text → key in `delivery_reasons`, a key added to the table on first use (look
+    keys up inside a write transaction)."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        super().__init__()
+        self.connection = connection
+
+    def __missing__(self, text: str) -> int:
+        execute = self.connection.execute
+        execute("INSERT OR IGNORE INTO delivery_reasons (text) VALUES (?)", (text,))
+        key: int = execute("SELECT id FROM delivery_reasons WHERE text = ?", (text,)).fetchone()[0]
+        self[text] = key
+        return key
+
+
 def _bulk_rows(
     run_id: int,
     cables: dict[str, int],
     posts: dict[str, int],
+    reasons_keys: _ReasonKeys,
     deliveries: Sequence[DeliveryRow],
     receipts: Sequence[ReceiptRow],
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The `deliveries` and `receipts` rows of `record_rows`, cables and posts named by their keys
-    (`KeyError` for one that has no key in `cables` or `posts`)."""
+    """The `deliveries` and `receipts` rows of `record_rows`, cables, posts, roles and reasons named by
+    their keys (`KeyError` for a cable or post that has no key in `cables` or `posts`, or an unknown
+    role)."""
+    roles = ROLE_CODES
     return (
         [
-            (run_id, cables[cable], posts[post], role, rank, niact, "\n".join(reasons))
+            (run_id, cables[cable], posts[post], roles[role], rank, niact, reasons_keys["\n".join(reasons)])
             for cable, post, role, rank, niact, reasons in deliveries
         ],
         [
-            (run_id, cables[r[0]], posts[r[1]], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9])
+            (run_id, cables[r[0]], posts[r[1]], roles[r[2]], r[3], r[4], r[5], r[6], r[7], r[8], r[9])
             for r in receipts
         ],
     )
@@ -221,6 +240,7 @@ class AuditStore:
             raise StoreError(f"cannot open the audit store {self.path}: {error}") from error
         self._run_ids: dict[str, int] = {}
         self._post_keys: dict[str, int] = {}
+        self._reason_keys = _ReasonKeys(self.connection)
         self._cable_keys: dict[int, dict[str, int]] = {}
         self._placeholders: set[int] = set()
         try:
@@ -306,6 +326,7 @@ class AuditStore:
     def _forget_keys(self) -> None:
         """Drop every cached key; they are looked up again on next use."""
         self._post_keys.clear()
+        self._reason_keys.clear()
         self._cable_keys.clear()
         self._placeholders.clear()
 
@@ -641,6 +662,8 @@ class AuditStore:
             cables = self._cable_keys_for(run_id, (plan.cable_id for plan in plans))
             posts = self._post_keys_for(d.post for plan in plans for d in plan.deliveries)
             rank = RANK
+            roles = ROLE_CODES
+            reasons = self._reason_keys
             self.connection.executemany(
                 _DELIVERY_SQL,
                 [
@@ -648,10 +671,10 @@ class AuditStore:
                         run_id,
                         cables[d.cable_id],
                         posts[d.post],
-                        d.role,
+                        roles[d.role],
                         rank[d.precedence],
                         d.niact,
-                        "\n".join(d.reasons),
+                        reasons["\n".join(d.reasons)],
                     )
                     for plan in plans
                     for d in plan.deliveries
@@ -794,6 +817,7 @@ class AuditStore:
             cables = self._cable_keys_for(run_id, (r.cable_id for r in receipts))
             posts = self._post_keys_for(r.post for r in receipts)
             rank = RANK
+            roles = ROLE_CODES
             self.connection.executemany(
                 _RECEIPT_SQL,
                 [
@@ -801,7 +825,7 @@ class AuditStore:
                         run_id,
                         cables[r.cable_id],
                         posts[r.post],
-                        r.role,
+                        roles[r.role],
                         rank[r.precedence],
                         r.niact,
                         r.channel_serial,
@@ -838,13 +862,15 @@ class AuditStore:
         run_id = self.run_id(run)
         with self._transaction():
             try:  # the usual case: every cable and post named already has its key in the caches
-                rows = _bulk_rows(run_id, self._cable_map(run_id), self._post_keys, deliveries, receipts)
+                rows = _bulk_rows(
+                    run_id, self._cable_map(run_id), self._post_keys, self._reason_keys, deliveries, receipts
+                )
             except KeyError:
                 cables = self._cable_keys_for(
                     run_id, [row[0] for row in deliveries] + [row[0] for row in receipts]
                 )
                 posts = self._post_keys_for([row[1] for row in deliveries] + [row[1] for row in receipts])
-                rows = _bulk_rows(run_id, cables, posts, deliveries, receipts)
+                rows = _bulk_rows(run_id, cables, posts, self._reason_keys, deliveries, receipts)
             self.connection.executemany(_DELIVERY_SQL, rows[0])
             self.connection.executemany(_RECEIPT_SQL, rows[1])
 
