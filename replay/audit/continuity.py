@@ -134,20 +134,28 @@ def mcn_segments(entries: Sequence[tuple[int | None, str | None]]) -> list[list[
 
 def number_segments(entries: Iterable[tuple[int | None, list[int]]]) -> list[list[int]]:
     """`mcn_segments` of a series whose MCN fields are already turned into their numbers."""
+    years: list[int | None] = []
+    numbers: list[int] = []
+    for year, found in entries:
+        years.extend([year] * len(found))
+        numbers.extend(found)
+    return _segments(years, numbers)
+
+
+def _segments(years: Sequence[int | None], numbers: Sequence[int]) -> list[list[int]]:
+    """`number_segments` of a series given as each number with its year, in filing order."""
     segments: list[list[int]] = []
     current: list[int] = []
     year_of_current: int | None = None
-    for year, numbers in entries:
-        for number in numbers:
-            if number == 0:
-                continue
-            wrapped = bool(current) and current[-1] - number >= MCN_WRAP_FALL
-            if current and (year != year_of_current or wrapped):
-                segments.append(current)
-                current = []
-            if not current:
-                year_of_current = year
-            current.append(number)
+    for year, number in zip(years, numbers, strict=True):
+        if number == 0:
+            continue
+        if current and (year != year_of_current or current[-1] - number >= MCN_WRAP_FALL):
+            segments.append(current)
+            current = []
+        if not current:
+            year_of_current = year
+        current.append(number)
     if current:
         segments.append(current)
     return segments
@@ -155,8 +163,9 @@ def number_segments(entries: Iterable[tuple[int | None, list[int]]]) -> list[lis
 
 class _McnSeries:
     """One MCN series as the cables gave it, compactly (an audit of millions of deliveries holds
-    millions of entries): the filing moment, year and MCN of each entry in parallel arrays. A plain
-    four-digit MCN is kept as its number, any other as a negative index into `others`."""
+    millions of entries): the filing moment, year and MCN of each entry in parallel arrays (filled by
+    `ContinuityNumbers.add`). A plain four-digit MCN is kept as its number, any other as a negative
+    index into `others` (see `other`)."""
 
     __slots__ = ("mcns", "moments", "others", "years")
 
@@ -166,26 +175,21 @@ class _McnSeries:
         self.mcns = array("q")
         self.others: list[str] = []
 
-    def add(self, moment: float, year: int | None, mcn: str) -> None:
-        """Append one entry."""
-        self.moments.append(moment)
-        self.years.append(_NO_YEAR if year is None else year)
-        if len(mcn) == 4 and mcn.isdigit():
-            self.mcns.append(int(mcn))
-        else:
-            self.others.append(mcn)
-            self.mcns.append(-len(self.others))
+    def other(self, mcn: str) -> int:
+        """Keep an MCN field that is not four digits; what `mcns` holds for it."""
+        self.others.append(mcn)
+        return -len(self.others)
 
-    def in_filing_order(self) -> list[tuple[int | None, list[int]]]:
-        """(year, MCN numbers) of every entry in filing order (entries filed at the same moment keep
-        the order they were added in)."""
+    def segments(self) -> list[list[int]]:
+        """`number_segments` of the series in filing order (entries filed at the same moment keep the
+        order they were added in)."""
         moments, years, mcns, others = self.moments, self.years, self.mcns, self.others
-        entries = []
-        for i in sorted(range(len(moments)), key=moments.__getitem__):
-            year, mcn = years[i], mcns[i]
-            numbers = [mcn] if mcn >= 0 else mcn_numbers(others[-mcn - 1])
-            entries.append((None if year == _NO_YEAR else year, numbers))
-        return entries
+        order = sorted(range(len(moments)), key=moments.__getitem__)
+        if not others:
+            return _segments([years[i] for i in order], [mcns[i] for i in order])
+        return number_segments(
+            (years[i], [mcns[i]] if mcns[i] >= 0 else mcn_numbers(others[-mcns[i] - 1])) for i in order
+        )
 
 
 #: How an unknown year is kept in `_McnSeries.years`.
@@ -196,7 +200,7 @@ class ContinuityNumbers:
     """Collects MCN series per originating station and addressee, one cable at a time."""
 
     def __init__(self) -> None:
-        self.series: dict[tuple[str, str], _McnSeries] = {}
+        self.series: dict[str, dict[str, _McnSeries]] = {}  # origin → addressee → series
 
     def add(self, facts: CableFacts) -> None:
         """Take the MCNs of one cable's TO and INFO addressees."""
@@ -204,30 +208,35 @@ class ContinuityNumbers:
         if origin is None:
             return
         moment = facts.time if facts.time is not None else math.inf
-        year = facts.year
-        series = self.series
+        year = _NO_YEAR if facts.year is None else facts.year
+        by_addressee = self.series.get(origin)
         for kind, ri, name, _, _, _, mcn, _, _ in facts.addressees:
             if not mcn or kind == "xmt":
                 continue
-            key = (origin, ri or name)
-            entries = series.get(key)
+            if by_addressee is None:
+                by_addressee = self.series[origin] = {}
+            addressee = ri or name
+            entries = by_addressee.get(addressee)
             if entries is None:
-                entries = series[key] = _McnSeries()
-            entries.add(moment, year, mcn)
+                entries = by_addressee[addressee] = _McnSeries()
+            entries.moments.append(moment)
+            entries.years.append(year)
+            entries.mcns.append(int(mcn) if len(mcn) == 4 and mcn.isdigit() else entries.other(mcn))
 
     def gaps(self) -> list[Gap]:
         """Every segment with missing numbers, by station and addressee, in filing order (cables filed
         at the same moment keep the order they were recorded in)."""
         found: list[Gap] = []
-        for (origin, addressee), entries in sorted(self.series.items(), key=_series_key):
-            for segment in number_segments(entries.in_filing_order()):
-                gap = _gap({"origin": origin, "addressee": addressee}, segment)
-                if gap is not None:
-                    found.append(gap)
+        for origin, by_addressee in sorted(self.series.items(), key=_series_key):
+            for addressee, entries in sorted(by_addressee.items(), key=_series_key):
+                for segment in entries.segments():
+                    gap = _gap({"origin": origin, "addressee": addressee}, segment)
+                    if gap is not None:
+                        found.append(gap)
         return found
 
 
-#: Sort key of a series: (origin, addressee).
+#: Sort key of a series by origin, or of an origin's series by addressee.
 _series_key = itemgetter(0)
 
 
