@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -75,6 +75,18 @@ def test_julian_day_same_year_and_across_year_ends() -> None:
     )
     assert julian_datetime(365, 23, 59, datetime(2010, 1, 1, 0, 1, tzinfo=UTC)) == datetime(
         2009, 12, 31, 23, 59, tzinfo=UTC
+    )
+
+
+def test_julian_day_on_the_dtg_day_is_that_day() -> None:
+    """Filed on the DTG's own day (the shortcut): the same day at the filing time, in leap and common
+    years, on the first and last days of a year, and at hour 24 (the next day's start)."""
+    for near in (DTG, datetime(2008, 1, 1, 0, 0, tzinfo=UTC), datetime(2008, 12, 31, 23, 59, tzinfo=UTC)):
+        day = near.timetuple().tm_yday
+        assert julian_datetime(day, 5, 7, near) == near.replace(hour=5, minute=7)
+        assert julian_datetime(day, 24, 0, near) == near.replace(hour=0, minute=0) + timedelta(days=1)
+    assert julian_datetime(365, 12, 0, datetime(2009, 12, 31, tzinfo=UTC)) == datetime(
+        2009, 12, 31, 12, 0, tzinfo=UTC
     )
 
 
