@@ -193,6 +193,31 @@ def _count_at_most(ordered: Sequence[float], limit: float) -> int:
 
 def niact_stats(planned: int, received_latencies: Sequence[float], missing: int) -> NiactStats:
     """NIACT counts; late = received later than the IMMEDIATE objective."""
-    objective = SPEED_OF_SERVICE_S[Precedence.IMMEDIATE]
-    late = sum(1 for value in received_latencies if value > objective)
+    late = _niact_late(received_latencies)
     return NiactStats(planned=planned, received=len(received_latencies), missing=missing, late=late)
+
+
+def _niact_late(received_latencies: Iterable[float]) -> int:
+    """How many NIACT latencies are over the IMMEDIATE objective."""
+    objective = SPEED_OF_SERVICE_S[Precedence.IMMEDIATE]
+    return sum(1 for value in received_latencies if value > objective)
+
+
+class LatencyFigures(msgspec.Struct, frozen=True, kw_only=True):
+    """What the precedence section takes from the receipts' latencies: the statistics per level, and
+    how many NIACT deliveries were received and how many of them late (see `niact_stats`)."""
+
+    latency: dict[str, LatencyStats]
+    niact_received: int
+    niact_late: int
+
+
+def latency_figures(
+    latencies: Mapping[Precedence, Sequence[float]], niact_latencies: Sequence[float]
+) -> LatencyFigures:
+    """`latency_stats` of the latencies per level, and the NIACT counts of the NIACT latencies."""
+    return LatencyFigures(
+        latency=latency_stats(latencies),
+        niact_received=len(niact_latencies),
+        niact_late=_niact_late(niact_latencies),
+    )

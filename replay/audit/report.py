@@ -21,18 +21,17 @@ import msgspec
 import structlog
 
 from replay.audit import load, worker
-from replay.audit.cables import ContinuitySection, cable_sections_of
+from replay.audit.cables import ContinuitySection
 from replay.audit.circuits import CircuitSection, circuit_section
 from replay.audit.consistency import KINDS as CONSISTENCY_KINDS
 from replay.audit.consistency import Finding, count_by_kind
 from replay.audit.distribution import Distribution, distribution
 from replay.audit.precedence import (
     Inversion,
+    LatencyFigures,
     LatencyStats,
     NiactStats,
     circuit_inversions,
-    latency_stats,
-    niact_stats,
 )
 from replay.store.store import REJECTION_KINDS, AuditStore
 
@@ -110,8 +109,8 @@ def build_report(
     """Audit one run of the store.
 
     With `parallel` (by default: for runs of `PARALLEL_FROM_CABLES` cables or more) the per-cable
-    sections (continuity, consistency) are computed by `replay.audit.worker` in a second process,
-    with its own connection, while this one audits the deliveries.
+    sections (continuity, consistency) and the latencies are computed by `replay.audit.worker` in a
+    second process, with its own connection, while this one audits the deliveries and the circuits.
     """
     header = load.run_header(store, run)
     cables = load.count_cables(store, run)
@@ -120,13 +119,16 @@ def build_report(
     helper = worker.start(str(store.path), run) if parallel else None
     deliveries, receipts = load.delivery_counts(store, run), load.receipt_counts(store, run)
     dist = distribution_section(store, run, header.status, cables, deliveries, receipts)
-    precedence = precedence_section(store, run, dist, deliveries.niact, receipts.late_by_post)
+    inversions = inversion_figures(store, run)
     sections = worker.result(helper) if helper is not None else None
     if sections is None:
         if helper is not None:
             _log.warning("audit helper process failed; computing its part here", run=run)
-        sections = cable_sections_of(store, run)
-    continuity, inconsistencies = sections
+        sections = worker.sections_of(store, run)
+    continuity, inconsistencies, latencies = sections
+    precedence = precedence_section(
+        store, run, dist, deliveries.niact, receipts.late_by_post, inversions, latencies
+    )
     report = AuditReport(
         run=header.name,
         mode=header.mode,
@@ -174,11 +176,8 @@ def distribution_section(
     )
 
 
-def precedence_section(
-    store: AuditStore, run: str, dist: Distribution, niact_planned: int, late_by_post: dict[str, int]
-) -> PrecedenceSection:
-    """Inversions per circuit, latency per level, NIACT (`niact_planned`: the planned NIACT deliveries;
-    `late_by_post`: the receipts later than their objective, per post)."""
+def inversion_figures(store: AuditStore, run: str) -> tuple[dict[str, int], list[Inversion]]:
+    """Inversions per circuit (posts with none left out), and the first `INVERSIONS_LISTED` of them."""
     by_post: dict[str, int] = {}
     listed: list[Inversion] = []
     for post, transmissions in load.circuits(store, run):
@@ -186,15 +185,34 @@ def precedence_section(
         if found:
             by_post[post] = len(found)
             listed.extend(found[: max(0, INVERSIONS_LISTED - len(listed))])
-    listed = _with_cable_ids(store, listed)
-    by_level, niact_latencies = load.latencies(store, run)
-    latency = latency_stats(by_level)
+    return by_post, _with_cable_ids(store, listed)
+
+
+def precedence_section(
+    store: AuditStore,
+    run: str,
+    dist: Distribution,
+    niact_planned: int,
+    late_by_post: dict[str, int],
+    inversions: tuple[dict[str, int], list[Inversion]],
+    latencies: LatencyFigures,
+) -> PrecedenceSection:
+    """Inversions per circuit (`inversions`, from `inversion_figures`), latency per level (`latencies`,
+    from `latency_figures`), NIACT (`niact_planned`: the planned NIACT deliveries; `late_by_post`: the
+    receipts later than their objective, per post)."""
+    by_post, listed = inversions
+    latency = latencies.latency
     niact_missing = sum(1 for row in dist.missing_list if row["niact"])
     return PrecedenceSection(
         inversions=sum(by_post.values()),
         inversions_by_post=dict(sorted(by_post.items())),
         latency=latency,
-        niact=niact_stats(niact_planned, niact_latencies, niact_missing),
+        niact=NiactStats(
+            planned=niact_planned,
+            received=latencies.niact_received,
+            missing=niact_missing,
+            late=latencies.niact_late,
+        ),
         sos=sum(stats.late for stats in latency.values()),
         inversions_from="sent" if load.has_transmissions(store, run) else "receipts",
         inversion_list=listed,

@@ -1,5 +1,6 @@
-"""`python -m replay.audit.worker DB RUN`: the per-cable sections of an audit, computed in a separate
-process (its own interpreter and connection) and written to standard output as msgpack."""
+"""`python -m replay.audit.worker DB RUN`: the parts of an audit that need not wait for the others, the
+per-cable sections (continuity, consistency) and the receipts' latencies, computed in a separate process
+(its own interpreter and connection) and written to standard output as msgpack."""
 
 from __future__ import annotations
 
@@ -8,10 +9,22 @@ import sys
 
 import msgspec
 
+from replay.audit import load
 from replay.audit.cables import ContinuitySection, cable_sections_of
 from replay.audit.consistency import Finding
+from replay.audit.precedence import LatencyFigures, latency_figures
+from replay.store.store import AuditStore
 
-_decoder = msgspec.msgpack.Decoder(tuple[ContinuitySection, list[Finding]])
+#: What the worker computes: the continuity section, the consistency findings and the latency figures.
+Sections = tuple[ContinuitySection, list[Finding], LatencyFigures]
+
+_decoder = msgspec.msgpack.Decoder(Sections)
+
+
+def sections_of(store: AuditStore, run: str) -> Sections:
+    """The worker's part of the audit of a run, computed here (in whichever process calls it)."""
+    continuity, findings = cable_sections_of(store, run)
+    return continuity, findings, latency_figures(*load.latencies(store, run))
 
 
 def start(path: str, run: str) -> subprocess.Popen[bytes]:
@@ -23,7 +36,7 @@ def start(path: str, run: str) -> subprocess.Popen[bytes]:
     )
 
 
-def result(process: subprocess.Popen[bytes]) -> tuple[ContinuitySection, list[Finding]] | None:
+def result(process: subprocess.Popen[bytes]) -> Sections | None:
     """The worker's sections, or None when it failed."""
     out, _ = process.communicate()
     if process.returncode != 0:
@@ -36,7 +49,9 @@ def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print("usage: python -m replay.audit.worker DB RUN", file=sys.stderr)
         return 2
-    sys.stdout.buffer.write(msgspec.msgpack.encode(cable_sections_of(argv[0], argv[1])))
+    with AuditStore(argv[0], create=False, read_only=True) as store:
+        sections = sections_of(store, argv[1])
+    sys.stdout.buffer.write(msgspec.msgpack.encode(sections))
     return 0
 
 
