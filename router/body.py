@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
 from datetime import date
+
+import msgspec
 
 from router.dtg import expand_year
 from router.model import Banner, Diagnostic
@@ -135,8 +136,7 @@ _MONTHS = frozenset(
 _NOT_ORIGINS = _NOT_ORIGINS | _MONTHS
 
 
-@dataclass(slots=True)
-class BodyParts:
+class BodyParts(msgspec.Struct):
     """What the top of the body holds."""
 
     banner: Banner | None = None
@@ -144,8 +144,8 @@ class BodyParts:
     declassify: date | None = None
     tags: tuple[str, ...] = ()
     subject: str | None = None
-    references: list[str] = field(default_factory=list)
-    notes: list[Diagnostic] = field(default_factory=list)
+    references: list[str] = msgspec.field(default_factory=list)
+    notes: list[Diagnostic] = msgspec.field(default_factory=list)
 
 
 def clean_markdown(line: str) -> str:

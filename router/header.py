@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
+
+import msgspec
 
 from router.addressees import (
     SECTION_KEYWORDS,
@@ -57,8 +58,7 @@ _NO_PRECEDENCE = PrecedencePair()
 _START, _FL1, _FL2, _FL3, _FL4, _FL5, _FL6 = range(7)
 
 
-@dataclass(slots=True)
-class HeaderParts:
+class HeaderParts(msgspec.Struct):
     """What the walk found; `end` is the index after the last header line (0 when there is no header)
     and `offset` the character offset where that line ends.
 
@@ -73,13 +73,13 @@ class HeaderParts:
     dtg: datetime | None = None
     dtg_signals: tuple[str, ...] = ()
     from_: str | None = None
-    to: list[Addressee] = field(default_factory=list)
-    info: list[Addressee] = field(default_factory=list)
-    xmt: list[Addressee] = field(default_factory=list)
+    to: list[Addressee] = msgspec.field(default_factory=list)
+    info: list[Addressee] = msgspec.field(default_factory=list)
+    xmt: list[Addressee] = msgspec.field(default_factory=list)
     end: int = 0
     offset: int = 0
     section: str | None = None
-    notes: list[Diagnostic] = field(default_factory=list)
+    notes: list[Diagnostic] = msgspec.field(default_factory=list)
 
 
 def read_standard_header(text: str) -> HeaderParts | None:
