@@ -16,13 +16,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import pickle
 import signal
 import struct
 import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
+
+import msgspec
 
 from replay.inputs.corpus import ReadError
 from replay.inputs.workers import Chunk
@@ -32,6 +33,9 @@ from topology.errors import CablerouteError
 PIPE_BYTES = 1 << 20
 
 _HEADER_SIZE = struct.Struct("!Q")
+
+#: A chunk's header: its count, the inputs it could not read, and the size of its output.
+_Header = tuple[int, list[ReadError], int]
 
 #: What the work gives for a chunk: the output, a count to report, and the inputs it could not read.
 Work = Callable[[Chunk], tuple[bytes, int, list[ReadError]]]
@@ -78,13 +82,14 @@ def stream_in_order(
             pipes.append(read_end)
             children.append(child)
         mover = _Mover()
+        read_header = msgspec.msgpack.Decoder(_Header).decode
         for index, chunk in enumerate(chunks):
             if isinstance(chunk, ReadError):
                 report(0, [chunk])
                 continue
             pipe = pipes[index % workers]
             (size,) = _HEADER_SIZE.unpack(_read_exactly(pipe, _HEADER_SIZE.size))
-            count, errors, length = pickle.loads(_read_exactly(pipe, size))
+            count, errors, length = read_header(_read_exactly(pipe, size))
             report(count, errors)
             mover.move(pipe, output, length)
     finally:
@@ -112,7 +117,7 @@ def _serve(chunks: Sequence[Chunk | ReadError], work: Work, worker: int, workers
             if isinstance(chunk, ReadError):
                 continue
             output, count, errors = work(chunk)
-            header = pickle.dumps((count, errors, len(output)))
+            header = msgspec.msgpack.encode((count, errors, len(output)))
             _write_all(pipe, _HEADER_SIZE.pack(len(header)) + header)
             _write_all(pipe, output)
     except BrokenPipeError:  # the parent stopped reading
