@@ -11,9 +11,9 @@ from replay.audit.precedence import (
     Transmission,
     circuit_inversions,
     inversions,
+    latency_figures,
     latency_stats,
     nearest_rank,
-    niact_stats,
     starts_from_receipts,
 )
 from router.precedence import SPEED_OF_SERVICE_S, Precedence
@@ -130,8 +130,9 @@ def test_latency_against_the_objectives() -> None:
 
 
 def test_niact_counts_late_against_the_immediate_objective() -> None:
-    result = niact_stats(4, [10.0, 1801.0, 1800.0], missing=1)
-    assert (result.planned, result.received, result.missing, result.late) == (4, 3, 1, 1)
+    immediate = SPEED_OF_SERVICE_S[Precedence.IMMEDIATE]
+    result = latency_figures({}, [10.0, immediate + 1.0, immediate])
+    assert (result.niact_received, result.niact_late) == (3, 1)
 
 
 def test_distribution_counts_and_lists() -> None:

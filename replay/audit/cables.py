@@ -34,13 +34,9 @@ class ContinuitySection(msgspec.Struct, kw_only=True):
     estimated: int = 0
 
 
-def cable_sections_of(store: AuditStore | str, run: str) -> tuple[ContinuitySection, list[Finding]]:
-    """`cable_sections` of a run, reading the store (or the store file at that path, from another
-    process)."""
-    if isinstance(store, AuditStore):
-        return cable_sections(load.cable_facts(store, run), load.channel_serials(store, run))
-    with AuditStore(store, create=False, read_only=True) as own:
-        return cable_sections_of(own, run)
+def cable_sections_of(store: AuditStore, run: str) -> tuple[ContinuitySection, list[Finding]]:
+    """`cable_sections` of a run, reading the store."""
+    return cable_sections(load.cable_facts(store, run), load.channel_serials(store, run))
 
 
 def cable_sections(

@@ -191,21 +191,10 @@ def _count_at_most(ordered: Sequence[float], limit: float) -> int:
     return bisect_right(ordered, limit)
 
 
-def niact_stats(planned: int, received_latencies: Sequence[float], missing: int) -> NiactStats:
-    """NIACT counts; late = received later than the IMMEDIATE objective."""
-    late = _niact_late(received_latencies)
-    return NiactStats(planned=planned, received=len(received_latencies), missing=missing, late=late)
-
-
-def _niact_late(received_latencies: Iterable[float]) -> int:
-    """How many NIACT latencies are over the IMMEDIATE objective."""
-    objective = SPEED_OF_SERVICE_S[Precedence.IMMEDIATE]
-    return sum(1 for value in received_latencies if value > objective)
-
-
 class LatencyFigures(msgspec.Struct, frozen=True, kw_only=True):
     """What the precedence section takes from the receipts' latencies: the statistics per level, and
-    how many NIACT deliveries were received and how many of them late (see `niact_stats`)."""
+    how many NIACT deliveries were received and how many of them late (later than the IMMEDIATE
+    objective)."""
 
     latency: dict[str, LatencyStats]
     niact_received: int
@@ -215,9 +204,11 @@ class LatencyFigures(msgspec.Struct, frozen=True, kw_only=True):
 def latency_figures(
     latencies: Mapping[Precedence, Sequence[float]], niact_latencies: Sequence[float]
 ) -> LatencyFigures:
-    """`latency_stats` of the latencies per level, and the NIACT counts of the NIACT latencies."""
+    """`latency_stats` of the latencies per level, and the NIACT counts of the NIACT latencies: late
+    means later than the IMMEDIATE objective."""
+    objective = SPEED_OF_SERVICE_S[Precedence.IMMEDIATE]
     return LatencyFigures(
         latency=latency_stats(latencies),
         niact_received=len(niact_latencies),
-        niact_late=_niact_late(niact_latencies),
+        niact_late=sum(1 for value in niact_latencies if value > objective),
     )
