@@ -30,7 +30,6 @@ from replay.store.audit_reads import (
     count_cables,
     delivery_counts,
     has_transmissions,
-    late_by_post,
     receipt_counts,
     receipt_totals,
 )
@@ -49,7 +48,6 @@ __all__ = [
     "delivery_counts",
     "duplicate_rows",
     "has_transmissions",
-    "late_by_post",
     "latencies",
     "missing_rows",
     "other_means_rows",

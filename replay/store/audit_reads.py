@@ -96,6 +96,14 @@ def delivery_counts(store: AuditStore, run: str) -> DeliveryCounts:
     return DeliveryCounts(planned, received, niact)
 
 
+#: A receipt's speed-of-service objective in seconds, as SQL over its `precedence` (NULL for no level).
+_OBJECTIVE_BY_RANK = (
+    "CASE precedence "
+    + " ".join(f"WHEN {RANK[level]} THEN {s}" for level, s in SPEED_OF_SERVICE_S.items())
+    + " END"
+)
+
+
 class ReceiptCounts(NamedTuple):
     """Receipt rows of a run, their extra copies (duplicates) together, and per post the receipts
     later than their level's speed-of-service objective (posts with none left out)."""
@@ -106,8 +114,8 @@ class ReceiptCounts(NamedTuple):
 
 
 def receipt_counts(store: AuditStore, run: str) -> ReceiptCounts:
-    """`receipt_totals` and `late_by_post` together, in one pass over the run's receipts (in the
-    table's own order, post by post, so nothing is sorted)."""
+    """`receipt_totals` and the late receipts per post together, in one pass over the run's receipts
+    (in the table's own order, post by post, so nothing is sorted)."""
     names = post_names(store)
     rows = duplicates = 0
     late: dict[str, int] = {}
@@ -239,20 +247,6 @@ def latency_rows(store: AuditStore, run: str) -> Iterable[tuple[int, float]]:
         """,
         (store.run_id(run),),
     )
-
-
-#: A receipt's speed-of-service objective in seconds, as SQL over its `precedence` (NULL for no level).
-_OBJECTIVE_BY_RANK = (
-    "CASE precedence "
-    + " ".join(f"WHEN {RANK[level]} THEN {s}" for level, s in SPEED_OF_SERVICE_S.items())
-    + " END"
-)
-
-
-def late_by_post(store: AuditStore, run: str) -> dict[str, int]:
-    """Receipts later than their level's speed-of-service objective, per post (posts with none left
-    out)."""
-    return receipt_counts(store, run).late_by_post
 
 
 def has_transmissions(store: AuditStore, run: str) -> bool:
