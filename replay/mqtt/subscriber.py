@@ -218,6 +218,7 @@ class Subscriber:
                 continue
             connection: MqttConnection | None = None
             attempt = Attempt(loop.time(), self.node, retry, waited)
+            connected = False
             try:
                 connection = await open_connection(
                     self.broker.node(self.node),
@@ -237,6 +238,7 @@ class Subscriber:
                     await connection.subscribe(self.topic, qos=1)
                     self._subscribed = not self.clean_session
                 self.attempts.append(attempt)
+                connected = True
                 self._resend_outbox(connection)
                 self.connects += 1
                 self._down.clear()
@@ -258,7 +260,7 @@ class Subscriber:
                 return
             except MqttError as error:
                 self.last_error = str(error)
-                if not self.attempts or self.attempts[-1] is not attempt:  # failed before connected
+                if not connected:  # the attempt itself failed (not a connection lost later)
                     self.attempts.append(attempt._replace(error=str(error)))
                     retry += 1
                 if connection is not None:
