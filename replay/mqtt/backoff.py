@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+
+import msgspec
 
 
-@dataclass(frozen=True)
-class Backoff:
+class Backoff(msgspec.Struct, frozen=True):
     """Waits before retry 0 (the first after a loss), 1, 2, ...: bounded by `first_s` doubled at each
     retry, at most `ceiling_s`; each drawn at random in [bound / 2, bound]."""
 
