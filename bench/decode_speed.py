@@ -11,8 +11,17 @@ another checkout (`PYTHONPATH=DIR`, e.g. the code as it was: `git archive REV | 
 `python -m compileall -q DIR` so that neither side compiles its modules at every start).
 Prints the median wall and CPU seconds of each and the ratios of the medians.
 
+With `--cablemap DIR` (5 runs unless `--whole` says otherwise) the whole command is also timed in turn
+with cablemap, the Python cable reader the decoder's speed target was set against, reading the same
+corpus in a process of its own: `bench/baselines/cablemap_decode.py` with the Python 3 port of
+cablemap in DIR (not part of this project: docs/performance.md says how to build it), given each
+cable's header and body already split. It runs twice: reading every field cablemap's `Cable` parses,
+and every field but the references (cablemap's reference parser backtracks over the prose that follows
+a REF line and takes most of its time). Prints the median and fastest wall and CPU seconds of each and
+cablemap's time over the decode command's, against the target of ten times.
+
 Usage: `python bench/decode_speed.py [CORPUS_DIR] [--repeat N] [--profile] [--whole N]
-[--baseline-tree DIR]`.
+[--baseline-tree DIR] [--cablemap DIR]`.
 """
 
 from __future__ import annotations
@@ -33,6 +42,10 @@ from router.decoder import decode
 ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "cables"
+#: The script that reads the corpus with the cablemap port, in a process of its own.
+CABLEMAP_DRIVER = ROOT / "bench" / "baselines" / "cablemap_decode.py"
+#: How many times faster than cablemap the whole decode command is meant to be.
+CABLEMAP_TARGET = 10.0
 TARGET = 20_000
 #: The whole command's target on the shared corpus, in seconds (ten times faster than a Python decoder
 #: measured at 4.05 s on the same corpus).
@@ -68,8 +81,31 @@ def timed_process(command: list[str], env: dict[str, str] | None = None) -> tupl
     return wall, usage.ru_utime + usage.ru_stime
 
 
-def whole_process(corpus: Path, runs: int, baseline_tree: Path | None) -> None:
-    """Time the decode command as a whole process against its baselines, in turn, and print medians."""
+def cablemap_problem(port: Path, corpus: Path) -> str | None:
+    """Why the cablemap baseline cannot run from `port` on `corpus`, or None when it can."""
+    if not (port / "cablemap" / "core" / "reader.py").is_file():
+        return (
+            f"no cablemap port in {port}: expected {port}/cablemap/core/reader.py "
+            "(docs/performance.md, 'cablemap, measured in the same run', says how to build it)"
+        )
+    if not (corpus.parent / "HEADER_LINES.tsv").is_file():
+        return f"the cablemap baseline needs {corpus.parent / 'HEADER_LINES.tsv'} (header lines per cable)"
+    return None
+
+
+def cablemap_commands(port: Path, corpus: Path) -> dict[str, list[str]]:
+    """The cablemap baseline's commands: every field, and every field but the references."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(port / "cablemap")], check=True)
+    command = [sys.executable, str(CABLEMAP_DRIVER), str(port), str(corpus)]
+    return {
+        "cablemap, every field": command,
+        "cablemap, without references": [*command, "--without", "references"],
+    }
+
+
+def whole_process(corpus: Path, runs: int, baseline_tree: Path | None, cablemap: Path | None) -> None:
+    """Time the decode command as a whole process against its baselines, in turn, and print medians
+    (with cablemap, the fastest runs too and cablemap's time over the decode command's)."""
     cableroute = Path(sys.executable).with_name("cableroute")
     decode_command = [str(cableroute), "decode", "--json", str(corpus)]
     files = sorted(str(path) for path in corpus.glob("*.txt"))
@@ -83,6 +119,8 @@ def whole_process(corpus: Path, runs: int, baseline_tree: Path | None) -> None:
         commands[f"the same from {baseline_tree}"] = (decode_command, other)
     for command, environment in commands.values():  # warm-up: page cache
         timed_process(command, environment)
+    slow = cablemap_commands(cablemap, corpus) if cablemap is not None else {}
+    commands.update({name: (command, None) for name, command in slow.items()})
     walls: dict[str, list[float]] = {name: [] for name in commands}
     cpus: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
@@ -101,6 +139,31 @@ def whole_process(corpus: Path, runs: int, baseline_tree: Path | None) -> None:
         )
         print(f"  {name:40s} wall {wall:6.3f} s  cpu {cpu:6.3f} s{ratio}")
     print(f"  target: {WHOLE_TARGET_S:.2f} s wall -> {mine / WHOLE_TARGET_S:.2f}x of the target time")
+    if slow:
+        print_against_cablemap(walls, cpus, list(slow))
+
+
+def print_against_cablemap(
+    walls: dict[str, list[float]], cpus: dict[str, list[float]], names: list[str]
+) -> None:
+    """Median and fastest runs of the decode command and of cablemap, and cablemap's time over ours."""
+    ours = "cableroute decode --json"
+    print(f"against cablemap (target: cablemap takes >= {CABLEMAP_TARGET:.0f}x the decode command's time):")
+    for name in [ours, *names]:
+        print(
+            f"  {name:32s} wall median {statistics.median(walls[name]):7.2f} s, fastest "
+            f"{min(walls[name]):7.2f} s; cpu median {statistics.median(cpus[name]):7.2f} s, "
+            f"fastest {min(cpus[name]):7.2f} s"
+        )
+    for name in names:
+        wall = statistics.median(walls[name]) / statistics.median(walls[ours])
+        cpu = statistics.median(cpus[name]) / statistics.median(cpus[ours])
+        fastest = min(walls[name]) / min(walls[ours])
+        verdict = "met" if wall >= CABLEMAP_TARGET else "not met"
+        print(
+            f"  {name} / decode: wall {wall:6.1f}x (medians), {fastest:6.1f}x (fastest runs), "
+            f"cpu {cpu:6.1f}x -> target {verdict} on the median wall time"
+        )
 
 
 def main() -> int:
@@ -122,11 +185,23 @@ def main() -> int:
         metavar="DIR",
         help="with --whole: also run the command from this checkout",
     )
+    parser.add_argument(
+        "--cablemap",
+        type=Path,
+        metavar="DIR",
+        help="also time cablemap (its Python 3 port in DIR) on the corpus, in turn with the decode command",
+    )
     args = parser.parse_args()
     corpus = Path(args.corpus)
     if not corpus.is_dir():
         print(f"corpus not found at {corpus}", file=sys.stderr)
         return 1
+    if args.cablemap is not None:
+        problem = cablemap_problem(args.cablemap, corpus)
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
+        args.whole = args.whole or 5
     texts = [item for item in iter_sources([str(corpus)]) if isinstance(item, CableText)]
     count = len(texts)
     characters = sum(len(item.text) for item in texts)
@@ -138,7 +213,7 @@ def main() -> int:
     print(f"read files + decode:  {with_reading:9,.0f} cables/s  ({1e6 / with_reading:5.1f} us/cable)")
     print(f"target: {TARGET:,} cables/s decode only -> {in_memory / TARGET:.2f}x of target")
     if args.whole:
-        whole_process(corpus, args.whole, args.baseline_tree)
+        whole_process(corpus, args.whole, args.baseline_tree, args.cablemap)
     if args.profile:
         profiler = cProfile.Profile()
         profiler.runcall(decode_all, texts)
