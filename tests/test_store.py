@@ -256,9 +256,9 @@ def test_rows_name_cables_another_connection_recorded(tmp_path: Path) -> None:
     with AuditStore(path) as recorder, AuditStore(path) as writer:
         run = recorder.start_run(None, "simulate", {})
         recorder.record_cables(run, [make_cable(cable_id, ssn=n) for n, cable_id in enumerate(ids, 1)])
-        receipt = (ids[0], "RUEHC", "action", 2, False, 1, 70.0, 80.0, 99.0, 100.0)
-        deliveries = [(cable_id, "RUEHC", "action", 2, False, ("TO RUEHC",)) for cable_id in ids]
-        writer.record_rows(run, [*deliveries, ("08TOKYO9999", "RUEHFK", "info", 1, True, ())], [receipt])
+        receipt = (ids[0], "RUEHC", "action", 2, 0, 1, 70.0, 80.0, 99.0, 100.0)
+        deliveries = [(cable_id, "RUEHC", "action", 2, 0, ("TO RUEHC",)) for cable_id in ids]
+        writer.record_rows(run, [*deliveries, ("08TOKYO9999", "RUEHFK", "info", 1, 1, ())], [receipt])
         joined = "SELECT count(*) FROM deliveries AS d JOIN cables AS c ON c.id = d.cable WHERE c.ssn = {}"
         assert [count(recorder, joined.format(n)) for n in (1, 750, 1_500)] == [1, 1, 1]
         assert count(recorder, "SELECT count(*) FROM cables") == 1_501
@@ -404,7 +404,7 @@ def test_requests_for_the_writer_process_travel_as_themselves() -> None:
     )  # fmt: skip
     requests: list[ProcessWrite] = [
         RecordCableRows("r", [("08TOKYO1", "a.txt", None, 1.5, b"\x90")]),
-        RecordRows("r", [("08TOKYO1", "RUEHC", "action", 1, False, ["TO"])], []),
+        RecordRows("r", [("08TOKYO1", "RUEHC", "action", 1, 0, ["TO"])], []),
         RecordSent("r", [sent]),
         RecordReceipts("r", [make_receipt("r", "08TOKYO1", "RUEHC")]),
         RecordDrops("r", [("08TOKYO1", "RUEHC")]),

@@ -171,7 +171,7 @@ class Simulation:
                     s.post,
                     s.role,
                     rank[s.precedence],
-                    s.niact,
+                    int(s.niact),
                     s.channel_serial,
                     s.scheduled_at,
                     s.enqueued_at,
@@ -209,7 +209,10 @@ class Simulation:
         """Buffer a plan for the store: its deliveries as rows, the rest (rare) as a plan without them."""
         rank = RANK
         self._deliveries.extend(
-            [(d.cable_id, d.post, d.role, rank[d.precedence], d.niact, d.reasons) for d in plan.deliveries]
+            [
+                (d.cable_id, d.post, d.role, rank[d.precedence], int(d.niact), d.reasons)
+                for d in plan.deliveries
+            ]
         )
         if plan.other_means or plan.unresolved or plan.exempted:
             self._plans.append(msgspec.structs.replace(plan, deliveries=()))

@@ -4,7 +4,9 @@ msgpack blob), planned deliveries and simulated receipts as plain tuples.
 Rows are built wherever the data is (a cable's row on the worker that decoded it) and handed to
 `AuditStore.record_cable_rows` / `record_rows` as they are, so that the bulk of a run crosses between
 processes as plain values. Precedence is stored as its rank (3 FLASH … 0 ROUTINE), a role as its code
-(`ROLES`), times as Unix seconds.
+(`ROLES`), times as Unix seconds, and a flag (NIACT, derived id) as the integer 0 or 1, never a Python
+bool: `sqlite3` binds an int directly but looks a bool up in its adapters first, at the cost of an
+exception raised and cleared inside the module for every value (a third of an insert's CPU).
 """
 
 from __future__ import annotations
@@ -33,12 +35,13 @@ _RANK_OR_NONE.update((level, rank) for level, rank in RANK.items())
 CableRow = tuple[Any, ...]
 
 #: A planned delivery in the bulk form of `record_rows`: (cable id, post RI, role, precedence rank,
-#: NIACT, reasons).
-DeliveryRow = tuple[str, str, str, int, bool, Sequence[str]]
+#: NIACT as 0 or 1, reasons).
+DeliveryRow = tuple[str, str, str, int, int, Sequence[str]]
 
 #: A simulated receipt in the bulk form of `record_rows`: (cable id, post RI, role, precedence rank,
-#: NIACT, channel serial, then the scheduled, enqueued, transmitted and received simulated times).
-ReceiptRow = tuple[str, str, str, int, bool, int, float, float, float, float]
+#: NIACT as 0 or 1, channel serial, then the scheduled, enqueued, transmitted and received simulated
+#: times).
+ReceiptRow = tuple[str, str, str, int, int, int, float, float, float, float]
 
 # One addressee in the `cables.addressees` blob.
 AddresseeRow = tuple[str, str | None, str, int | None, int | None, bool, str | None, bool, str | None]
@@ -118,7 +121,7 @@ def _cable_columns(cable: Cable) -> tuple[Any, ...]:
         cable.size,
         sum(1 for d in cable.diagnostics if d.severity == "error"),
         encode_addressees(cable),
-        cable.id is not None,
+        int(cable.id is not None),
     )
 
 

@@ -673,7 +673,7 @@ class AuditStore:
                         posts[d.post],
                         roles[d.role],
                         rank[d.precedence],
-                        d.niact,
+                        int(d.niact),
                         reasons["\n".join(d.reasons)],
                     )
                     for plan in plans
@@ -796,7 +796,7 @@ class AuditStore:
                         posts[s.post],
                         s.role,
                         rank[s.precedence],
-                        s.niact,
+                        int(s.niact),
                         s.channel_serial,
                         s.chars,
                         s.scheduled_at,
@@ -827,7 +827,7 @@ class AuditStore:
                         posts[r.post],
                         roles[r.role],
                         rank[r.precedence],
-                        r.niact,
+                        int(r.niact),
                         r.channel_serial,
                         r.scheduled_sim,
                         r.enqueued_sim,
