@@ -15,7 +15,7 @@ import pytest
 
 from replay.store.audit_reads import cable_fact_rows
 from replay.store.receipt import Receipt
-from replay.store.rows import decode_addressees
+from replay.store.rows import RowBatch, RowCoder, decode_addressees
 from replay.store.schema import SCHEMA_VERSION
 from replay.store.store import APPLICATION_ID, AuditStore, StoreError, default_db_path
 from replay.store.writer import StoreWriter
@@ -256,14 +256,40 @@ def test_rows_name_cables_another_connection_recorded(tmp_path: Path) -> None:
     with AuditStore(path) as recorder, AuditStore(path) as writer:
         run = recorder.start_run(None, "simulate", {})
         recorder.record_cables(run, [make_cable(cable_id, ssn=n) for n, cable_id in enumerate(ids, 1)])
-        receipt = (ids[0], "RUEHC", "action", 2, 0, 1, 70.0, 80.0, 99.0, 100.0)
-        deliveries = [(cable_id, "RUEHC", "action", 2, 0, ("TO RUEHC",)) for cable_id in ids]
-        writer.record_rows(run, [*deliveries, ("08TOKYO9999", "RUEHFK", "info", 1, 1, ())], [receipt])
+        coder = RowCoder()
+        cables, posts, reasons = coder.cables, coder.posts, coder.reasons
+        deliveries = [(cables[cable_id], posts["RUEHC"], 0, 2, 0, reasons[("TO RUEHC",)]) for cable_id in ids]
+        deliveries.append((cables["08TOKYO9999"], posts["RUEHFK"], 1, 1, 1, reasons[()]))
+        receipt = (cables[ids[0]], posts["RUEHC"], 0, 2, 0, 1, 70.0, 80.0, 99.0, 100.0)
+        writer.record_rows(run, coder.batch(deliveries, [receipt]))
         joined = "SELECT count(*) FROM deliveries AS d JOIN cables AS c ON c.id = d.cable WHERE c.ssn = {}"
         assert [count(recorder, joined.format(n)) for n in (1, 750, 1_500)] == [1, 1, 1]
         assert count(recorder, "SELECT count(*) FROM cables") == 1_501
         assert count(recorder, "SELECT recorded FROM cables WHERE cable_id = '08TOKYO9999'") == 0
         assert count(recorder, "SELECT c.ssn FROM receipts AS r JOIN cables AS c ON c.id = r.cable") == 1
+
+
+def test_coded_rows_name_each_key_once_and_a_batch_out_of_order_is_refused(store: AuditStore) -> None:
+    run = store.start_run(None, "simulate", {})
+    store.record_cables(run, [make_cable("08TOKYO1"), make_cable("08TOKYO2", ssn=2)])
+    coder = RowCoder()
+    cables, posts, reasons = coder.cables, coder.posts, coder.reasons
+    first = coder.batch([(cables["08TOKYO1"], posts["RUEHC"], 0, 2, 1, reasons[("TO RUEHC",)])], [])
+    receipt = (cables["08TOKYO1"], posts["RUEHC"], 0, 2, 1, 1, 70.0, 80.0, 99.0, 100.0)
+    delivery = (cables["08TOKYO2"], posts["RUEHC"], 1, 0, 0, reasons[("TO RUEHC",)])
+    second = coder.batch([delivery], [receipt, receipt])
+    assert (second.named, second.cables, second.posts, second.reasons) == ((1, 1, 1), ["08TOKYO2"], [], [])
+    with pytest.raises(StoreError, match="out of order"):
+        store.record_rows(run, second)
+    store.record_rows(run, first)
+    store.record_rows(run, second)
+    rows = store.connection.execute(
+        "SELECT c.cable_id, p.ri, d.role, d.precedence, d.niact, x.text FROM deliveries AS d "
+        "JOIN cables AS c ON c.id = d.cable JOIN posts AS p ON p.id = d.post "
+        "JOIN delivery_reasons AS x ON x.id = d.reasons ORDER BY 1"
+    ).fetchall()
+    assert rows == [("08TOKYO1", "RUEHC", 0, 2, 1, "TO RUEHC"), ("08TOKYO2", "RUEHC", 1, 0, 0, "TO RUEHC")]
+    assert count(store, "SELECT duplicates FROM receipts") == 1  # the receipt repeated
 
 
 def test_sent_transmissions_are_recorded_per_circuit(store: AuditStore) -> None:
@@ -404,7 +430,7 @@ def test_requests_for_the_writer_process_travel_as_themselves() -> None:
     )  # fmt: skip
     requests: list[ProcessWrite] = [
         RecordCableRows("r", [("08TOKYO1", "a.txt", None, 1.5, b"\x90")]),
-        RecordRows("r", [("08TOKYO1", "RUEHC", "action", 1, 0, ["TO"])], []),
+        RecordRows("r", RowBatch((0, 0, 0), ["08TOKYO1"], ["RUEHC"], ["TO"], [(0, 0, 0, 1, 0, 0)], [])),
         RecordSent("r", [sent]),
         RecordReceipts("r", [make_receipt("r", "08TOKYO1", "RUEHC")]),
         RecordDrops("r", [("08TOKYO1", "RUEHC")]),

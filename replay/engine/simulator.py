@@ -12,8 +12,8 @@ Two passes, so that a corpus of Cablegate size fits in memory:
    planned deliveries without a receipt are recorded as missing.
 
 Store writes of both passes go to a `StoreProcess`, so that SQLite works beside the decoding and the
-network; cables, planned deliveries and receipts go there as plain rows (`AuditStore.record_cable_rows`,
-`AuditStore.record_rows`).
+network; cables go there as plain rows (`AuditStore.record_cable_rows`), planned deliveries and receipts
+as rows of small integer codes and times (`AuditStore.record_rows`, `RowCoder`).
 
 Faults: `lossy` posts drop the share of deliveries `router.faults.is_dropped` picks (the broker replay
 uses the same function); `offline` posts receive what reaches them during a window when the window
@@ -35,7 +35,7 @@ from replay.engine.ingest import Ingest
 from replay.engine.runs import RunOptions, RunSummary, Window, post_names
 from replay.inputs.corpus import CableText, CsvSlice, ReadError
 from replay.store.process import StoreProcess
-from replay.store.rows import DeliveryRow, ReceiptRow
+from replay.store.rows import ROLE_CODES, DeliveryRow, ReceiptRow, RowCoder
 from replay.store.store import AuditStore
 from router.circuit import CircuitStats
 from router.compact import unpack
@@ -106,6 +106,7 @@ class Simulation:
         self.read_errors: list[ReadError] = []
         self._receipts: list[ReceiptRow] = []
         self._deliveries: list[DeliveryRow] = []
+        self._coder = RowCoder()  # the codes of the rows' cables, posts and reasons
         self._sent: list[Sent] = []
         self._drops: list[tuple[str, str]] = []
         self._plans: list[Plan] = []  # plans with other-means, unresolved or exempted addressees
@@ -163,13 +164,14 @@ class Simulation:
             sent, received = self._faults(sent)
         else:
             received = [s.transmitted_at for s in sent]
-        rank = RANK
+        rank, roles = RANK, ROLE_CODES
+        cables, posts = self._coder.cables, self._coder.posts
         self._receipts.extend(
             [
                 (
-                    s.cable_id,
-                    s.post,
-                    s.role,
+                    cables[s.cable_id],
+                    posts[s.post],
+                    roles[s.role],
                     rank[s.precedence],
                     int(s.niact),
                     s.channel_serial,
@@ -207,10 +209,19 @@ class Simulation:
 
     def _add_plan(self, plan: Plan) -> None:
         """Buffer a plan for the store: its deliveries as rows, the rest (rare) as a plan without them."""
-        rank = RANK
+        rank, roles = RANK, ROLE_CODES
+        coder = self._coder
+        cables, posts, reasons = coder.cables, coder.posts, coder.reasons
         self._deliveries.extend(
             [
-                (d.cable_id, d.post, d.role, rank[d.precedence], int(d.niact), d.reasons)
+                (
+                    cables[d.cable_id],
+                    posts[d.post],
+                    roles[d.role],
+                    rank[d.precedence],
+                    int(d.niact),
+                    reasons[d.reasons],
+                )
                 for d in plan.deliveries
             ]
         )
@@ -229,7 +240,7 @@ class Simulation:
         writer.record_plans(self._plans)
         self._plans = []
         summary.received += len(self._receipts)
-        writer.record_rows(self._deliveries, self._receipts)
+        writer.record_rows(self._coder.batch(self._deliveries, self._receipts))
         self._deliveries = []
         self._receipts = []
         summary.dropped += len(self._drops)

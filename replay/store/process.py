@@ -3,10 +3,10 @@
 The parent encodes each batch (a write request of `replay.store.writes`: cable, delivery and receipt
 rows, plans, drops, transmissions) as msgpack, which msgspec does at C speed, and puts it on a bounded
 queue; the child decodes it by its tag into the same request and applies it to its `AuditStore`.
-Cables, deliveries and receipts travel as plain tuples (no field names, no Structs to rebuild), the
-bulk of a run. The queue holds a few batches at most, so a slow
-disk slows the run down instead of filling memory. A write error in the child is raised in the parent
-by `close()`.
+Cables travel as plain tuples (no field names, no Structs to rebuild); deliveries and receipts, the
+bulk of a run, as tuples of small integers and floats (`rows.RowBatch`). The queue holds a few batches
+at most, so a slow disk slows the run down instead of filling memory. A write error in the child is
+raised in the parent by `close()`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import msgspec
 from replay.processes import process_context
 from replay.store.owner import HEARTBEAT_S
 from replay.store.receipt import Receipt
-from replay.store.rows import CableRow, DeliveryRow, ReceiptRow
+from replay.store.rows import CableRow, RowBatch
 from replay.store.store import AuditStore, StoreError
 from replay.store.writes import (
     ProcessWrite,
@@ -144,10 +144,10 @@ class StoreProcess:
         if len(self._cable_rows) >= CABLE_ROWS_PER_WRITE:
             self._put_cable_rows()
 
-    def record_rows(self, deliveries: list[DeliveryRow], receipts: list[ReceiptRow]) -> None:
-        """Queue plain delivery and receipt rows for `AuditStore.record_rows` (one transaction)."""
-        if deliveries or receipts:
-            self._put(RecordRows(self.run, deliveries, receipts))
+    def record_rows(self, batch: RowBatch) -> None:
+        """Queue coded delivery and receipt rows for `AuditStore.record_rows` (one transaction)."""
+        if batch.deliveries or batch.receipts:
+            self._put(RecordRows(self.run, batch))
 
     def record_plans(self, plans: list[Plan]) -> None:
         """Queue plans for `AuditStore.record_plans`."""

@@ -1,5 +1,6 @@
 """How what the router decided becomes rows of the audit store: cables (with their addressees as one
-msgpack blob), planned deliveries and simulated receipts as plain tuples.
+msgpack blob) as plain tuples, planned deliveries and simulated receipts as tuples of small integer
+codes (`RowCoder`) and times.
 
 Rows are built wherever the data is (a cable's row on the worker that decoded it) and handed to
 `AuditStore.record_cable_rows` / `record_rows` as they are, so that the bulk of a run crosses between
@@ -11,8 +12,8 @@ exception raised and cleared inside the module for every value (a third of an in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Hashable, Iterable
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -34,14 +35,72 @@ _RANK_OR_NONE.update((level, rank) for level, rank in RANK.items())
 #: A cable in the form of `record_cable_rows`: its id, then its `cables` columns (see `cable_rows`).
 CableRow = tuple[Any, ...]
 
-#: A planned delivery in the bulk form of `record_rows`: (cable id, post RI, role, precedence rank,
-#: NIACT as 0 or 1, reasons).
-DeliveryRow = tuple[str, str, str, int, int, Sequence[str]]
+#: A planned delivery in the bulk form of `record_rows`: (cable code, post code, role code, precedence
+#: rank, NIACT as 0 or 1, reasons code), the codes given by the batch's `RowCoder`.
+DeliveryRow = tuple[int, int, int, int, int, int]
 
-#: A simulated receipt in the bulk form of `record_rows`: (cable id, post RI, role, precedence rank,
-#: NIACT as 0 or 1, channel serial, then the scheduled, enqueued, transmitted and received simulated
-#: times).
-ReceiptRow = tuple[str, str, str, int, int, int, float, float, float, float]
+#: A simulated receipt in the bulk form of `record_rows`: (cable code, post code, role code, precedence
+#: rank, NIACT as 0 or 1, channel serial, then the scheduled, enqueued, transmitted and received
+#: simulated times).
+ReceiptRow = tuple[int, int, int, int, int, int, float, float, float, float]
+
+K = TypeVar("K", bound=Hashable)
+
+
+class Codes(dict[K, int]):
+    """Small integer codes, 0, 1, 2 … in order of first use (`codes[key]` gives one to a new key); `new`
+    lists the keys coded since it was last emptied."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.new: list[K] = []
+
+    def __missing__(self, key: K) -> int:
+        code = self[key] = len(self)
+        self.new.append(key)
+        return code
+
+    def take_new(self) -> list[K]:
+        """The keys coded since the last call, in code order."""
+        new, self.new = self.new, []
+        return new
+
+
+class RowBatch(msgspec.Struct, frozen=True, array_like=True):
+    """Delivery and receipt rows for `record_rows`, and the cable ids, post RIs and reasons texts that
+    their codes stand for, for the codes first used in this batch: codes count on from the previous
+    batch of the same `RowCoder`, which the store keeps per run. `named`: how many cable, post and
+    reasons codes the earlier batches named (so that a batch out of order is refused)."""
+
+    named: tuple[int, int, int]
+    cables: list[str]
+    posts: list[str]
+    reasons: list[str]
+    deliveries: list[DeliveryRow]
+    receipts: list[ReceiptRow]
+
+
+class RowCoder:
+    """Codes for the cables, posts and reasons of one run's delivery and receipt rows, so that a row is
+    a handful of small integers: cheap to encode, send and decode, and put into the store with a list
+    lookup per key instead of hashing its strings."""
+
+    def __init__(self) -> None:
+        self.cables: Codes[str] = Codes()
+        self.posts: Codes[str] = Codes()
+        self.reasons: Codes[tuple[str, ...]] = Codes()
+
+    def batch(self, deliveries: list[DeliveryRow], receipts: list[ReceiptRow]) -> RowBatch:
+        """The rows with what the codes first used since the last batch stand for."""
+        cables, posts, reasons = self.cables.take_new(), self.posts.take_new(), self.reasons.take_new()
+        named = (
+            len(self.cables) - len(cables),
+            len(self.posts) - len(posts),
+            len(self.reasons) - len(reasons),
+        )
+        texts = ["\n".join(lines) for lines in reasons]
+        return RowBatch(named, cables, posts, texts, deliveries, receipts)
+
 
 # One addressee in the `cables.addressees` blob.
 AddresseeRow = tuple[str, str | None, str, int | None, int | None, bool, str | None, bool, str | None]

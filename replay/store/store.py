@@ -23,7 +23,7 @@ import structlog
 
 from replay.store.owner import owner_gone, this_process
 from replay.store.receipt import Receipt
-from replay.store.rows import ROLE_CODES, CableRow, DeliveryRow, ReceiptRow, cable_rows
+from replay.store.rows import ROLE_CODES, CableRow, RowBatch, cable_rows
 from replay.store.schema import SCHEMA_VERSION, upgrade_statements
 from router.circuit import CircuitStats
 from router.deliveries import Plan, Sent
@@ -109,28 +109,13 @@ class _ReasonKeys(dict[str, int]):
         return key
 
 
-def _bulk_rows(
-    run_id: int,
-    cables: dict[str, int],
-    posts: dict[str, int],
-    reasons_keys: _ReasonKeys,
-    deliveries: Sequence[DeliveryRow],
-    receipts: Sequence[ReceiptRow],
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The `deliveries` and `receipts` rows of `record_rows`, cables, posts, roles and reasons named by
-    their keys (`KeyError` for a cable or post that has no key in `cables` or `posts`, or an unknown
-    role)."""
-    roles = ROLE_CODES
-    return (
-        [
-            (run_id, cables[cable], posts[post], roles[role], rank, niact, reasons_keys["\n".join(reasons)])
-            for cable, post, role, rank, niact, reasons in deliveries
-        ],
-        [
-            (run_id, cables[r[0]], posts[r[1]], roles[r[2]], r[3], r[4], r[5], r[6], r[7], r[8], r[9])
-            for r in receipts
-        ],
-    )
+class _RowKeys:
+    """The store keys of one run's row codes (`RowCoder`): code i of each kind is the key at index i."""
+
+    def __init__(self) -> None:
+        self.cables: list[int] = []
+        self.posts: list[int] = []
+        self.reasons: list[int] = []
 
 
 class StoreError(CablerouteError):
@@ -243,6 +228,7 @@ class AuditStore:
         self._reason_keys = _ReasonKeys(self.connection)
         self._cable_keys: dict[int, dict[str, int]] = {}
         self._placeholders: set[int] = set()
+        self._row_keys: dict[int, _RowKeys] = {}
         try:
             self._configure()
             if read_only:
@@ -329,6 +315,7 @@ class AuditStore:
         self._reason_keys.clear()
         self._cable_keys.clear()
         self._placeholders.clear()
+        self._row_keys.clear()
 
     def close(self) -> None:
         """Close the connection."""
@@ -523,6 +510,7 @@ class AuditStore:
             self.connection.execute("DELETE FROM runs WHERE id = ?", (run_id,))
         self._run_ids.pop(run, None)
         self._cable_keys.pop(run_id, None)
+        self._row_keys.pop(run_id, None)
 
     def latest_run(self) -> str:
         """The name of the most recently started run; `StoreError` when the store has none."""
@@ -854,25 +842,40 @@ class AuditStore:
                 ],
             )
 
-    def record_rows(
-        self, run: str, deliveries: Sequence[DeliveryRow], receipts: Sequence[ReceiptRow]
-    ) -> None:
-        """Record planned deliveries and simulated receipts given as plain rows, in one transaction:
-        the bulk form of `record_plans` (deliveries only) and `record_receipts` (no wall-clock times)."""
+    def record_rows(self, run: str, batch: RowBatch) -> None:
+        """Record planned deliveries and simulated receipts given as coded rows, in one transaction: the
+        bulk form of `record_plans` (deliveries only) and `record_receipts` (no wall-clock times). The
+        batches of a run come from one `RowCoder`, in order (`StoreError` otherwise, and for the rest of
+        the run after a failed write: the codes' keys are forgotten with the other cached keys)."""
         run_id = self.run_id(run)
         with self._transaction():
-            try:  # the usual case: every cable and post named already has its key in the caches
-                rows = _bulk_rows(
-                    run_id, self._cable_map(run_id), self._post_keys, self._reason_keys, deliveries, receipts
+            keys = self._row_keys.setdefault(run_id, _RowKeys())
+            if batch.named != (len(keys.cables), len(keys.posts), len(keys.reasons)):
+                raise StoreError(
+                    f"rows of run {run!r} out of order: codes named before this batch are unknown"
                 )
-            except KeyError:
-                cables = self._cable_keys_for(
-                    run_id, [row[0] for row in deliveries] + [row[0] for row in receipts]
-                )
-                posts = self._post_keys_for([row[1] for row in deliveries] + [row[1] for row in receipts])
-                rows = _bulk_rows(run_id, cables, posts, self._reason_keys, deliveries, receipts)
-            self.connection.executemany(_DELIVERY_SQL, rows[0])
-            self.connection.executemany(_RECEIPT_SQL, rows[1])
+            if batch.cables:
+                cable_keys = self._cable_keys_for(run_id, batch.cables)
+                keys.cables.extend([cable_keys[cable_id] for cable_id in batch.cables])
+            if batch.posts:
+                post_keys = self._post_keys_for(batch.posts)
+                keys.posts.extend([post_keys[ri] for ri in batch.posts])
+            reason_keys = self._reason_keys
+            keys.reasons.extend([reason_keys[text] for text in batch.reasons])
+            cables, posts, reasons = keys.cables, keys.posts, keys.reasons
+            try:
+                deliveries = [
+                    (run_id, cables[cable], posts[post], role, rank, niact, reasons[why])
+                    for cable, post, role, rank, niact, why in batch.deliveries
+                ]
+                receipts = [
+                    (run_id, cables[cable], posts[post], role, rank, niact, serial, at, queued, sent, got)
+                    for cable, post, role, rank, niact, serial, at, queued, sent, got in batch.receipts
+                ]
+            except IndexError:
+                raise StoreError(f"rows of run {run!r} use a code that no batch named") from None
+            self.connection.executemany(_DELIVERY_SQL, deliveries)
+            self.connection.executemany(_RECEIPT_SQL, receipts)
 
     def record_drops(self, run: str, drops: Iterable[Any], reason: str = "dropped (lossy post)") -> None:
         """Record deliveries a post dropped on purpose. Each drop is anything with `cable_id` and

@@ -15,7 +15,7 @@ from typing import Any, Protocol, TypeVar
 import msgspec
 
 from replay.store.receipt import Receipt
-from replay.store.rows import CableRow, DeliveryRow, ReceiptRow
+from replay.store.rows import CableRow, RowBatch
 from replay.store.store import AuditStore
 from router.circuit import CircuitStats
 from router.deliveries import Plan, Sent
@@ -111,15 +111,14 @@ class RecordReceipts(msgspec.Struct, frozen=True, tag=True):
 
 
 class RecordRows(msgspec.Struct, frozen=True, tag=True):
-    """`AuditStore.record_rows`: planned deliveries and simulated receipts as plain rows."""
+    """`AuditStore.record_rows`: planned deliveries and simulated receipts as coded rows."""
 
     run: str
-    deliveries: list[DeliveryRow]
-    receipts: list[ReceiptRow]
+    batch: RowBatch
 
     def apply(self, store: AuditStore) -> None:
         """Record the rows in one transaction."""
-        store.record_rows(self.run, self.deliveries, self.receipts)
+        store.record_rows(self.run, self.batch)
 
 
 class RecordDrops(msgspec.Struct, frozen=True, tag=True):
