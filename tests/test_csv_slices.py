@@ -3,7 +3,8 @@
 Files are generated from RFC 4180 records (fields with commas, quotes, CR, LF and non-ASCII text;
 quoted only where needed or always; rows ending in CRLF or LF; rows of the Cablegate shape and of
 other shapes; the last row with or without its line end), sometimes followed by text that is not
-RFC 4180 at all, in UTF-8 (with or without a byte-order mark) or cp1252. The expected items are
+RFC 4180 at all, in UTF-8 (with or without a byte-order mark) or cp1252, read by the slicer in blocks
+of a few bytes (records cut across blocks) or of the usual size. The expected items are
 built here from `csv.reader` over the decoded text, so the slicer is checked against the `csv`
 module itself, not against the reader it falls back to.
 """
@@ -99,6 +100,7 @@ def _read_in_slices(path: Path) -> tuple[list[CableText | ReadError], int]:
     tail=tails,
     encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]),
     slice_rows=st.integers(1, 4),
+    block_bytes=st.one_of(st.integers(1, 40), st.just(4 << 20)),
 )
 def test_slices_read_as_the_csv_module_reads_the_file(
     records: list[list[str]],
@@ -109,12 +111,14 @@ def test_slices_read_as_the_csv_module_reads_the_file(
     tail: str,
     encoding: str,
     slice_rows: int,
+    block_bytes: int,
 ) -> None:
     header = [list(CSV_COLUMNS)] if with_header else []
     text = _rfc4180(header + records, quote_all, line_end, last_line_end or not tail) + tail
     data = text.encode(encoding)
     with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
         patch.setattr(corpus, "SLICE_ROWS", slice_rows)
+        patch.setattr(corpus, "_BLOCK", block_bytes)  # records cut across the blocks read
         path = Path(folder) / "export.csv"
         path.write_bytes(data)
         items, slices = _read_in_slices(path)

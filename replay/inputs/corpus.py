@@ -385,32 +385,43 @@ def _cut_slices(path: Path, encoding: str, max_bytes: int) -> Iterator[CsvSlice 
     """`CsvSlice`s from the start of the file for as long as its records are plain RFC 4180; last,
     the offset and row count where row-by-row reading must take over (the end of the file, the
     first record that is not plain, or one that is not whole at the end of the file)."""
-    match = _RECORD.match
     start, rows, count = 0, 0, 0  # the slice being cut: file offset, rows before it, records in it
-    offset, block, position = 0, b"", 0  # file offset of block[0]; position in block
+    offset, size = 0, _BLOCK  # where the next block is read (a record starts there), and how much
     with path.open("rb") as handle:
         if encoding == "utf-8-sig" and handle.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8:
             start = offset = len(codecs.BOM_UTF8)  # the first record starts after the byte-order mark
-        else:
-            handle.seek(0)
         while True:
-            data = handle.read(_BLOCK)
-            if not data or b"\x00" in data:
+            # Each block is read afresh from the record after the last whole one: joining the rest of
+            # the block before to the next costs more (a copy, and fresh memory each time).
+            handle.seek(offset)
+            block = handle.read(size)
+            if b"\x00" in block:
                 break
-            offset += position
-            block = block[position:] + data
-            position = 0
-            while (found := match(block, position)) is not None:
-                position = found.end()
-                count += 1
-                if count == SLICE_ROWS:
-                    yield CsvSlice(str(path), start, offset + position, rows + 1, encoding, max_bytes)
-                    start, rows, count = offset + position, rows + count, 0
-            if len(block) - position > _LONGEST_RECORD:
+            ends = _record_ends(block)
+            for end in ends[SLICE_ROWS - count - 1 :: SLICE_ROWS]:  # every SLICE_ROWS-th record's end
+                yield CsvSlice(str(path), start, offset + end, rows + 1, encoding, max_bytes)
+                start, rows = offset + end, rows + SLICE_ROWS
+            if ends:
+                count = (count + len(ends)) % SLICE_ROWS
+                offset, size = offset + ends[-1], _BLOCK
+            elif len(block) < size or size >= _LONGEST_RECORD:  # the end of the file, or no record ends
                 break
+            else:  # a record longer than the block: read more at once
+                size *= 2
     if count:
-        yield CsvSlice(str(path), start, offset + position, rows + 1, encoding, max_bytes)
-    yield offset + position, rows + count
+        yield CsvSlice(str(path), start, offset, rows + 1, encoding, max_bytes)
+    yield offset, rows + count
+
+
+def _record_ends(block: bytes) -> list[int]:
+    """Where each record of `block` (which starts with a record) ends, as far as the records are whole
+    and plain RFC 4180."""
+    ends: list[int] = []
+    match, position = _RECORD.match, 0
+    while (found := match(block, position)) is not None:
+        position = found.end()
+        ends.append(position)
+    return ends
 
 
 def read_csv_slice(piece: CsvSlice) -> list[CableText | ReadError]:
