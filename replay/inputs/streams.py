@@ -26,8 +26,7 @@ from collections.abc import Callable, Sequence
 import msgspec
 
 from replay.inputs.corpus import ReadError
-from replay.inputs.workers import Chunk
-from topology.errors import CablerouteError
+from replay.inputs.workers import Chunk, WorkerFailed
 
 #: How much a worker's pipe holds (the kernel may grant less): room for a worker to run ahead.
 PIPE_BYTES = 1 << 20
@@ -39,10 +38,6 @@ _Header = tuple[int, list[ReadError], int]
 
 #: What the work gives for a chunk: the output, a count to report, and the inputs it could not read.
 Work = Callable[[Chunk], tuple[bytes, int, list[ReadError]]]
-
-
-class WorkerFailed(CablerouteError, RuntimeError):
-    """A worker process stopped before it had written all its chunks (its error is on stderr)."""
 
 
 def usable(workers: int) -> bool:

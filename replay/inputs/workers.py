@@ -7,20 +7,26 @@ over the chunks on the workers, a few chunks ahead of the reader, and yields the
 order however the workers finish.
 
 The workers are forked from a fork server that has imported the decoder (`replay.processes`), so they
-start at once and a pool can be made whatever threads the program runs.
+start at once and can be started whatever threads the program runs.
 """
 
 from __future__ import annotations
 
+import signal
+import threading
+import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, islice
-from typing import TYPE_CHECKING, TypeVar
+from queue import SimpleQueue
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from replay.inputs.corpus import CableFile, CableText, CsvSlice, ReadError, read_cable_file, read_csv_slice
+from topology.errors import CablerouteError
 
-if TYPE_CHECKING:  # multiprocessing is imported when a pool is first started
-    from multiprocessing.pool import AsyncResult, Pool
+if TYPE_CHECKING:  # multiprocessing is imported when workers are first started
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
 #: Cables per chunk handed to a worker.
 CHUNK = 256
@@ -73,15 +79,27 @@ def chunk_texts(chunk: Chunk) -> tuple[list[tuple[str, str]], list[ReadError]]:
     return texts, errors
 
 
+class WorkerFailed(CablerouteError, RuntimeError):
+    """A worker process failed on its chunk, or stopped before it had sent all its results."""
+
+
 class Workers:
     """A pool of `count` worker processes, started when there are two chunks or more to work on (with
     `count <= 1`, or one chunk, the work runs in this process). A context manager: the workers stop
     on exit.
+
+    Chunks are dealt out to the workers in turn, each through a pipe of its own, and each worker sends
+    its results back in the order it got the chunks through another: so the results are read in input
+    order from one worker after another, with no thread in this process. A worker takes its chunks in
+    as they come, on a thread of its own, so that this process never waits to send a chunk (however
+    large) to a worker that is itself waiting to send a result nobody reads yet.
     """
 
     def __init__(self, count: int) -> None:
         self.count = count
-        self._pool: Pool | None = None
+        self._processes: list[BaseProcess] = []
+        self._chunks: list[Connection] = []  # to each worker
+        self._results: list[Connection] = []  # from each worker
 
     def __enter__(self) -> Workers:
         return self
@@ -91,10 +109,13 @@ class Workers:
 
     def close(self) -> None:
         """Stop the workers."""
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
+        for process in self._processes:
+            process.terminate()
+        for process in self._processes:
+            process.join()
+        for connection in self._chunks + self._results:
+            connection.close()
+        self._processes, self._chunks, self._results = [], [], []
 
     def map_in_order(
         self, function: Callable[[Chunk], Result], chunks: Iterable[Chunk | ReadError]
@@ -107,21 +128,83 @@ class Workers:
             for chunk in chain(first, chunks):
                 yield chunk if isinstance(chunk, ReadError) else function(chunk)
             return
-        if self._pool is None:
-            from replay.processes import process_context
+        if not self._processes:
+            self._start()
+        pending: deque[int | ReadError] = deque()  # the worker of each chunk in flight, in input order
+        turn = 0
+        finished = False
+        try:
+            for chunk in chain(first, chunks):
+                if isinstance(chunk, ReadError):
+                    pending.append(chunk)
+                else:
+                    self._send(turn, function, chunk)
+                    pending.append(turn)
+                    turn = (turn + 1) % self.count
+                while len(pending) >= 3 * self.count:
+                    yield self._result(pending.popleft())
+            while pending:
+                yield self._result(pending.popleft())
+            finished = True
+        finally:
+            if not finished:  # results left in the pipes: no later call may read them
+                self.close()
 
-            self._pool = process_context().Pool(self.count)
-        pool = self._pool
-        pending: deque[AsyncResult[Result] | ReadError] = deque()
-        for chunk in chain(first, chunks):
-            pending.append(chunk if isinstance(chunk, ReadError) else pool.apply_async(function, (chunk,)))
-            yield from _ready(pending, keep=3 * self.count - 1)
-        yield from _ready(pending, keep=0)
+    def _start(self) -> None:
+        """Start the workers, forked from a process that runs no other thread (`replay.processes`)."""
+        from replay.processes import process_context
+
+        context = process_context()
+        for _ in range(self.count):
+            chunks_out, chunks_in = context.Pipe(duplex=False)
+            results_out, results_in = context.Pipe(duplex=False)
+            process = context.Process(target=_serve, args=(chunks_out, results_in), daemon=True)
+            process.start()
+            chunks_out.close()
+            results_in.close()
+            self._processes.append(process)
+            self._chunks.append(chunks_in)
+            self._results.append(results_out)
+
+    def _send(self, worker: int, function: Callable[[Chunk], Any], chunk: Chunk) -> None:
+        """Send a chunk, and the function to run on it, to a worker."""
+        try:
+            self._chunks[worker].send((function, chunk))
+        except OSError:  # (a broken pipe: not to be taken for the standard output's)
+            raise WorkerFailed("a worker process stopped before it had taken all its chunks") from None
+
+    def _result(self, item: int | ReadError) -> Any:
+        """The next result of worker `item` (a read error stands for itself)."""
+        if isinstance(item, ReadError):
+            return item
+        try:
+            done, result = self._results[item].recv()
+        except EOFError:
+            raise WorkerFailed("a worker process stopped before it had sent all its results") from None
+        if not done:
+            raise WorkerFailed(f"a worker process failed on its chunk:\n{result}")
+        return result
 
 
-def _ready(pending: deque[AsyncResult[Result] | ReadError], keep: int) -> Iterator[Result | ReadError]:
-    """The oldest chunks' results once they are ready, until `keep` are left in flight; an input that
-    could not be read stands for itself."""
-    while len(pending) > keep:
-        item = pending.popleft()
-        yield item if isinstance(item, ReadError) else item.get()
+def _serve(chunks: Connection, results: Connection) -> None:
+    """A worker: run each function on its chunk as they come, and send back, in turn, (True, result) or
+    (False, the traceback)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # an interrupt is the parent's to handle
+    waiting: SimpleQueue[tuple[Callable[[Chunk], Any], Chunk] | None] = SimpleQueue()
+    threading.Thread(target=_take_in, args=(chunks, waiting), daemon=True).start()
+    while (task := waiting.get()) is not None:
+        function, chunk = task
+        try:
+            outcome = (True, function(chunk))
+        except Exception:
+            outcome = (False, traceback.format_exc())
+        results.send(outcome)
+
+
+def _take_in(chunks: Connection, waiting: SimpleQueue[Any]) -> None:
+    """Move the chunks sent to a worker into its queue as they come; None when no more will."""
+    try:
+        while True:
+            waiting.put(chunks.recv())
+    except (EOFError, OSError):
+        waiting.put(None)
