@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import queue
+import signal
 import sqlite3
 import time
 import traceback
@@ -55,7 +56,9 @@ CABLE_ROWS_PER_WRITE = 4_096
 
 def _serve(path: str, run: str, jobs: Any, report: Connection) -> None:
     """Child process: write every batch from `jobs` until told to stop, renewing `run`'s heartbeat while
-    it waits or works; report `ok` or the error."""
+    it waits or works; report `ok` or the error. An interrupt (Ctrl-C reaches every process of the
+    command) is the parent's to handle: it stops the writer once what was queued is written."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     failure = None
     # The batches are lists and tuples of plain values, which form no reference cycles: without the
     # cycle collector, decoding and row building do not pay for its passes over millions of them.
