@@ -4,7 +4,8 @@ Files are generated from RFC 4180 records (fields with commas, quotes, CR, LF an
 quoted only where needed or always; rows ending in CRLF or LF; rows of the Cablegate shape and of
 other shapes; the last row with or without its line end), sometimes followed by text that is not
 RFC 4180 at all, in UTF-8 (with or without a byte-order mark) or cp1252, read by the slicer in blocks
-of a few bytes (records cut across blocks) or of the usual size. The expected items are
+of a few bytes (records cut across blocks) or of the usual size, its encoding checked a few bytes at a
+time (characters cut across pieces) or as usual. The expected items are
 built here from `csv.reader` over the decoded text, so the slicer is checked against the `csv`
 module itself, not against the reader it falls back to.
 """
@@ -101,6 +102,7 @@ def _read_in_slices(path: Path) -> tuple[list[CableText | ReadError], int]:
     encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]),
     slice_rows=st.integers(1, 4),
     block_bytes=st.one_of(st.integers(1, 40), st.just(4 << 20)),
+    piece_bytes=st.sampled_from([1, 2, 3, 1 << 16]),
 )
 def test_slices_read_as_the_csv_module_reads_the_file(
     records: list[list[str]],
@@ -112,6 +114,7 @@ def test_slices_read_as_the_csv_module_reads_the_file(
     encoding: str,
     slice_rows: int,
     block_bytes: int,
+    piece_bytes: int,
 ) -> None:
     header = [list(CSV_COLUMNS)] if with_header else []
     text = _rfc4180(header + records, quote_all, line_end, last_line_end or not tail) + tail
@@ -119,6 +122,7 @@ def test_slices_read_as_the_csv_module_reads_the_file(
     with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
         patch.setattr(corpus, "SLICE_ROWS", slice_rows)
         patch.setattr(corpus, "_BLOCK", block_bytes)  # records cut across the blocks read
+        patch.setattr(corpus, "_DECODED_PIECE", piece_bytes)  # characters cut across the pieces checked
         path = Path(folder) / "export.csv"
         path.write_bytes(data)
         items, slices = _read_in_slices(path)
