@@ -70,28 +70,33 @@ class DeliveryCounts(NamedTuple):
 
 def delivery_counts(store: AuditStore, run: str) -> DeliveryCounts:
     """Planned deliveries, and those of them that have a receipt, per (post, planned rank); and the
-    planned NIACT deliveries: one pass over the deliveries, each looked up in the receipts."""
+    planned NIACT deliveries: one pass over the deliveries, each looked up in the receipts.
+
+    Each delivery comes back as one integer, `((rank * 2 + NIACT) * 2 + received) * posts + post`
+    (`posts` above every post key), so that 2.4 million of them are counted without a tuple each."""
     names = post_names(store)
+    posts = max(names, default=0) + 1
     outcomes = Counter(
         store.connection.execute(
             """
-            SELECT d.post, d.precedence, d.niact != 0, r.post IS NOT NULL
+            SELECT ((d.precedence * 2 + (d.niact != 0)) * 2 + (r.post IS NOT NULL)) * ?1 + d.post
             FROM deliveries AS d
             LEFT JOIN receipts AS r ON r.run_id = d.run_id AND r.post = d.post AND r.cable = d.cable
-            WHERE d.run_id = ?
+            WHERE d.run_id = ?2
             """,
-            (store.run_id(run),),
+            (posts, store.run_id(run)),
         )
     )
     planned: dict[tuple[str, int], int] = {}
     received: dict[tuple[str, int], int] = {}
     niact = 0
-    for (post, rank, is_niact, got), n in outcomes.items():
-        key = (names[post], rank)
+    for (code,), n in outcomes.items():
+        flags, post = divmod(code, posts)
+        key = (names[post], flags >> 2)
         planned[key] = planned.get(key, 0) + n
-        if got:
+        if flags & 1:
             received[key] = received.get(key, 0) + n
-        if is_niact:
+        if flags & 2:
             niact += n
     return DeliveryCounts(planned, received, niact)
 
