@@ -84,30 +84,57 @@ def circuit_inversions(post: str, transmissions: Iterable[TransmissionRow]) -> l
     of them counts as "starting later". Plain `(rank, enqueued, started, cable)` tuples are accepted.
     """
     ordered = sorted(transmissions, key=_started)
-    # The earliest enqueue time per rank among the transmissions that start later, and its cable.
+    # The earliest enqueue time per rank among the transmissions that start later, and its cable;
+    # `lowest` is the earliest of ranks 1-3 together: nothing starting before it can be inverted.
     earliest: list[float] = [math.inf] * 4
     cables: list[str | int | None] = [None] * 4
+    lowest = math.inf
     found: list[Inversion] = []
     i = len(ordered)
     while i > 0:
-        start = ordered[i - 1][2]
-        j = i - 1
-        while j > 0 and ordered[j - 1][2] == start:
-            j -= 1
-        e1, e2, e3 = earliest[1], earliest[2], earliest[3]
-        if e3 < start or e2 < start or e1 < start:
-            for k in range(j, i):
-                rank = ordered[k][0]
-                if rank < 3 and (e3 < start or (rank < 2 and (e2 < start or (rank < 1 and e1 < start)))):
-                    found.append(_inversion(post, ordered[k], earliest, cables))
-        for k in range(j, i):
-            rank, enqueued, _, cable = ordered[k]
-            if enqueued < earliest[rank]:
-                earliest[rank] = enqueued
-                cables[rank] = cable
-        i = j
+        i -= 1
+        m = ordered[i]
+        rank, enqueued, start, cable = m
+        if i and ordered[i - 1][2] == start:
+            # Several start at this instant: judge them all, then count them all as starting later.
+            j = i - 1
+            while j and ordered[j - 1][2] == start:
+                j -= 1
+            together = ordered[j : i + 1]
+            if lowest < start:
+                found.extend(_inverted(post, together, earliest, cables))
+            for rank, enqueued, _, cable in together:
+                if enqueued < earliest[rank]:
+                    earliest[rank] = enqueued
+                    cables[rank] = cable
+                    if rank and enqueued < lowest:
+                        lowest = enqueued
+            i = j
+            continue
+        # The usual case, a start of its own (inline: this runs once per transmission of the run).
+        if lowest < start:
+            found.extend(_inverted(post, (m,), earliest, cables))
+        if enqueued < earliest[rank]:
+            earliest[rank] = enqueued
+            cables[rank] = cable
+            if rank and enqueued < lowest:
+                lowest = enqueued
     found.reverse()
     return found
+
+
+def _inverted(
+    post: str, together: Sequence[TransmissionRow], earliest: list[float], cables: list[str | int | None]
+) -> list[Inversion]:
+    """Which of the transmissions starting at one instant are inverted, given the earliest enqueue
+    time per rank among those starting later, in their order."""
+    start = together[0][2]
+    e1, e2, e3 = earliest[1], earliest[2], earliest[3]
+    return [
+        _inversion(post, m, earliest, cables)
+        for m in together
+        if m[0] < 3 and (e3 < start or (m[0] < 2 and (e2 < start or (m[0] < 1 and e1 < start))))
+    ]
 
 
 #: Sort key: the start time.
