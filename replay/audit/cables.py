@@ -1,5 +1,6 @@
 """The audit's per-cable sections: serial continuity and header consistency, in one pass over the
-cables of a run (so that they need not all be held at once)."""
+cables of a run (so that they need not all be held at once); the run's channel-serial gaps, which come
+from its receipts, are added to the continuity section apart (`with_channel_gaps`)."""
 
 from __future__ import annotations
 
@@ -34,33 +35,42 @@ class ContinuitySection(msgspec.Struct, kw_only=True):
     estimated: int = 0
 
 
-def cable_sections_of(store: AuditStore, run: str) -> tuple[ContinuitySection, list[Finding]]:
+def cable_sections_of(store: AuditStore, run: str) -> tuple[ContinuitySection, list[Finding], int]:
     """`cable_sections` of a run, reading the store."""
-    return cable_sections(load.cable_facts(store, run), load.channel_serials(store, run))
+    return cable_sections(load.cable_facts(store, run))
 
 
-def cable_sections(
-    cables: Iterable[CableFacts], serials_by_post: dict[str, list[int]]
-) -> tuple[ContinuitySection, list[Finding]]:
-    """Station-serial, MCN and channel-serial gaps, and the header inconsistencies: one pass over the
-    cables, so that they need not all be held at once."""
+def cable_sections(cables: Iterable[CableFacts]) -> tuple[ContinuitySection, list[Finding], int]:
+    """Station-serial and MCN gaps (channel-serial gaps left empty, for `with_channel_gaps`), the header
+    inconsistencies, and how many cables there were: one pass over the cables, so that they need not
+    all be held at once."""
     serials, numbers = StationSerials(), ContinuityNumbers()
     inconsistencies: list[Finding] = []
+    count = 0
     for facts in cables:
         serials.add(facts)
         numbers.add(facts)
         inconsistencies.extend(check_cable(facts))
-    ssn, mcn, channel = serials.gaps(), numbers.gaps(), channel_gaps(serials_by_post)
+        count += 1
+    ssn, mcn = serials.gaps(), numbers.gaps()
     traffic = estimate_all(serials.series)
     continuity = ContinuitySection(
         ssn_gaps=total_missing(ssn),
         mcn_gaps=total_missing(mcn),
-        channel_gaps=total_missing(channel),
+        channel_gaps=0,
         ssn_series=ssn,
         mcn_series=mcn,
-        channel_series=channel,
+        channel_series=[],
         traffic=traffic,
         published=sum(e.observed for e in traffic),
         estimated=sum(e.estimate for e in traffic),
     )
-    return continuity, inconsistencies
+    return continuity, inconsistencies, count
+
+
+def with_channel_gaps(
+    continuity: ContinuitySection, serials_by_post: dict[str, list[int]]
+) -> ContinuitySection:
+    """The continuity section with the channel-serial gaps of the serials each post received."""
+    channel = channel_gaps(serials_by_post)
+    return msgspec.structs.replace(continuity, channel_gaps=total_missing(channel), channel_series=channel)

@@ -21,7 +21,7 @@ import msgspec
 import structlog
 
 from replay.audit import load, worker
-from replay.audit.cables import ContinuitySection
+from replay.audit.cables import ContinuitySection, with_channel_gaps
 from replay.audit.circuits import CircuitSection, circuit_section
 from replay.audit.consistency import KINDS as CONSISTENCY_KINDS
 from replay.audit.consistency import Finding, count_by_kind
@@ -110,22 +110,25 @@ def build_report(
 
     With `parallel` (by default: for runs of `PARALLEL_FROM_CABLES` cables or more) the per-cable
     sections (continuity, consistency) and the latencies are computed by `replay.audit.worker` in a
-    second process, with its own connection, while this one audits the deliveries and the circuits.
+    second process, with its own connection, while this one audits the deliveries, the circuits and
+    the channel serials.
     """
     header = load.run_header(store, run)
-    cables = load.count_cables(store, run)
     if parallel is None:
-        parallel = cables >= PARALLEL_FROM_CABLES
+        parallel = load.cable_rows(store, run) >= PARALLEL_FROM_CABLES
     helper = worker.start(str(store.path), run) if parallel else None
     deliveries, receipts = load.delivery_counts(store, run), load.receipt_counts(store, run)
-    dist = distribution_section(store, run, header.status, cables, deliveries, receipts)
+    dist = distribution_section(store, run, header.status, deliveries, receipts)
     inversions = inversion_figures(store, run)
+    serials = load.channel_serials(store, run, receipts.serial_breaks)
     sections = worker.result(helper) if helper is not None else None
     if sections is None:
         if helper is not None:
             _log.warning("audit helper process failed; computing its part here", run=run)
         sections = worker.sections_of(store, run)
-    continuity, inconsistencies, latencies = sections
+    continuity, inconsistencies, latencies, cables = sections
+    continuity = with_channel_gaps(continuity, serials)
+    dist.cables = cables  # counted as `worker.sections_of` read them
     precedence = precedence_section(
         store, run, dist, deliveries.niact, receipts.late_by_post, inversions, latencies
     )
@@ -153,17 +156,17 @@ def distribution_section(
     store: AuditStore,
     run: str,
     status: str,
-    cables: int,
     deliveries: load.DeliveryCounts,
     receipts: load.ReceiptCounts,
 ) -> Distribution:
-    """Planned against received, from the counts of the run's cables, deliveries and receipts. The
+    """Planned against received, from the counts of the run's deliveries and receipts (its `cables`
+    left at 0, for the caller to fill in: `worker.sections_of` counts them as it reads them). The
     finding rows are read only when the counts show there are some."""
     planned, received = deliveries.planned, deliveries.received
     matched = sum(received.values())
     submitted = load.submitted_count(store, run)
     return distribution(
-        cables,
+        0,
         planned,
         received,
         load.missing_rows(store, run, status) if sum(planned.values()) > matched else [],

@@ -1,6 +1,7 @@
 """`python -m replay.audit.worker DB RUN`: the parts of an audit that need not wait for the others, the
-per-cable sections (continuity, consistency) and the receipts' latencies, computed in a separate process
-(its own interpreter and connection) and written to standard output as msgpack."""
+per-cable sections (continuity, consistency, and the count of the recorded cables read for them) and the
+receipts' latencies, computed in a separate process (its own interpreter and connection) and written to
+standard output as msgpack."""
 
 from __future__ import annotations
 
@@ -15,16 +16,17 @@ from replay.audit.consistency import Finding
 from replay.audit.precedence import LatencyFigures, latency_figures
 from replay.store.store import AuditStore
 
-#: What the worker computes: the continuity section, the consistency findings and the latency figures.
-Sections = tuple[ContinuitySection, list[Finding], LatencyFigures]
+#: What the worker computes: the continuity section, the consistency findings, the latency figures and
+#: the number of recorded cables.
+Sections = tuple[ContinuitySection, list[Finding], LatencyFigures, int]
 
 _decoder = msgspec.msgpack.Decoder(Sections)
 
 
 def sections_of(store: AuditStore, run: str) -> Sections:
     """The worker's part of the audit of a run, computed here (in whichever process calls it)."""
-    continuity, findings = cable_sections_of(store, run)
-    return continuity, findings, latency_figures(*load.latencies(store, run))
+    continuity, findings, cables = cable_sections_of(store, run)
+    return continuity, findings, latency_figures(*load.latencies(store, run)), cables
 
 
 def start(path: str, run: str) -> subprocess.Popen[bytes]:

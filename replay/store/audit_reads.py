@@ -48,9 +48,10 @@ def cable_fact_rows(store: AuditStore, run: str) -> Iterator[tuple[Any, ...]]:
         yield (*row[:13], addressees(row[13]), bool(row[14]))
 
 
-def count_cables(store: AuditStore, run: str) -> int:
-    """Recorded cables of the run."""
-    sql = "SELECT count(*) FROM cables WHERE run_id = ? AND recorded = 1"
+def cable_rows(store: AuditStore, run: str) -> int:
+    """Cable rows of the run, recorded or placeholders (for a cable only a receipt or plan named):
+    counted in the index alone, where counting the recorded ones reads every row."""
+    sql = "SELECT count(*) FROM cables WHERE run_id = ?"
     return store.connection.execute(sql, (store.run_id(run),)).fetchone()[0]
 
 
@@ -110,24 +111,28 @@ _OBJECTIVE_BY_RANK = (
 
 
 class ReceiptCounts(NamedTuple):
-    """Receipt rows of a run, their extra copies (duplicates) together, and per post the receipts
-    later than their level's speed-of-service objective (posts with none left out)."""
+    """Receipt rows of a run, their extra copies (duplicates) together, per post the receipts later
+    than their level's speed-of-service objective (posts with none left out), and the post keys
+    whose channel serials do not run 1…n unbroken (see `channel_serials`)."""
 
     rows: int
     duplicates: int
     late_by_post: dict[str, int]
+    serial_breaks: list[int]
 
 
 def receipt_counts(store: AuditStore, run: str) -> ReceiptCounts:
-    """`receipt_totals` and the late receipts per post together, in one pass over the run's receipts
-    (in the table's own order, post by post, so nothing is sorted)."""
+    """`receipt_totals`, the late receipts per post and the posts with broken channel serials together,
+    in one pass over the run's receipts (in the table's own order, post by post, so nothing is sorted)."""
     names = post_names(store)
     rows = duplicates = 0
     late: dict[str, int] = {}
-    for post, n, copies, over in store.connection.execute(
+    breaks: list[int] = []
+    for post, n, copies, over, highest, serials in store.connection.execute(
         f"""
         SELECT post, count(*), coalesce(sum(duplicates), 0),
-               coalesce(sum(received_sim - scheduled_sim > {_OBJECTIVE_BY_RANK}), 0)
+               coalesce(sum(received_sim - scheduled_sim > {_OBJECTIVE_BY_RANK}), 0),
+               max(CASE WHEN channel_serial > 0 THEN channel_serial END), sum(channel_serial > 0)
         FROM receipts WHERE run_id = ? GROUP BY post
         """,
         (store.run_id(run),),
@@ -136,7 +141,9 @@ def receipt_counts(store: AuditStore, run: str) -> ReceiptCounts:
         duplicates += copies
         if over:
             late[names[post]] = over
-    return ReceiptCounts(rows, duplicates, late)
+        if serials and highest != serials:
+            breaks.append(post)
+    return ReceiptCounts(rows, duplicates, late, breaks)
 
 
 def receipt_totals(store: AuditStore, run: str) -> tuple[int, int]:
@@ -301,27 +308,12 @@ def cable_ids(store: AuditStore, keys: set[int]) -> dict[int, str]:
     return found
 
 
-def channel_serials(store: AuditStore, run: str) -> dict[str, list[int]]:
-    """The channel serials each post received, for the posts whose serials do not run 1…n unbroken."""
+def channel_serials(store: AuditStore, run: str, posts: Iterable[int]) -> dict[str, list[int]]:
+    """The channel serials each of some posts (keys; `ReceiptCounts.serial_breaks`) received."""
     run_id = store.run_id(run)
     names = post_names(store)
-    suspects = [
-        post
-        for post, highest, count in store.connection.execute(
-            "SELECT post, max(channel_serial), count(*) FROM receipts "
-            "WHERE run_id = ? AND channel_serial > 0 GROUP BY post",
-            (run_id,),
-        )
-        if highest != count
-    ]
-    found: dict[str, list[int]] = {}
-    for post in suspects:
-        rows = store.connection.execute(
-            "SELECT channel_serial FROM receipts WHERE run_id = ? AND post = ? AND channel_serial > 0",
-            (run_id, post),
-        )
-        found[names[post]] = [row[0] for row in rows]
-    return found
+    sql = "SELECT channel_serial FROM receipts WHERE run_id = ? AND post = ? AND channel_serial > 0"
+    return {names[post]: [row[0] for row in store.connection.execute(sql, (run_id, post))] for post in posts}
 
 
 def received_count(store: AuditStore, run: str) -> int:
