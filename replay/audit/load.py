@@ -159,8 +159,8 @@ def timeline(store: AuditStore, run: str, buckets: int = 60, trim: float = 0.005
     total = reads.received_count(store, run)
     if not total:
         return {"start": None, "width_s": None, "counts": {}, "outside": 0}
-    first = reads.received_time_at(store, run, int(total * trim))
-    last = reads.received_time_at(store, run, min(total - 1, int(total * (1 - trim))))
+    first = reads.received_time_at(store, run, int(total * trim), total)
+    last = reads.received_time_at(store, run, min(total - 1, int(total * (1 - trim))), total)
     width = max((last - first) / buckets, 1e-9)
     counts = {level.value: [0] * buckets for level in Precedence}
     for bucket, rank, n in reads.received_histogram(store, run, first, last, width):
