@@ -380,13 +380,18 @@ def test_the_two_process_audit_reports_the_same(db: Path) -> None:
     assert msgspec.json.encode(shared) == msgspec.json.encode(alone)
 
 
+@pytest.mark.parametrize(
+    "helper",
+    ["raise SystemExit(3)", "import sys; sys.stdout.buffer.write(bytes([0x94, 0x01]))"],
+    ids=["exits-with-an-error", "output-cut-short"],
+)
 def test_a_failed_helper_process_is_replaced_by_doing_its_part_here(
-    db: Path, monkeypatch: pytest.MonkeyPatch
+    db: Path, monkeypatch: pytest.MonkeyPatch, helper: str
 ) -> None:
     from replay.audit import worker
 
     def failing(path: str, run: str) -> subprocess.Popen[bytes]:
-        return subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"], stdout=subprocess.PIPE)
+        return subprocess.Popen([sys.executable, "-c", helper], stdout=subprocess.PIPE)
 
     with AuditStore(db, create=False) as store:
         alone = build_report(store, "faulty", parallel=False)

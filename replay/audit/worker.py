@@ -39,11 +39,14 @@ def start(path: str, run: str) -> subprocess.Popen[bytes]:
 
 
 def result(process: subprocess.Popen[bytes]) -> Sections | None:
-    """The worker's sections, or None when it failed."""
+    """The worker's sections, or None when it failed or what it wrote is not whole."""
     out, _ = process.communicate()
     if process.returncode != 0:
         return None
-    return _decoder.decode(out)
+    try:
+        return _decoder.decode(out)
+    except msgspec.DecodeError:  # (a ValidationError is one too)
+        return None
 
 
 def main(argv: list[str]) -> int:
