@@ -35,14 +35,16 @@ AMBIGUOUS_NOTE = "(ambiguous inferred member)"
 DEFAULT_PRECEDENCE = Precedence.ROUTINE
 
 
-#: One post's merged routes while a cable is planned: [role, precedence rank, NIACT, reasons]. Routes to
-#: the same post merge into one Delivery (highest precedence, action over info, NIACT if any, every
-#: reason once, in order).
+#: One post's merged routes while a cable is planned: [role, precedence rank, NIACT, reasons tuple].
+#: Routes to the same post merge into one Delivery (highest precedence, action over info, NIACT if any,
+#: every reason once, in order).
 _Route = list[Any]
 
-#: What an addressee line reaches, as `Planner.targets` gives it: the resolution, then (post RI, reason)
-#: for each post it stands for (None when unresolved), and whether it is a collective (XMT applies).
-_Targets = tuple[Resolution, tuple[tuple[str, str], ...] | None, bool]
+#: What an addressee line reaches, as `Planner.targets` gives it: the resolution, then (post RI, reason,
+#: the reason alone as a tuple) for each post it stands for (None when unresolved), and whether it is a
+#: collective (XMT applies). The one-reason tuple is made once per line, so that the many deliveries
+#: reached by a single route share it instead of building their own.
+_Targets = tuple[Resolution, tuple[tuple[str, str, tuple[str]], ...] | None, bool]
 
 
 def cable_id_of(cable: Cable) -> str:
@@ -177,14 +179,17 @@ class Planner:
             return found_targets
         found = self.resolve(addressee)
         word = "TO" if role == "action" else "INFO"
-        targets: tuple[tuple[str, str], ...] | None = None
+        targets: tuple[tuple[str, str, tuple[str]], ...] | None = None
         if isinstance(found, Post):
-            targets = ((found.ri, f"{word} {_label(addressee.ri, addressee.name)}"),)
+            reason = f"{word} {_label(addressee.ri, addressee.name)}"
+            targets = ((found.ri, reason, (reason,)),)
         elif isinstance(found, Collective):
             reason = f"{word} via collective {_label(found.ri, found.name or addressee.name)}"
-            doubtful = self.ambiguous_members(found)
+            doubtful = f"{reason} {AMBIGUOUS_NOTE}"
+            ambiguous = self.ambiguous_members(found)
             targets = tuple(
-                (ri, f"{reason} {AMBIGUOUS_NOTE}" if ri in doubtful else reason) for ri in self.members(found)
+                (ri, doubtful, (doubtful,)) if ri in ambiguous else (ri, reason, (reason,))
+                for ri in self.members(found)
             )
         found_targets = self._targets[key] = (found, targets, isinstance(found, Collective))
         return found_targets
@@ -226,7 +231,7 @@ class Planner:
                         )
                     )
                     if targets is not None:
-                        zen_posts.update(ri for ri, _ in targets)
+                        zen_posts.update(target[0] for target in targets)
                     continue
                 if targets is None:
                     assert isinstance(found, Unresolved)
@@ -241,17 +246,18 @@ class Planner:
                         )
                     )
                     continue
-                rank = rank_of[effective_precedence(cable, addressee, role)]
+                level = addressee.precedence  # (the decoder's effective level, when it gave one)
+                rank = rank_of[level if level is not None else effective_precedence(cable, addressee, role)]
                 niact = addressee.niact
                 check_exempt = collective and exempt
-                for ri, why in targets:
+                for ri, why, alone in targets:
                     if check_exempt and ri in exempt:
                         if ri not in applied:
                             applied[ri] = Exemption(cable_id=cable_id, post=ri, name=exempt[ri])
                         continue
                     route = routes.get(ri)
                     if route is None:
-                        routes[ri] = [role, rank, niact, [why]]
+                        routes[ri] = [role, rank, niact, alone]
                         continue
                     if rank > route[1]:
                         route[1] = rank
@@ -260,20 +266,22 @@ class Planner:
                     if niact:
                         route[2] = True
                     if why not in route[3]:
-                        route[3].append(why)
+                        route[3] = (*route[3], why)
 
         level_of = LEVEL_BY_RANK
-        deliveries = tuple(
-            Delivery(
-                cable_id=cable_id,
-                post=post,
-                role=route[0],
-                precedence=level_of[route[1]],
-                niact=route[2],
-                reasons=tuple(route[3]),
-            )
-            for post, route in routes.items()
-            if post != origin and post not in zen_posts
+        deliveries = tuple(  # (from a list: a generator costs more per item)
+            [
+                Delivery(
+                    cable_id=cable_id,
+                    post=post,
+                    role=route[0],
+                    precedence=level_of[route[1]],
+                    niact=route[2],
+                    reasons=route[3],
+                )
+                for post, route in routes.items()
+                if post != origin and post not in zen_posts
+            ]
         )
         return Plan(
             cable_id=cable_id,

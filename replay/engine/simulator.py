@@ -26,6 +26,7 @@ import gc
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import attrgetter
 from typing import Any
 
 import msgspec
@@ -50,6 +51,9 @@ from topology.topology import Topology
 
 log = structlog.get_logger()
 
+
+#: When a transmission completed (and is received, unless a fault says otherwise).
+_TRANSMITTED_AT = attrgetter("transmitted_at")
 
 #: Reason recorded for planned deliveries that never reached their post.
 MISSING_REASON = "not received (post offline)"
@@ -155,15 +159,14 @@ class Simulation:
         """Turn completed transmissions into receipts, drops, or nothing (offline for good)."""
         if not sent:
             return
-        summary = self.summary
-        summary.transmitted += len(sent)
-        summary.interrupted += sum(1 for s in sent if s.interruptions)
+        self.summary.transmitted += len(sent)
         if self.options.record_sent:
             self._sent.extend(sent)
+        received: Iterable[float]
         if self.options.lossy or self.options.offline:
             sent, received = self._faults(sent)
         else:
-            received = [s.transmitted_at for s in sent]
+            received = map(_TRANSMITTED_AT, sent)
         rank, roles = RANK, ROLE_CODES
         cables, posts = self._coder.cables, self._coder.posts
         self._receipts.extend(
@@ -173,7 +176,7 @@ class Simulation:
                     posts[s.post],
                     roles[s.role],
                     rank[s.precedence],
-                    int(s.niact),
+                    1 if s.niact else 0,
                     s.channel_serial,
                     s.scheduled_at,
                     s.enqueued_at,
@@ -209,24 +212,26 @@ class Simulation:
 
     def _add_plan(self, plan: Plan) -> None:
         """Buffer a plan for the store: its deliveries as rows, the rest (rare) as a plan without them."""
+        if plan.other_means or plan.unresolved or plan.exempted:
+            self._plans.append(msgspec.structs.replace(plan, deliveries=()))
+        if not plan.deliveries:
+            return
         rank, roles = RANK, ROLE_CODES
         coder = self._coder
-        cables, posts, reasons = coder.cables, coder.posts, coder.reasons
+        cable, posts, reasons = coder.cables[plan.cable_id], coder.posts, coder.reasons  # (one cable)
         self._deliveries.extend(
             [
                 (
-                    cables[d.cable_id],
+                    cable,
                     posts[d.post],
                     roles[d.role],
                     rank[d.precedence],
-                    int(d.niact),
+                    1 if d.niact else 0,
                     reasons[d.reasons],
                 )
                 for d in plan.deliveries
             ]
         )
-        if plan.other_means or plan.unresolved or plan.exempted:
-            self._plans.append(msgspec.structs.replace(plan, deliveries=()))
 
     def _flush(self) -> None:
         """Hand over what is buffered: plans, deliveries and receipts, drops and transmissions."""
@@ -302,6 +307,8 @@ class Simulation:
             summary.last_time = network.now
         self._flush()
         self.circuit_stats = network.stats()
+        # (each circuit counts the completed transmissions that had been interrupted)
+        summary.interrupted += sum(stats.interrupted for stats in self.circuit_stats)
         handing = self._handing
         other = time.perf_counter() - began - planning - networking - handing
         summary.stages.update(plan=planning, network=networking, store=handing, order=other)
