@@ -290,19 +290,19 @@ class Circuit:
             if now >= self._finish:
                 self.serial += 1
                 delivery = job[0]
-                sent = Sent(
-                    cable_id=delivery.cable_id,
-                    post=delivery.post,
-                    role=delivery.role,
-                    precedence=delivery.precedence,
-                    niact=delivery.niact,
-                    channel_serial=self.serial,
-                    chars=job[1],
-                    scheduled_at=job[2],
-                    enqueued_at=job[3],
-                    started_at=self._started,
-                    transmitted_at=self._finish,
-                    interruptions=job[4],
+                sent = Sent(  # (by position: cheaper than by keyword, once per delivery)
+                    delivery.cable_id,
+                    delivery.post,
+                    delivery.role,
+                    delivery.precedence,
+                    delivery.niact,
+                    self.serial,  # channel serial
+                    job[1],  # chars
+                    job[2],  # scheduled at
+                    job[3],  # enqueued at
+                    self._started,
+                    self._finish,  # transmitted at
+                    job[4],  # interruptions
                 )
                 self._job = None
                 self._busy += self._finish - self._started

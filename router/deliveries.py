@@ -17,8 +17,9 @@ from router.precedence import Precedence
 Role = Literal["action", "info"]
 
 
-class Delivery(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """One post that should receive a cable: one copy, at the highest precedence it is owed.
+class Delivery(msgspec.Struct, frozen=True, gc=False):
+    """One post that should receive a cable: one copy, at the highest precedence it is owed. (Fields
+    may be given by position, in order: the planner makes one per delivery.)
 
     `reasons` says why the post is on the list, e.g. `TO RUEHC/SECSTATE WASHDC` or
     `INFO via collective RUEHGG/UN SECURITY COUNCIL`.
@@ -71,8 +72,9 @@ class Plan(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     exempted: tuple[Exemption, ...] = ()
 
 
-class Sent(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+class Sent(msgspec.Struct, frozen=True, gc=False):
     """A transmission that completed on a post's circuit. Times are simulated seconds (Unix epoch).
+    (Fields may be given by position, in order: the network makes one per delivery.)
 
     `channel_serial` numbers completed transmissions per circuit, from 1, so a receiver can
     find gaps. `interruptions` counts how often it was preempted and restarted.

@@ -212,13 +212,15 @@ class Planner:
         other_means: list[OtherMeans] = []
         zen_posts: set[str] = set()
         applied: dict[str, Exemption] = {}
-        targets_of = self.targets
+        targets_of, known_targets = self.targets, self._targets
         rank_of = RANK
 
         groups: tuple[tuple[Role, tuple[Addressee, ...]], ...] = (("action", cable.to), ("info", cable.info))
         for role, group in groups:
             for addressee in group:
-                found, targets, collective = targets_of(addressee, role)
+                found, targets, collective = known_targets.get(
+                    (addressee.ri, addressee.name, role)
+                ) or targets_of(addressee, role)
                 if addressee.zen:
                     post = found.ri if isinstance(found, Post) else None
                     other_means.append(
@@ -269,16 +271,10 @@ class Planner:
                         route[3] = (*route[3], why)
 
         level_of = LEVEL_BY_RANK
-        deliveries = tuple(  # (from a list: a generator costs more per item)
+        # (tuple of a list, the fields by position: what costs least per delivery)
+        deliveries = tuple(
             [
-                Delivery(
-                    cable_id=cable_id,
-                    post=post,
-                    role=route[0],
-                    precedence=level_of[route[1]],
-                    niact=route[2],
-                    reasons=route[3],
-                )
+                Delivery(cable_id, post, route[0], level_of[route[1]], route[2], route[3])  # (by position)
                 for post, route in routes.items()
                 if post != origin and post not in zen_posts
             ]
