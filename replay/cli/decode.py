@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from typing import IO, Protocol
@@ -13,6 +13,7 @@ from typing import IO, Protocol
 from replay.cli.commands import command_help
 from replay.cli.run_options import add_input_options
 from replay.inputs.corpus import ReadError, iter_source_parts
+from replay.inputs.streams import stream_in_order, usable
 from replay.inputs.workers import Chunk, Workers, chunk_texts, chunked
 from router.decoder import decode
 from router.model import Addressee, Cable, cables_to_json_lines
@@ -45,11 +46,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+#: Cables per chunk when the workers stream their output (`replay.inputs.streams`): a chunk costs
+#: them little, and small chunks keep the workers' shares even.
+STREAM_CHUNK = 64
+
+
 def run(args: argparse.Namespace) -> int:
     """Decode every input; 1 when any input could not be read, else 0.
 
     This process only lists the inputs and writes the output in input order: the workers read the
-    files (or parse the CSV slices), decode them and render the output.
+    files (or parse the CSV slices), decode them and render the output. With `--json` into a file or
+    a pipe, and no CSV input, the workers stream their output to it themselves (`replay.inputs.streams`).
     """
     sys.stdout.flush()
     failed = 0
@@ -64,7 +71,16 @@ def run(args: argparse.Namespace) -> int:
             decoded += count
             advance(count)
 
-        chunks = chunked(iter_source_parts(args.paths, max_bytes=args.max_cable_size))
+        items = iter_source_parts(args.paths, max_bytes=args.max_cable_size)
+        output = _output_descriptor() if args.json else None
+        chunks: Iterable[Chunk | ReadError]
+        if output is not None and usable(args.workers) and not any(_is_csv(path) for path in args.paths):
+            chunks = list(chunked(items, STREAM_CHUNK))
+            if len(chunks) > 1:
+                stream_in_order(chunks, render_json, args.workers, output, report)
+                return 1 if failed else 0
+        else:
+            chunks = chunked(items)
         render = partial(render_chunk, as_json=args.json)
         with Workers(args.workers) as workers:
             for result in workers.map_in_order(render, chunks):
@@ -78,6 +94,19 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"{decoded} cables decoded, {failed} inputs unreadable", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _output_descriptor() -> int | None:
+    """The standard output's file descriptor, if it has one (not when it is replaced by an object)."""
+    try:
+        return sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _is_csv(path: str) -> bool:
+    """Whether an input names a CSV export (read in slices as it is cut, not listed first)."""
+    return path.lower().endswith(".csv")
 
 
 def _write(output: bytes | str) -> None:
