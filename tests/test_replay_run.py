@@ -272,8 +272,11 @@ def test_ctrl_c_ends_a_run_cleanly_and_keeps_what_was_recorded(
     for item in cable_texts(30):
         (corpus / item.source).write_text(item.text)
     db = tmp_path / "stop.sqlite"
+    # The run takes Ctrl-C as Python does by default, even when this test was started with SIGINT
+    # ignored (as a background job is), which the child would otherwise inherit.
+    start = "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
     command = [
-        sys.executable, "-c", "import sys; from replay.cli import main; sys.exit(main())",
+        sys.executable, "-c", start + "from replay.cli import main; sys.exit(main())",
         "replay", str(corpus), "--db", str(db), "--run", "stopped", "--speed", "60",
         "--broker", f"mqtt://{broker_info.host}:{broker_info.port}",
     ]  # fmt: skip
