@@ -1,10 +1,13 @@
 """Pass 1 of `cableroute simulate` (decoding the corpus on the workers, recording its cables): what it
-costs the main process, against another checkout of cableroute (the baseline) run in turn.
+costs the main process, the decode workers and the store writer, against another checkout of
+cableroute (the baseline) run in turn.
 
 Each run is a whole `cableroute simulate CSV --topology TOML --workers N` in a fresh process, with the
 main process's CPU time (all its threads) and wall time taken where pass 1 starts and where it ends, and
-again at the end of the run. The baseline is the same command run from the tree `--baseline DIR` (its
-own `replay` package, imported from there), alternating with this tree, `--repeat` times each.
+again at the end of the run; the decode workers' CPU (together, read from /proc as they are stopped at
+the end of pass 1) and the store writer's CPU up to the end of pass 1. The baseline is the same command
+run from the tree `--baseline DIR` (its own `replay` package, imported from there), alternating with
+this tree, `--repeat` times each.
 Prints each run and the medians, with the ratios to the baseline.
 
 Usage: `python bench/simulate_pass1.py CSV --topology TOML --baseline DIR [--repeat N] [--workers N]`
@@ -26,15 +29,34 @@ HERE = Path(__file__).resolve().parents[1]
 
 #: Run in the measured process: simulate, with pass 1's start and end marked (main process's CPU, wall).
 CHILD = """
-import json, resource, sys, time
+import json, os, resource, sys, time
 from replay.engine.simulator import Simulation
 
 def cpu():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
-marks = {}
+from replay.inputs.workers import Workers
+from replay.store.process import StoreProcess
+
+def process_cpu(pid):
+    # utime + stime of another process, from /proc (clock ticks)
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+marks, workers_cpu, writer = {}, [], []
 run, report = Simulation.run, Simulation._report_ingest
+close, store_init = Workers.close, StoreProcess.__init__
+
+def measured_close(self):
+    # the decode workers' CPU, taken as they are stopped (at the end of pass 1)
+    workers_cpu.extend(process_cpu(process.pid) for process in self._processes)
+    close(self)
+
+def measured_store_init(self, *args, **kwargs):
+    store_init(self, *args, **kwargs)
+    writer.append(self._process.pid)
 
 def marked_run(self, *args, **kwargs):
     marks["start"] = (cpu(), time.perf_counter())
@@ -42,19 +64,22 @@ def marked_run(self, *args, **kwargs):
 
 def marked_report(self, *args, **kwargs):
     marks["pass1"] = (cpu(), time.perf_counter())
+    marks["writer"] = process_cpu(writer[0]) if writer else 0.0
     return report(self, *args, **kwargs)
 
 Simulation.run, Simulation._report_ingest = marked_run, marked_report
+Workers.close, StoreProcess.__init__ = measured_close, measured_store_init
 from replay.cli import main
 code = main(sys.argv[1:])
 marks["end"] = (cpu(), time.perf_counter())
 (start_cpu, start_wall), (pass_cpu, pass_wall) = marks["start"], marks["pass1"]
 (end_cpu, end_wall) = marks["end"]
 print(json.dumps({"code": code, "pass1_cpu": pass_cpu - start_cpu, "pass1_wall": pass_wall - start_wall,
-                  "run_cpu": end_cpu - start_cpu, "run_wall": end_wall - start_wall}), file=sys.stderr)
+                  "run_cpu": end_cpu - start_cpu, "run_wall": end_wall - start_wall,
+                  "workers_cpu": sum(workers_cpu), "writer_pass1_cpu": marks["writer"]}), file=sys.stderr)
 """
 
-FIGURES = ("pass1_cpu", "pass1_wall", "run_cpu", "run_wall")
+FIGURES = ("pass1_cpu", "pass1_wall", "workers_cpu", "writer_pass1_cpu", "run_cpu", "run_wall")
 
 
 def measure(tree: Path, csv: Path, topology: Path, workers: int) -> dict[str, float]:
@@ -94,7 +119,7 @@ def main() -> None:
         name: {key: statistics.median(run[key] for run in done) for key in FIGURES}
         for name, done in runs.items()
     }
-    print(f"medians of {args.repeat}, main process of simulate:")
+    print(f"medians of {args.repeat}, processes of simulate:")
     for key in FIGURES:
         before, after = medians["baseline"][key], medians["this tree"][key]
         print(f"  {key}: baseline {before:.2f} s, this tree {after:.2f} s, ratio {after / before:.2f}")

@@ -140,3 +140,47 @@ def test_a_record_that_is_not_plain_ends_the_slicing() -> None:
         items, slices = _read_in_slices(path)
         assert items == _expected(path, path.read_bytes())
         assert slices == 1
+
+
+def _csv_rows(text: str) -> list[list[str]] | str:
+    """What `csv.reader` reads from a text: its rows, or the error it stops at."""
+    try:
+        return list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as error:
+        return f"CSV error: {error}"
+
+
+def _plain_rows(text: str) -> list[list[str]] | str:
+    """What `corpus._plain_rows` reads from a text, in the form of `_csv_rows`."""
+    try:
+        return list(corpus._plain_rows(text))
+    except csv.Error as error:
+        return f"CSV error: {error}"
+
+
+#: Texts built mostly of the characters RFC 4180 treats specially, in fields of the Cablegate count
+#: or not, quoted or not, closed or not: plain records and every way of not being one.
+_pieces = st.sampled_from([",", '"', '""', "\r", "\n", "\r\n", "a", "bc", ",,,,,,", ',"', '",'])
+_texts = st.lists(_pieces, max_size=40).map("".join)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(text=_texts)
+def test_plain_rows_read_as_the_csv_module_reads_any_text(text: str) -> None:
+    """`_plain_rows` (which splits Cablegate records itself) agrees with `csv.reader` on any text,
+    plain or not, row by row."""
+    assert _plain_rows(text) == _csv_rows(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    records=st.lists(cablegate_rows, max_size=6),
+    quote_all=st.booleans(),
+    line_end=st.sampled_from(["\r\n", "\n"]),
+)
+def test_plain_rows_split_cablegate_records_as_the_csv_module(
+    records: list[list[str]], quote_all: bool, line_end: str
+) -> None:
+    """Plain records of the Cablegate shape, the case `_plain_rows` splits itself, read as by `csv`."""
+    text = _rfc4180(records, quote_all, line_end, True)
+    assert _plain_rows(text) == _csv_rows(text)
