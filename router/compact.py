@@ -18,8 +18,9 @@ _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder()
 
 
-def _rank(level: Precedence | None) -> int:
-    return -1 if level is None else RANK[level]
+#: Level -> rank, None -> -1 (a plain lookup: `pack` makes two per addressee).
+_RANK_OR_MINUS_ONE: dict[Precedence | None, int] = {None: -1}
+_RANK_OR_MINUS_ONE.update((level, rank) for level, rank in RANK.items())
 
 
 #: Rank -> level, -1 -> None (a plain lookup: `unpack` makes a few per addressee).
@@ -31,17 +32,9 @@ def _level(rank: int) -> Precedence | None:
 
 
 def _pack_addressees(addressees: tuple[Addressee, ...]) -> list[tuple]:
+    rank = _RANK_OR_MINUS_ONE
     return [
-        (
-            a.ri,
-            a.name,
-            a.office,
-            _rank(a.precedence),
-            _rank(a.precedence_stated),
-            a.niact,
-            a.zen,
-            a.line,
-        )
+        (a.ri, a.name, a.office, rank[a.precedence], rank[a.precedence_stated], a.niact, a.zen, a.line)
         for a in addressees
     ]
 
@@ -68,15 +61,16 @@ def _unpack_addressees(rows: list[list]) -> tuple[Addressee, ...]:
 def pack(cable: Cable) -> bytes:
     """The planning-relevant part of a cable as bytes."""
     routing = cable.routing
+    rank = _RANK_OR_MINUS_ONE
     return _encoder.encode(
         (
             cable.id,
             cable.source,
             cable.origin_ri,
             cable.from_,
-            _rank(cable.precedence.action),
-            _rank(cable.precedence.info),
-            None if routing is None else (_rank(routing.precedence), routing.relays),
+            rank[cable.precedence.action],
+            rank[cable.precedence.info],
+            None if routing is None else (rank[routing.precedence], routing.relays),
             None if cable.transmission is None else (cable.transmission.channel, cable.transmission.serial),
             cable.size,
             _pack_addressees(cable.to),

@@ -142,11 +142,6 @@ def decode_addressees(blob: bytes | None) -> tuple[AddresseeRow, ...]:
     return _blob_decoder.decode(blob) if blob else ()
 
 
-def _rank_or_none(level: Precedence | None) -> int | None:
-    """A precedence's rank, or None."""
-    return _RANK_OR_NONE[level]
-
-
 def _cable_columns(cable: Cable) -> tuple[Any, ...]:
     """Everything but the key, run and cable id of a `cables` row (in `_FILL_PLACEHOLDER_SQL` order)."""
     station = cable.station
@@ -157,6 +152,7 @@ def _cable_columns(cable: Cable) -> tuple[Any, ...]:
     security = cable.security
     transmission = cable.transmission
     routing = cable.routing
+    rank = _RANK_OR_NONE
     return (
         cable.source,
         station.ri if station is not None else None,
@@ -166,10 +162,10 @@ def _cable_columns(cable: Cable) -> tuple[Any, ...]:
         dtg,
         filed,
         filed if filed is not None else dtg,
-        _rank_or_none(cable.top_precedence),
-        _rank_or_none(routing.precedence) if routing is not None else None,
-        _rank_or_none(cable.precedence.action),
-        _rank_or_none(cable.precedence.info),
+        rank[cable.top_precedence],
+        rank[routing.precedence] if routing is not None else None,
+        rank[cable.precedence.action],
+        rank[cable.precedence.info],
         security.classification if security is not None else None,
         banner.classification if banner is not None else None,
         banner.origin if banner is not None else None,
@@ -178,7 +174,7 @@ def _cable_columns(cable: Cable) -> tuple[Any, ...]:
         transmission.channel if transmission is not None else None,
         transmission.serial if transmission is not None else None,
         cable.size,
-        sum(1 for d in cable.diagnostics if d.severity == "error"),
+        len([d for d in cable.diagnostics if d.severity == "error"]),
         encode_addressees(cable),
         int(cable.id is not None),
     )
