@@ -9,7 +9,7 @@ from collections.abc import Iterable
 import msgspec
 
 from replay.audit import load
-from replay.audit.consistency import Finding, check_cable
+from replay.audit.consistency import CHECKS, Finding
 from replay.audit.continuity import ContinuityNumbers, Gap, StationSerials, channel_gaps, total_missing
 from replay.audit.facts import CableFacts
 from replay.store.store import AuditStore
@@ -46,11 +46,15 @@ def cable_sections(cables: Iterable[CableFacts]) -> tuple[ContinuitySection, lis
     all be held at once."""
     serials, numbers = StationSerials(), ContinuityNumbers()
     inconsistencies: list[Finding] = []
+    found, add_serial, add_numbers = inconsistencies.append, serials.add, numbers.add
     count = 0
     for facts in cables:
-        serials.add(facts)
-        numbers.add(facts)
-        inconsistencies.extend(check_cable(facts))
+        add_serial(facts)
+        add_numbers(facts)
+        for check in CHECKS:
+            finding = check(facts)
+            if finding is not None:
+                found(finding)
         count += 1
     ssn, mcn = serials.gaps(), numbers.gaps()
     traffic = estimate_all(serials.series)

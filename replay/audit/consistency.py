@@ -99,8 +99,10 @@ def _effective_ranks(facts: CableFacts) -> set[int]:
 
 def check_fl2_precedence(facts: CableFacts) -> Finding | None:
     """FL2 precedence that no addressee has."""
+    if facts.fl2 is None:
+        return None
     ranks = _effective_ranks(facts)
-    if facts.fl2 is None or not ranks or facts.fl2 in ranks:
+    if not ranks or facts.fl2 in ranks:
         return None
     levels = ", ".join(_level_name(r) for r in sorted(ranks, reverse=True))
     return Finding(
@@ -115,14 +117,16 @@ def check_fl5_precedence(facts: CableFacts) -> Finding | None:
     action = facts.fl5_action
     if action is None:
         return None
-    for kind, _ri, name, _rank, stated, *_ in facts.addressees:
+    for addressee in facts.addressees:
+        stated = addressee[4]
         if stated is None:
             continue
+        kind = addressee[0]
         if (kind == "to" and stated != action) or (kind == "info" and stated > action):
             return Finding(
                 kind="fl5_precedence",
                 id=facts.id,
-                detail=f"FL5 {_level_name(action)}, {kind.upper()} {name} {_level_name(stated)}",
+                detail=f"FL5 {_level_name(action)}, {kind.upper()} {addressee[2]} {_level_name(stated)}",
             )
     return None
 
@@ -138,14 +142,22 @@ def check_id_vs_mrn(facts: CableFacts) -> Finding | None:
         )
     match = _TRAILING_SERIAL_RE.search(facts.id)
     serial = int(match.group(1)) if match else None
-    station = _NOT_LETTERS_RE.sub("", (origin or "").upper())
-    redacted = not station.strip("X")
-    if serial == int(mrn) and (redacted or station in facts.id):
+    station = _banner_station(origin)
+    if serial == int(mrn) and (station is None or station in facts.id):
         return None
     return Finding(kind="id_vs_mrn", id=facts.id, detail=f"banner {origin or '?'} {mrn}")
 
 
-_CHECKS = (
+@lru_cache(maxsize=4096)
+def _banner_station(origin: str | None) -> str | None:
+    """The letters of a banner origin, upper case, as a derived id carries them; None when it is
+    redacted (nothing but X)."""
+    station = _NOT_LETTERS_RE.sub("", (origin or "").upper())
+    return station if station.strip("X") else None
+
+
+#: Every check, in report order.
+CHECKS = (
     check_dtg_vs_filing,
     check_fl4_vs_banner,
     check_fl2_precedence,
@@ -156,7 +168,7 @@ _CHECKS = (
 
 def check_cable(facts: CableFacts) -> Iterator[Finding]:
     """Every inconsistency of one cable."""
-    for check in _CHECKS:
+    for check in CHECKS:
         finding = check(facts)
         if finding is not None:
             yield finding

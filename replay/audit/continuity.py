@@ -53,10 +53,12 @@ def missing_ranges(numbers: Iterable[int]) -> tuple[int, int, int, list[tuple[in
 
 def _gap(series: dict[str, str | int], numbers: Iterable[int]) -> Gap | None:
     """The gap record of a segment, or None when it has no missing numbers."""
-    first, last, seen, ranges = missing_ranges(numbers)
-    if not ranges:
+    ordered = sorted(set(numbers))
+    first, last, seen = ordered[0], ordered[-1], len(ordered)
+    if last - first + 1 == seen:  # unbroken (most segments): no need to look for the ranges
         return None
-    missing = sum(b - a + 1 for a, b in ranges)
+    ranges = [(a + 1, b - 1) for a, b in pairwise(ordered) if b > a + 1]
+    missing = last - first + 1 - seen
     return Gap(series=series, first=first, last=last, seen=seen, missing=missing, ranges=ranges)
 
 
@@ -139,18 +141,100 @@ def number_segments(entries: Iterable[tuple[int | None, list[int]]]) -> list[lis
     for year, found in entries:
         years.extend([year] * len(found))
         numbers.extend(found)
-    return _segments(years, numbers)
+    # Each number packed with its own place in `years` (see `_NUMBER_BITS`), `0000` dropped.
+    return _packed_segments([n << _NUMBER_BITS | number for n, number in enumerate(numbers) if number], years)
 
 
-def _segments(years: Sequence[int | None], numbers: Sequence[int]) -> list[list[int]]:
-    """`number_segments` of a series given as each number with its year, in filing order."""
+#: An MCN series entry is one integer: the position of its cable among the cables that gave MCNs,
+#: shifted left by `_NUMBER_BITS`, with one of the numbers its MCN field stands for (below
+#: `MCN_MODULUS`) in the low bits. The year and filing moment are kept once per cable.
+_NUMBER_BITS = 14
+_NUMBER_MASK = (1 << _NUMBER_BITS) - 1
+
+
+class ContinuityNumbers:
+    """Collects MCN series per originating station and addressee, one cable at a time.
+
+    An audit of millions of deliveries holds millions of entries, so a series is one array of packed
+    integers (see `_NUMBER_BITS`): an MCN range is turned into its numbers as it is added and `0000`
+    dropped there (it is part of no series), and the filing moment and year of each cable that gave
+    MCNs are kept once, in `moments` and `years`, at its position. Cables mostly come in filing
+    order: only the series that a cable filed before an earlier one was added to (`unordered`) are
+    sorted by filing moment at the end."""
+
+    def __init__(self) -> None:
+        self.series: dict[str, dict[str, array[int]]] = {}  # origin → addressee → packed entries
+        self.moments = array("d")
+        self.years: list[int | None] = []
+        self.unordered: set[tuple[str, str]] = set()  # (origin, addressee)
+        self._latest = -math.inf
+
+    def add(self, facts: CableFacts) -> None:
+        """Take the MCNs of one cable's TO and INFO addressees."""
+        origin = facts.origin
+        if origin is None:
+            return
+        by_addressee = self.series.get(origin)
+        position = -1
+        early = False
+        for kind, ri, name, _, _, _, mcn, _, _ in facts.addressees:
+            if not mcn or kind == "xmt":
+                continue
+            if position < 0:
+                position = len(self.years)
+                moment = facts.time if facts.time is not None else math.inf
+                self.years.append(facts.year)
+                self.moments.append(moment)
+                if moment < self._latest:
+                    early = True
+                else:
+                    self._latest = moment
+            if by_addressee is None:
+                by_addressee = self.series[origin] = {}
+            addressee = ri or name
+            entries = by_addressee.get(addressee)
+            if entries is None:
+                entries = by_addressee[addressee] = array("q")
+            if early:
+                self.unordered.add((origin, addressee))
+            if len(mcn) == 4 and mcn.isdigit():
+                number = int(mcn)
+                if number:
+                    entries.append(position << _NUMBER_BITS | number)
+            else:
+                packed = position << _NUMBER_BITS
+                entries.extend([packed | number for number in mcn_numbers(mcn) if number])
+
+    def gaps(self) -> list[Gap]:
+        """Every segment with missing numbers, by station and addressee, in filing order (cables filed
+        at the same moment keep the order they were recorded in)."""
+        moments, years, unordered = self.moments, self.years, self.unordered
+
+        def filing_moment(entry: int) -> float:
+            return moments[entry >> _NUMBER_BITS]
+
+        found: list[Gap] = []
+        for origin, by_addressee in sorted(self.series.items(), key=_series_key):
+            for addressee, entries in sorted(by_addressee.items(), key=_series_key):
+                if (origin, addressee) in unordered:
+                    entries = array("q", sorted(entries, key=filing_moment))
+                for segment in _packed_segments(entries, years):
+                    gap = _gap({"origin": origin, "addressee": addressee}, segment)
+                    if gap is not None:
+                        found.append(gap)
+        return found
+
+
+def _packed_segments(entries: Iterable[int], years: Sequence[int | None]) -> list[list[int]]:
+    """`number_segments` of a series of packed entries (see `_NUMBER_BITS`) in filing order."""
     segments: list[list[int]] = []
     current: list[int] = []
     year_of_current: int | None = None
-    for year, number in zip(years, numbers, strict=True):
-        if number == 0:
-            continue
-        if current and (year != year_of_current or current[-1] - number >= MCN_WRAP_FALL):
+    mask, shift, fall = _NUMBER_MASK, _NUMBER_BITS, MCN_WRAP_FALL
+    for entry in entries:
+        number = entry & mask
+        year = years[entry >> shift]
+        if current and (year != year_of_current or current[-1] - number >= fall):
             segments.append(current)
             current = []
         if not current:
@@ -159,81 +243,6 @@ def _segments(years: Sequence[int | None], numbers: Sequence[int]) -> list[list[
     if current:
         segments.append(current)
     return segments
-
-
-class _McnSeries:
-    """One MCN series as the cables gave it, compactly (an audit of millions of deliveries holds
-    millions of entries): the filing moment, year and MCN of each entry in parallel arrays (filled by
-    `ContinuityNumbers.add`). A plain four-digit MCN is kept as its number, any other as a negative
-    index into `others` (see `other`)."""
-
-    __slots__ = ("mcns", "moments", "others", "years")
-
-    def __init__(self) -> None:
-        self.moments = array("d")
-        self.years = array("q")
-        self.mcns = array("q")
-        self.others: list[str] = []
-
-    def other(self, mcn: str) -> int:
-        """Keep an MCN field that is not four digits; what `mcns` holds for it."""
-        self.others.append(mcn)
-        return -len(self.others)
-
-    def segments(self) -> list[list[int]]:
-        """`number_segments` of the series in filing order (entries filed at the same moment keep the
-        order they were added in)."""
-        moments, years, mcns, others = self.moments, self.years, self.mcns, self.others
-        order = sorted(range(len(moments)), key=moments.__getitem__)
-        if not others:
-            return _segments([years[i] for i in order], [mcns[i] for i in order])
-        return number_segments(
-            (years[i], [mcns[i]] if mcns[i] >= 0 else mcn_numbers(others[-mcns[i] - 1])) for i in order
-        )
-
-
-#: How an unknown year is kept in `_McnSeries.years`.
-_NO_YEAR = -(2**62)
-
-
-class ContinuityNumbers:
-    """Collects MCN series per originating station and addressee, one cable at a time."""
-
-    def __init__(self) -> None:
-        self.series: dict[str, dict[str, _McnSeries]] = {}  # origin → addressee → series
-
-    def add(self, facts: CableFacts) -> None:
-        """Take the MCNs of one cable's TO and INFO addressees."""
-        origin = facts.origin
-        if origin is None:
-            return
-        moment = facts.time if facts.time is not None else math.inf
-        year = _NO_YEAR if facts.year is None else facts.year
-        by_addressee = self.series.get(origin)
-        for kind, ri, name, _, _, _, mcn, _, _ in facts.addressees:
-            if not mcn or kind == "xmt":
-                continue
-            if by_addressee is None:
-                by_addressee = self.series[origin] = {}
-            addressee = ri or name
-            entries = by_addressee.get(addressee)
-            if entries is None:
-                entries = by_addressee[addressee] = _McnSeries()
-            entries.moments.append(moment)
-            entries.years.append(year)
-            entries.mcns.append(int(mcn) if len(mcn) == 4 and mcn.isdigit() else entries.other(mcn))
-
-    def gaps(self) -> list[Gap]:
-        """Every segment with missing numbers, by station and addressee, in filing order (cables filed
-        at the same moment keep the order they were recorded in)."""
-        found: list[Gap] = []
-        for origin, by_addressee in sorted(self.series.items(), key=_series_key):
-            for addressee, entries in sorted(by_addressee.items(), key=_series_key):
-                for segment in entries.segments():
-                    gap = _gap({"origin": origin, "addressee": addressee}, segment)
-                    if gap is not None:
-                        found.append(gap)
-        return found
 
 
 #: Sort key of a series by origin, or of an origin's series by addressee.

@@ -81,9 +81,7 @@ def run_header(store: AuditStore, run: str) -> RunHeader:
 
 def cable_facts(store: AuditStore, run: str) -> Iterator[CableFacts]:
     """The facts of every recorded cable of the run, in recording order."""
-    make = CableFacts._make
-    for row in reads.cable_fact_rows(store, run):
-        yield make(row)
+    return map(CableFacts._make, reads.cable_fact_rows(store, run))
 
 
 def missing_rows(store: AuditStore, run: str, status: str) -> list[MissingRow]:
