@@ -14,6 +14,7 @@ from replay.audit.precedence import (
     latency_figures,
     latency_stats,
     nearest_rank,
+    receipt_inversions,
     starts_from_receipts,
 )
 from router.precedence import SPEED_OF_SERVICE_S, Precedence
@@ -102,6 +103,25 @@ def test_starts_rebuilt_from_receipts() -> None:
         [(ROUTINE, 0.0, 10.0, "r1"), (ROUTINE, 1.0, 20.0, "r2"), (PRIORITY, 2.0, 30.0, "p1")]
     )
     assert [i.id for i in circuit_inversions("RUEHC", fifo)] == ["r2"]
+
+
+_receipt = st.tuples(
+    st.integers(0, 3),
+    st.integers(0, 12).map(float),
+    st.integers(0, 12).map(float),
+    st.integers(0, 10_000),
+)
+
+
+@given(st.lists(_receipt, max_size=30))
+def test_receipt_inversions_are_those_of_the_rebuilt_transmissions(
+    receipts: list[tuple[int, float, float, int]],
+) -> None:
+    # Few distinct times, so that starts and completions often tie, and some receipts say they were
+    # transmitted before they were enqueued (the rebuilt starts then fall, and are sorted apart).
+    assert receipt_inversions("RUEHC", receipts) == circuit_inversions(
+        "RUEHC", starts_from_receipts(receipts)
+    )
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,11 @@ read one circuit at a time, and only findings (missing, unexpected, duplicated) 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any
 
 import msgspec
 
+from replay.audit import precedence
 from replay.audit.distribution import (
     DuplicateRow,
     LostRow,
@@ -20,7 +21,7 @@ from replay.audit.distribution import (
     UnresolvedRow,
 )
 from replay.audit.facts import CableFacts
-from replay.audit.precedence import TransmissionRow, starts_from_receipts
+from replay.audit.precedence import Inversion
 from replay.store import audit_reads as reads
 from replay.store.audit_reads import (
     DeliveryCounts,
@@ -44,7 +45,7 @@ __all__ = [
     "cable_ids",
     "cable_rows",
     "channel_serials",
-    "circuits",
+    "circuit_inversions",
     "delivery_counts",
     "duplicate_rows",
     "has_transmissions",
@@ -137,15 +138,15 @@ def latencies(store: AuditStore, run: str) -> tuple[dict[Precedence, list[float]
     return {level: values for level, values in found.items() if values}, niact
 
 
-def circuits(store: AuditStore, run: str) -> Iterator[tuple[str, list[TransmissionRow]]]:
-    """Each circuit's transmissions `(rank, enqueued, started, cable key)`, one post at a time: from
-    `sent` when recorded, else rebuilt from the receipts."""
+def circuit_inversions(store: AuditStore, run: str) -> Iterator[tuple[str, list[Inversion]]]:
+    """Each circuit's inverted transmissions, one post at a time: from `sent` when recorded, else from
+    the transmissions rebuilt from the receipts."""
     if has_transmissions(store, run):
         for post, sent in reads.sent_by_circuit(store, run):
-            yield post, cast("list[TransmissionRow]", sent)
+            yield post, precedence.circuit_inversions(post, sent)
         return
     for post, receipts in reads.receipts_by_circuit(store, run):
-        yield post, starts_from_receipts(receipts)
+        yield post, precedence.receipt_inversions(post, receipts)
 
 
 def timeline(store: AuditStore, run: str, buckets: int = 60, trim: float = 0.005) -> dict[str, Any]:

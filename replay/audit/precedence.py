@@ -20,7 +20,8 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from operator import itemgetter
+from itertools import chain, islice
+from operator import itemgetter, le
 from typing import NamedTuple
 
 import msgspec
@@ -84,6 +85,31 @@ def circuit_inversions(post: str, transmissions: Iterable[TransmissionRow]) -> l
     of them counts as "starting later". Plain `(rank, enqueued, started, cable)` tuples are accepted.
     """
     ordered = sorted(transmissions, key=_started)
+    return _sweep(post, ordered, [m[2] for m in ordered])
+
+
+def receipt_inversions(post: str, receipts: Iterable[tuple[int, float, float, str | int]]) -> list[Inversion]:
+    """`circuit_inversions` of the transmissions `starts_from_receipts` rebuilds from one circuit's
+    receipts `(rank, enqueued, transmitted, cable)`, without building them: in order of completion
+    the rebuilt starts never fall (each is at least the completion before it, which is at least that
+    one's start) as long as no receipt says it was transmitted before it was enqueued, so the
+    receipts in that order are the transmissions in order of their start."""
+    ordered = sorted(receipts, key=_transmitted)
+    # Each start: its enqueue time if later than the previous completion, else that completion.
+    ends = chain((-math.inf,), map(_transmitted, ordered))
+    starts = [
+        enqueued if enqueued > end else end for end, (_, enqueued, _, _) in zip(ends, ordered, strict=False)
+    ]
+    if not all(map(le, starts, islice(starts, 1, None))):  # a receipt transmitted before it was enqueued
+        return circuit_inversions(post, starts_from_receipts(ordered))
+    return _sweep(post, ordered, starts)
+
+
+def _sweep(
+    post: str, ordered: Sequence[tuple[int, float, float, str | int]], starts: Sequence[float]
+) -> list[Inversion]:
+    """`circuit_inversions` of transmissions in order of their start: the rows' rank, enqueue time and
+    cable, their starts apart (a row's own third field is not read)."""
     # The earliest enqueue time per rank among the transmissions that start later, and its cable;
     # `lowest` is the earliest of ranks 1-3 together: nothing starting before it can be inverted.
     earliest: list[float] = [math.inf] * 4
@@ -93,14 +119,13 @@ def circuit_inversions(post: str, transmissions: Iterable[TransmissionRow]) -> l
     i = len(ordered)
     while i > 0:
         i -= 1
-        m = ordered[i]
-        rank, enqueued, start, cable = m
-        if i and ordered[i - 1][2] == start:
+        start = starts[i]
+        if i and starts[i - 1] == start:
             # Several start at this instant: judge them all, then count them all as starting later.
             j = i - 1
-            while j and ordered[j - 1][2] == start:
+            while j and starts[j - 1] == start:
                 j -= 1
-            together = ordered[j : i + 1]
+            together = [(rank, enqueued, start, cable) for rank, enqueued, _, cable in ordered[j : i + 1]]
             if lowest < start:
                 found.extend(_inverted(post, together, earliest, cables))
             for rank, enqueued, _, cable in together:
@@ -112,8 +137,9 @@ def circuit_inversions(post: str, transmissions: Iterable[TransmissionRow]) -> l
             i = j
             continue
         # The usual case, a start of its own (inline: this runs once per transmission of the run).
+        rank, enqueued, _, cable = ordered[i]
         if lowest < start:
-            found.extend(_inverted(post, (m,), earliest, cables))
+            found.extend(_inverted(post, ((rank, enqueued, start, cable),), earliest, cables))
         if enqueued < earliest[rank]:
             earliest[rank] = enqueued
             cables[rank] = cable

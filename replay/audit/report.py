@@ -31,7 +31,6 @@ from replay.audit.precedence import (
     LatencyFigures,
     LatencyStats,
     NiactStats,
-    circuit_inversions,
 )
 from replay.store.store import REJECTION_KINDS, AuditStore
 
@@ -183,8 +182,7 @@ def inversion_figures(store: AuditStore, run: str) -> tuple[dict[str, int], list
     """Inversions per circuit (posts with none left out), and the first `INVERSIONS_LISTED` of them."""
     by_post: dict[str, int] = {}
     listed: list[Inversion] = []
-    for post, transmissions in load.circuits(store, run):
-        found = circuit_inversions(post, transmissions)
+    for post, found in load.circuit_inversions(store, run):
         if found:
             by_post[post] = len(found)
             listed.extend(found[: max(0, INVERSIONS_LISTED - len(listed))])
