@@ -26,6 +26,7 @@ from replay.audit.circuits import CircuitSection, circuit_section
 from replay.audit.consistency import KINDS as CONSISTENCY_KINDS
 from replay.audit.consistency import Finding, count_by_kind
 from replay.audit.distribution import Distribution, distribution
+from replay.audit.gcpause import cycle_collection_paused
 from replay.audit.precedence import (
     Inversion,
     LatencyFigures,
@@ -110,8 +111,14 @@ def build_report(
     With `parallel` (by default: for runs of `PARALLEL_FROM_CABLES` cables or more) the per-cable
     sections (continuity, consistency) and the latencies are computed by `replay.audit.worker` in a
     second process, with its own connection, while this one audits the deliveries, the circuits and
-    the channel serials.
+    the channel serials. The cycle collector is paused meanwhile (see `replay.audit.gcpause`).
     """
+    with cycle_collection_paused():
+        return _build_report(store, run, with_timeline=with_timeline, parallel=parallel)
+
+
+def _build_report(store: AuditStore, run: str, *, with_timeline: bool, parallel: bool | None) -> AuditReport:
+    """`build_report`'s work."""
     header = load.run_header(store, run)
     if parallel is None:
         parallel = load.cable_rows(store, run) >= PARALLEL_FROM_CABLES

@@ -13,6 +13,7 @@ import msgspec
 from replay.audit import load
 from replay.audit.cables import ContinuitySection, cable_sections_of
 from replay.audit.consistency import Finding
+from replay.audit.gcpause import cycle_collection_paused
 from replay.audit.precedence import LatencyFigures, latency_figures
 from replay.store.store import AuditStore
 
@@ -54,7 +55,7 @@ def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print("usage: python -m replay.audit.worker DB RUN", file=sys.stderr)
         return 2
-    with AuditStore(argv[0], create=False, read_only=True) as store:
+    with AuditStore(argv[0], create=False, read_only=True) as store, cycle_collection_paused():
         sections = sections_of(store, argv[1])
     sys.stdout.buffer.write(msgspec.msgpack.encode(sections))
     return 0
