@@ -390,14 +390,16 @@ def test_a_failed_helper_process_is_replaced_by_doing_its_part_here(
 ) -> None:
     from replay.audit import worker
 
-    def failing(path: str, run: str) -> subprocess.Popen[bytes]:
+    def failing(path: str, run: str, with_timeline: bool = False) -> subprocess.Popen[bytes]:
         return subprocess.Popen([sys.executable, "-c", helper], stdout=subprocess.PIPE)
 
     with AuditStore(db, create=False) as store:
-        alone = build_report(store, "faulty", parallel=False)
+        alone = build_report(store, "faulty", parallel=False, with_timeline=True)
+        helped = build_report(store, "faulty", parallel=True, with_timeline=True)
         monkeypatch.setattr(worker, "start", failing)
-        rescued = build_report(store, "faulty", parallel=True)
-    assert msgspec.json.encode(rescued) == msgspec.json.encode(alone)
+        rescued = build_report(store, "faulty", parallel=True, with_timeline=True)
+    assert alone.timeline is not None
+    assert msgspec.json.encode(rescued) == msgspec.json.encode(alone) == msgspec.json.encode(helped)
 
 
 def test_html_report_ranks_posts_by_problems_and_lists_the_unresolved(db: Path) -> None:

@@ -109,9 +109,10 @@ def build_report(
     """Audit one run of the store.
 
     With `parallel` (by default: for runs of `PARALLEL_FROM_CABLES` cables or more) the per-cable
-    sections (continuity, consistency) and the latencies are computed by `replay.audit.worker` in a
-    second process, with its own connection, while this one audits the deliveries, the circuits and
-    the channel serials. The cycle collector is paused meanwhile (see `replay.audit.gcpause`).
+    sections (continuity, consistency), the latencies and the timeline are computed by
+    `replay.audit.worker` in a second process, with its own connection, while this one audits the
+    deliveries, the circuits and the channel serials. The cycle collector is paused meanwhile (see
+    `replay.audit.gcpause`).
     """
     with cycle_collection_paused():
         return _build_report(store, run, with_timeline=with_timeline, parallel=parallel)
@@ -122,7 +123,7 @@ def _build_report(store: AuditStore, run: str, *, with_timeline: bool, parallel:
     header = load.run_header(store, run)
     if parallel is None:
         parallel = load.cable_rows(store, run) >= PARALLEL_FROM_CABLES
-    helper = worker.start(str(store.path), run) if parallel else None
+    helper = worker.start(str(store.path), run, with_timeline) if parallel else None
     deliveries, receipts = load.delivery_counts(store, run), load.receipt_counts(store, run)
     dist = distribution_section(store, run, header.status, deliveries, receipts)
     inversions = inversion_figures(store, run)
@@ -131,8 +132,8 @@ def _build_report(store: AuditStore, run: str, *, with_timeline: bool, parallel:
     if sections is None:
         if helper is not None:
             _log.warning("audit helper process failed; computing its part here", run=run)
-        sections = worker.sections_of(store, run)
-    continuity, inconsistencies, latencies, cables = sections
+        sections = worker.sections_of(store, run, with_timeline)
+    continuity, inconsistencies, latencies, cables, timeline = sections
     continuity = with_channel_gaps(continuity, serials)
     dist.cables = cables  # counted as `worker.sections_of` read them
     precedence = precedence_section(
@@ -151,7 +152,7 @@ def _build_report(store: AuditStore, run: str, *, with_timeline: bool, parallel:
         findings={},
         rejected=store.rejected_counts(run),
         circuits=circuit_section(store.circuit_stats(run)),
-        timeline=load.timeline(store, run) if with_timeline else None,
+        timeline=timeline,
         load=float(header.options.get("load", 1.0)),
     )
     report.findings = finding_counts(report)
