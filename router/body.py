@@ -60,10 +60,12 @@ _ORIGIN_SERIAL_RE = re.compile(r"[A-Z][A-Z.'\- ]* \d{2,8}")
 _DECL_RE = re.compile(r"DECL(?:ASSIFY)?\s*:?\s*(?:ON\s+)?(\d{1,2})/(\d{1,2})/(\d{2,4})")
 _TAGS_RE = re.compile(r"TAGS?(?:[ \t]*:[ \t]*|[ \t]+)([^\n]*)")
 _TAG_TOKEN_RE = re.compile(r"[A-Z][A-Z0-9_]+")
-# Line-start patterns begin with a newline (the scanned text starts with one): much faster than `^`.
-_SUBJECT_RE = re.compile(r"\n[ \t]*(?:S?UBJ(?:ECT)?[ \t]*:|SUBJECT[ \t]+(?=\S))[ \t]*", re.IGNORECASE)
-#: A subject glued after other fields on one line (`... TAGS: PREL TU SUBJECT: ...`), upper case.
-_GLUED_SUBJECT_RE = re.compile(r"(?<=\s)SUBJECT[ \t]*:[ \t]*")
+# Line-start patterns begin with a newline (the scanned text starts with one): much faster than `^`. (A
+# possessive repeat, `*+`, is one that nothing after it could take back from: it only saves time.)
+_SUBJECT_RE = re.compile(r"\n[ \t]*+(?:S?UBJ(?:ECT)?[ \t]*:|SUBJECT[ \t]+(?=\S))[ \t]*+", re.IGNORECASE)
+#: A subject glued after other fields on one line (`... TAGS: PREL TU SUBJECT: ...`), upper case. (The
+#: blank before it is looked for after the word, so that the search can look for the word itself.)
+_GLUED_SUBJECT_RE = re.compile(r"SUBJECT(?<=\sSUBJECT)[ \t]*:[ \t]*")
 #: A classification marking opening the subject (`(C)`, `(S/NF)`, `(SBU)`).
 _SUBJECT_MARKING_RE = re.compile(r"\((?:U|C|S|TS|SBU|LOU|FOUO|NF)(?:/+[A-Z]{1,6})*\)\s*")
 #: Lines that end a field: page headers of printed copies, rules, handling notes.
@@ -73,7 +75,7 @@ _LABEL_RE = re.compile(r"(?:¶\s*)?\(?[A-Z][.)]\s")
 #: A line of TAGS continued on the next (`NATO, UK, CN`).
 _TAG_LIST_LINE_RE = re.compile(r"[A-Z]{2,6}(?: *, *[A-Z]{2,6})+ *,?")
 _REF_RE = re.compile(r"REF(?:S|TEL|TELS)?\b[ \t]*(:?)[ \t]*")
-_PARAGRAPH_LINE_RE = re.compile(r"\n[ \t\-\[]*(?:(?:¶|\$\\P)[ \t]*)?1{1,2}[ \t]?\.[\] \t(]")
+_PARAGRAPH_LINE_RE = re.compile(r"\n[ \t\-\[]*+(?:(?:¶|\$\\P)[ \t]*+)?1{1,2}+[ \t]?\.[\] \t(]")
 #: A line (upper-cased) that opens another field, a paragraph, or is one of the lines that end a field.
 _FIELD_START_RE = re.compile(
     r"REF|SUBJ|TAGS|CLASSIFIED|E\.O\.|EO |\([UCS]\)"

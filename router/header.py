@@ -134,14 +134,16 @@ def walk_header(lines: Sequence[str], start: int, text: str) -> HeaderParts:
 
 #: FL1-FL6 in the standard layout: one line each (FL2 may go on over lines of RIs), single spaces (also
 #: in the PLAD, as `parse_fl6` would give it), `ZZH` and then only 3-letter operating signals in FL4, a
-#: UTC DTG with a 2-digit year and only operating signals after it (blank lines may follow FL2).
+#: UTC DTG with a 2-digit year and only operating signals after it (blank lines may follow FL2). (The
+#: repeats are possessive: what follows each cannot start where giving back part of it would leave off,
+#: so backtracking could never find a match, and not keeping its positions saves time.)
 _STANDARD_BLOCK_RE = re.compile(
     r"VZCZC([A-Z]{3})(\d{1,5})\n"
-    r"(ZZ|OO|PP|RR)((?: " + RI_TEXT + r")*)\n((?:" + RI_TEXT + r"(?: " + RI_TEXT + r")*\n)*)(?:\n)*"
+    r"(ZZ|OO|PP|RR)((?: " + RI_TEXT + r")*+)\n((?:" + RI_TEXT + r"(?: " + RI_TEXT + r")*+\n)*+)\n*+"
     r"DE (" + RI_TEXT + r") #(\d{1,6})(?:/(\d{1,3}))? (\d{3})(\d\d)(\d\d) ?\n"
-    r"(ZN[RY]) (UUUUU|EEEEE|CCCCC|SSSSS|TTTTT) ZZH((?: Z[A-Z]{2})*) ?\n"
-    r"([ZOPR])(?: ([ZOPR]))? (\d\d)(\d\d)(\d\d)Z ([A-Z]{3}) (\d\d)((?: Z[A-Z]{2}\d?)*) ?\n"
-    r"FM (\S+(?: \S+)*) *\n"
+    r"(ZN[RY]) (UUUUU|EEEEE|CCCCC|SSSSS|TTTTT) ZZH((?: Z[A-Z]{2})*+) ?\n"
+    r"([ZOPR])(?: ([ZOPR]))? (\d\d)(\d\d)(\d\d)Z ([A-Z]{3}) (\d\d)((?: Z[A-Z]{2}\d?)*+) ?\n"
+    r"FM (\S++(?: \S++)*+) *+\n"
 )
 
 
@@ -332,11 +334,12 @@ def _common_addressee(match: re.Match[str], number: int, parts: HeaderParts) -> 
 
 #: The common addressee line, keyword included: [TO|INFO|XMT] [ZEN/][RI/]PLAD [NIACT] [LEVEL] [MCN]. (The
 #: lookahead after each word of the PLAD only saves trying the rest where it cannot start, and the words
-#: are possessive since a word cut short could never meet it; `(?:X|)` is `X?`, written so because it
-#: runs faster.)
+#: are possessive since a word cut short could never meet it, as are the blanks after the keyword and
+#: in the lookahead, which what follows them cannot start with; `(?:X|)` is `X?`, written so because
+#: it runs faster.)
 _COMMON_LINE = (
-    r"(?:(TO|INFO|XMT)(?: +|/)|)(?:(ZEN)/|)(?:(" + RI_TEXT + r")/|)(\S++(?: \S++)*?)"
-    r"(?= [NIPFR\d \t\r]|[ \t\r]*(?:\n|\Z))"
+    r"(?:(TO|INFO|XMT)(?: ++|/)|)(?:(ZEN)/|)(?:(" + RI_TEXT + r")/|)(\S++(?: \S++)*?)"
+    r"(?= [NIPFR\d \t\r]|[ \t\r]*+(?:\n|\Z))"
     r"(?: (NIACT)|)(?: (IMMEDIATE|PRIORITY|FLASH|ROUTINE)|)(?: (\d{4}(?:-\d{4}|))|) *+"
 )
 _COMMON_LINE_RE = re.compile(_COMMON_LINE)
