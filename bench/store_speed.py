@@ -3,10 +3,24 @@
 Writes N cables (default 250,000) with ten planned deliveries each, the matching transmissions and
 receipts, in the batch sizes a simulated run uses; then runs `close_missing` and the full audit.
 Prints rows/s per table and the totals. Usage: `python bench/store_speed.py [N] [--profile]`.
+
+`--pass2 CSV TOML [--faults] [--baseline DIR] [--runs N]`: the store writer's pass 2 of a real run
+instead. `cableroute simulate` runs once per tree with every request it sends to the writer process kept
+(the tree's own msgpack); then, in a fresh process per run, the requests of pass 1 are applied to a new
+store and those of pass 2 (delivery and receipt rows, plans, drops, transmissions) timed as the writer
+process applies them (the same pragmas, adapters, no cycle collector), this tree and the baseline (a
+checkout with its own `.venv`) in turn. Prints the CPU time (user + system, `getrusage`) of each run,
+the medians and their ratio. `--apply CAPTURE DB [FIRST LAST]` applies one capture (pass-2 requests
+FIRST to LAST only), e.g. under `valgrind --tool=callgrind`, against `--apply CAPTURE DB 0 0`.
 """
 
 from __future__ import annotations
 
+import os
+import pickle
+import resource
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -93,8 +107,131 @@ def traffic(i: int, cable: Cable, serials: dict[str, int]) -> tuple[Plan, list[S
     return Plan(cable_id=cable_id, deliveries=deliveries), sent, receipts
 
 
+#: `--faults`: the options of a run with lossy and offline posts and its transmissions stored.
+FAULTS = [
+    "--lossy",
+    "RUEHC:0.2",
+    "--offline",
+    "RUEHFK",
+    "--load",
+    "50",
+    "--link-rate",
+    "30",
+    "--transmissions",
+]
+
+
+def _capture(out: str, arguments: list[str]) -> None:
+    """Run `cableroute simulate` with `arguments`, keeping each request sent to the store writer process
+    and whether pass 1 had ended when it was sent (`(pass, blob)` pairs, pickled to `out`)."""
+    from replay.cli import main as cli
+    from replay.engine.simulator import Simulation
+    from replay.store.process import StoreProcess
+
+    captured: list[tuple[int, bytes]] = []
+    phase = [1]
+    send, report = StoreProcess._send, Simulation._report_ingest
+
+    def keeping_send(self: StoreProcess, write: object) -> None:
+        captured.append((phase[0], self._encoder.encode(write)))
+        send(self, write)  # type: ignore[arg-type]
+
+    def marking_report(self: Simulation, *args: object) -> None:
+        phase[0] = 2
+        report(self, *args)  # type: ignore[arg-type]
+
+    StoreProcess._send, Simulation._report_ingest = keeping_send, marking_report  # type: ignore[method-assign, assignment]
+    if cli(["simulate", *arguments]) != 0:
+        sys.exit("simulate failed")
+    Path(out).write_bytes(pickle.dumps(captured))
+
+
+def _apply(capture: str, db: str, first: int = 0, last: int | None = None) -> None:
+    """Apply a capture to a new store as the writer process does; print pass 2's CPU seconds. Cable
+    rows go first (the cable rows gathered at the end of pass 1 are sent with pass 2's first request)."""
+    import gc
+
+    import msgspec
+
+    from replay.store import process
+    from replay.store.writes import ProcessWrite, RecordCableRows
+
+    decoder = msgspec.msgpack.Decoder(ProcessWrite)
+    setup: list[ProcessWrite] = []
+    timed: list[bytes] = []
+    for phase, blob in pickle.loads(Path(capture).read_bytes()):
+        write = decoder.decode(blob)
+        if phase == 1 or isinstance(write, RecordCableRows):
+            setup.append(write)
+        else:
+            timed.append(blob)
+    timed = timed[first:last]
+    with AuditStore(Path(db)) as store:
+        store.start_run(setup[0].run, "simulate", {})
+    gc.disable()
+    getattr(process, "_bind_none_and_bytes_as_they_are", lambda: None)()
+    store = AuditStore(Path(db), create=False)
+    store.connection.execute(f"PRAGMA wal_autocheckpoint={process.CHECKPOINT_PAGES}")
+    for write in setup:
+        write.apply(store)
+    del setup
+    started = resource.getrusage(resource.RUSAGE_SELF)
+    for blob in timed:
+        decoder.decode(blob).apply(store)
+    ended = resource.getrusage(resource.RUSAGE_SELF)
+    store.close()
+    user, system = ended.ru_utime - started.ru_utime, ended.ru_stime - started.ru_stime
+    print(f"{user + system:.3f} {system:.3f} {len(timed)}")
+
+
+def _in_tree(tree: Path, *args: str) -> str:
+    """This script's `args` run with the tree's own Python, from the tree (so that it imports the tree)."""
+    python = tree / ".venv" / "bin" / "python"
+    command = [str(python), str(Path(__file__).resolve()), *args]
+    done = subprocess.run(command, cwd=tree, check=True, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+def pass2(arguments: list[str]) -> int:
+    """`--pass2 CSV TOML [--faults] [--baseline DIR] [--runs N]`: see the module's docstring."""
+    csv, toml = arguments[0], arguments[1]
+    baseline = Path(arguments[arguments.index("--baseline") + 1]) if "--baseline" in arguments else None
+    runs = int(arguments[arguments.index("--runs") + 1]) if "--runs" in arguments else 3
+    options = ["--topology", toml, "--run", "bench", "--workers", "2"] + (FAULTS * ("--faults" in arguments))
+    trees = {"this": ROOT} | ({"baseline": baseline.resolve()} if baseline else {})
+    cpu: dict[str, list[float]] = {name: [] for name in trees}
+    with tempfile.TemporaryDirectory() as scratch:
+        captures = {name: str(Path(scratch) / f"{name}.pickle") for name in trees}
+        for name, tree in trees.items():
+            kept = str(Path(scratch) / f"capture-{name}.sqlite")
+            _in_tree(tree, "--capture", captures[name], csv, *options, "--db", kept)
+        for run in range(1, runs + 1):
+            for name, tree in reversed(trees.items()):
+                db = Path(scratch) / f"{name}-{run}.sqlite"
+                seconds, system, requests = _in_tree(tree, "--apply", captures[name], str(db)).split()
+                for path in Path(scratch).glob(f"{name}-{run}.sqlite*"):
+                    os.unlink(path)
+                cpu[name].append(float(seconds))
+                print(
+                    f"run {run} {name:8}: {float(seconds):6.3f} s CPU ({system} s system), {requests} writes"
+                )
+    medians = {name: statistics.median(times) for name, times in cpu.items()}
+    ratio = f", this / baseline {medians['this'] / medians['baseline']:.3f}" if baseline else ""
+    print("medians: " + ", ".join(f"{name} {median:.3f} s CPU" for name, median in medians.items()) + ratio)
+    return 0
+
+
 def main() -> int:
     """Write, close, audit; print the figures."""
+    if sys.argv[1:2] == ["--capture"]:
+        _capture(sys.argv[2], sys.argv[3:])
+        return 0
+    if sys.argv[1:2] == ["--apply"]:
+        bounds = [int(arg) for arg in sys.argv[4:6]]
+        _apply(sys.argv[2], sys.argv[3], *bounds)
+        return 0
+    if sys.argv[1:2] == ["--pass2"]:
+        return pass2(sys.argv[2:])
     numbers = [arg for arg in sys.argv[1:] if arg.isdigit()]
     count = int(numbers[0]) if numbers else 250_000
     timings = {"cables": 0.0, "plans": 0.0, "sent": 0.0, "receipts": 0.0}
