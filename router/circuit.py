@@ -287,32 +287,36 @@ class Circuit:
         job = self._job
         sent = None
         if job is not None:
-            if now >= self._finish:
-                self.serial += 1
-                delivery = job[0]
+            finish = self._finish
+            if now >= finish:
+                serial = self.serial = self.serial + 1
+                started = self._started
+                delivery, chars, scheduled_at, enqueued_at, interruptions = job
+                precedence = delivery.precedence
                 sent = Sent(  # (by position: cheaper than by keyword, once per delivery)
                     delivery.cable_id,
                     delivery.post,
                     delivery.role,
-                    delivery.precedence,
+                    precedence,
                     delivery.niact,
-                    self.serial,  # channel serial
-                    job[1],  # chars
-                    job[2],  # scheduled at
-                    job[3],  # enqueued at
-                    self._started,
-                    self._finish,  # transmitted at
-                    job[4],  # interruptions
+                    serial,  # channel serial
+                    chars,
+                    scheduled_at,
+                    enqueued_at,
+                    started,
+                    finish,  # transmitted at
+                    interruptions,
                 )
                 self._job = None
-                self._busy += self._finish - self._started
-                self._last = self._finish
-                if job[4]:
+                self._busy += finish - started
+                self._last = finish
+                if interruptions:
                     self._interrupted += 1
-                level = RANK[delivery.precedence]
-                wait = self._started - job[3]
-                if wait > self._waits[level]:
-                    self._waits[level] = wait
+                waits = self._waits
+                level = RANK[precedence]
+                wait = started - enqueued_at
+                if wait > waits[level]:
+                    waits[level] = wait
                 if not self._queued:  # nothing waits: idle (what `_start_next` would find)
                     self.due = None
                     return sent

@@ -136,10 +136,10 @@ class Network:
                     sent = circuit.step(now)
                     if sent is not None:
                         out.append(sent)
-                    seq += 1
-                    token[post] = seq
                     due = circuit.due
-                    if due is not None:
+                    if due is not None:  # (idle: nothing of the circuit's is left in the heap)
+                        seq += 1
+                        token[post] = seq
                         heappush(heap, (due, _CIRCUIT, seq, circuit))
                 else:
                     self.now = now

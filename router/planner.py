@@ -19,11 +19,10 @@ The rules (see docs/routing.md):
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from router.deliveries import Delivery, Exemption, OtherMeans, Plan, Role, UnresolvedAddressee
 from router.model import Addressee, Cable
-from router.precedence import LEVEL_BY_RANK, RANK, Precedence
+from router.precedence import RANK, Precedence
 from topology.model import Collective, Post, Resolution, Unresolved
 from topology.topology import Topology
 
@@ -35,10 +34,10 @@ AMBIGUOUS_NOTE = "(ambiguous inferred member)"
 DEFAULT_PRECEDENCE = Precedence.ROUTINE
 
 
-#: One post's merged routes while a cable is planned: [role, precedence rank, NIACT, reasons tuple].
 #: Routes to the same post merge into one Delivery (highest precedence, action over info, NIACT if any,
-#: every reason once, in order).
-_Route = list[Any]
+#: every reason once, in order). While a cable is planned each post reached so far holds the Delivery
+#: of its routes so far; a further route replaces it (most posts are reached by one route, so most
+#: Deliveries are made once, with no intermediate record).
 
 #: What an addressee line reaches, as `Planner.targets` gives it: the resolution, then (post RI, reason,
 #: the reason alone as a tuple) for each post it stands for (None when unresolved), and whether it is a
@@ -208,7 +207,7 @@ class Planner:
         cable_id = cable_id_of(cable)
         origin = self.origin(cable)
         exempt, unresolved = self._exempted_posts(cable, cable_id) if cable.xmt else ({}, [])
-        routes: dict[str, _Route] = {}
+        routes: dict[str, Delivery] = {}
         other_means: list[OtherMeans] = []
         zen_posts: set[str] = set()
         applied: dict[str, Exemption] = {}
@@ -249,7 +248,8 @@ class Planner:
                     )
                     continue
                 level = addressee.precedence  # (the decoder's effective level, when it gave one)
-                rank = rank_of[level if level is not None else effective_precedence(cable, addressee, role)]
+                if level is None:
+                    level = effective_precedence(cable, addressee, role)
                 niact = addressee.niact
                 check_exempt = collective and exempt
                 for ri, why, alone in targets:
@@ -259,26 +259,21 @@ class Planner:
                         continue
                     route = routes.get(ri)
                     if route is None:
-                        routes[ri] = [role, rank, niact, alone]
+                        routes[ri] = Delivery(cable_id, ri, role, level, niact, alone)  # (by position)
                         continue
-                    if rank > route[1]:
-                        route[1] = rank
-                    if role == "action":
-                        route[0] = "action"
-                    if niact:
-                        route[2] = True
-                    if why not in route[3]:
-                        route[3] = (*route[3], why)
+                    reasons = route.reasons
+                    routes[ri] = Delivery(
+                        cable_id,
+                        ri,
+                        "action" if role == "action" else route.role,
+                        level if rank_of[level] > rank_of[route.precedence] else route.precedence,
+                        route.niact or niact,
+                        reasons if why in reasons else (*reasons, why),
+                    )
 
-        level_of = LEVEL_BY_RANK
-        # (tuple of a list, the fields by position: what costs least per delivery)
-        deliveries = tuple(
-            [
-                Delivery(cable_id, post, route[0], level_of[route[1]], route[2], route[3])  # (by position)
-                for post, route in routes.items()
-                if post != origin and post not in zen_posts
-            ]
-        )
+        deliveries = tuple(routes.values())
+        if origin in routes or zen_posts:  # (rare)
+            deliveries = tuple([d for d in deliveries if d.post != origin and d.post not in zen_posts])
         return Plan(
             cable_id=cable_id,
             deliveries=deliveries,

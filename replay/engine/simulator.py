@@ -211,11 +211,17 @@ class Simulation:
         return kept, received
 
     def _add_plan(self, plan: Plan) -> None:
-        """Buffer a plan for the store: its deliveries as rows, the rest (rare) as a plan without them."""
-        if plan.other_means or plan.unresolved or plan.exempted:
+        """Buffer a plan for the store (its deliveries as rows, the rest, rare, as a plan without them)
+        and count it in the summary."""
+        if plan.other_means or plan.unresolved or plan.exempted:  # (rare: counted only then)
             self._plans.append(msgspec.structs.replace(plan, deliveries=()))
+            summary = self.summary
+            summary.other_means += len(plan.other_means)
+            summary.unresolved += len(plan.unresolved)
+            summary.exempted += len(plan.exempted)
         if not plan.deliveries:
             return
+        self.summary.planned += len(plan.deliveries)
         rank, roles = RANK, ROLE_CODES
         coder = self._coder
         cable, posts, reasons = coder.cables[plan.cable_id], coder.posts, coder.reasons  # (one cable)
@@ -286,10 +292,6 @@ class Simulation:
             planned = now()
             result = plan(cable)
             add_plan(result)
-            summary.planned += len(result.deliveries)
-            summary.other_means += len(result.other_means)
-            summary.unresolved += len(result.unresolved)
-            summary.exempted += len(result.exempted)
             injected = now()
             network.inject(result, cable.size, at)
             ended = now()
