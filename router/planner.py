@@ -34,10 +34,10 @@ AMBIGUOUS_NOTE = "(ambiguous inferred member)"
 DEFAULT_PRECEDENCE = Precedence.ROUTINE
 
 
-#: Routes to the same post merge into one Delivery (highest precedence, action over info, NIACT if any,
-#: every reason once, in order). While a cable is planned each post reached so far holds the Delivery
-#: of its routes so far; a further route replaces it (most posts are reached by one route, so most
-#: Deliveries are made once, with no intermediate record).
+# Routes to the same post merge into one Delivery (highest precedence, action over info, NIACT if any,
+# every reason once, in order). While a cable is planned each post reached so far holds the Delivery
+# of its routes so far; a further route replaces it (most posts are reached by one route, so most
+# Deliveries are made once, with no intermediate record).
 
 #: What an addressee line reaches, as `Planner.targets` gives it: the resolution, then (post RI, reason,
 #: the reason alone as a tuple) for each post it stands for (None when unresolved), and whether it is a
