@@ -47,17 +47,17 @@ class Gap(msgspec.Struct, frozen=True, kw_only=True):
 def missing_ranges(numbers: Iterable[int]) -> tuple[int, int, int, list[tuple[int, int]]]:
     """For the numbers of one segment: (lowest, highest, distinct count, missing ranges)."""
     ordered = sorted(set(numbers))
-    ranges = [(a + 1, b - 1) for a, b in pairwise(ordered) if b > a + 1]
-    return ordered[0], ordered[-1], len(ordered), ranges
+    first, last, seen = ordered[0], ordered[-1], len(ordered)
+    if last - first + 1 == seen:  # unbroken (most segments): no need to look for the ranges
+        return first, last, seen, []
+    return first, last, seen, [(a + 1, b - 1) for a, b in pairwise(ordered) if b > a + 1]
 
 
 def _gap(series: dict[str, str | int], numbers: Iterable[int]) -> Gap | None:
     """The gap record of a segment, or None when it has no missing numbers."""
-    ordered = sorted(set(numbers))
-    first, last, seen = ordered[0], ordered[-1], len(ordered)
-    if last - first + 1 == seen:  # unbroken (most segments): no need to look for the ranges
+    first, last, seen, ranges = missing_ranges(numbers)
+    if not ranges:
         return None
-    ranges = [(a + 1, b - 1) for a, b in pairwise(ordered) if b > a + 1]
     missing = last - first + 1 - seen
     return Gap(series=series, first=first, last=last, seen=seen, missing=missing, ranges=ranges)
 
