@@ -24,6 +24,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,7 +35,8 @@ from router.model import cables_to_json_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "cables"
-DEFAULT_CSV = Path("/tmp/cableroute-bench/synth-40000-0.csv")
+#: The 40,000-cable CSV that `bench/simulate_scale.py --count 40000` makes and caches.
+DEFAULT_CSV = Path(tempfile.gettempdir()) / "cableroute-bench" / "synth-40000-0.csv"
 
 #: The workloads `--workload` can run alone.
 WORKLOADS = ("both", "full", "routing", "none")
