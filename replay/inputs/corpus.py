@@ -266,55 +266,70 @@ def _read_directory(
     each entry that cannot be listed or read (an unreadable subdirectory, a link loop, a FIFO) as a
     `ReadError` in its place."""
     try:
-        entries = _txt_files(directory)
+        paths, problems = _txt_files(directory)
     except OSError as error:
         yield ReadError(str(directory), error.strerror or str(error))
         return
-    if not entries:
+    if not paths:
         yield ReadError(str(directory), "no *.txt files in directory")
         return
-    for path, problem in entries:
+    for path in paths:
+        problem = problems.get(path) if problems else None
         if problem is not None:
             yield ReadError(path, problem)
         else:
             yield CableFile(path, max_bytes) if unread else _read_file(path, max_bytes)
 
 
-def _txt_files(directory: Path) -> list[tuple[str, str | None]]:
+def _txt_files(directory: Path) -> tuple[list[str], dict[str, str]]:
     """The `*.txt` files below a directory (symbolic links to files included, linked directories not
     entered), sorted as paths: what `sorted(directory.rglob("*.txt"))` keeps of files, listed with
-    `os.scandir` (no `stat` per file, no `Path` objects). Each comes with None, or with why it cannot
-    be read: a `*.txt` entry that is not a file (a FIFO, a device, a link loop, a broken link) and a
-    subdirectory that cannot be listed are listed with their reason."""
+    `os.scandir` (no `stat` per file, no `Path` objects). A `*.txt` entry that is not a file (a FIFO, a
+    device, a link loop, a broken link) and a subdirectory that cannot be listed are listed too, with
+    why they cannot be read in the dictionary (by path)."""
     root = str(directory)
     prefix = "" if root == "." else root if root.endswith("/") else root + "/"
-    found: list[tuple[tuple[str, ...], str | None]] = []
-    pending: list[tuple[str, ...]] = [()]
+    found: list[str] = []  # paths below the directory, as "sub/name.txt"
+    problems: dict[str, str] = {}
+    pending = [""]  # subdirectories to list, as "sub/" ("": the directory itself)
+    nested = False
     while pending:
-        parts = pending.pop()
+        below = pending.pop()
         try:
-            with os.scandir(prefix + "/".join(parts) if parts else root) as entries:
+            with os.scandir(prefix + below if below else root) as entries:
                 listed = list(entries)
         except OSError as error:
-            if not parts:
+            if not below:
                 raise
-            found.append((parts, f"cannot list directory: {error.strerror or error}"))
+            found.append(below[:-1])
+            problems[below[:-1]] = f"cannot list directory: {error.strerror or error}"
             continue
         for entry in listed:
+            name = entry.name
             try:
+                if name.endswith(".txt") and entry.is_file():  # (the usual entry: one test)
+                    found.append(below + name)
+                    continue
                 if entry.is_dir(follow_symlinks=False):
-                    pending.append((*parts, entry.name))
+                    pending.append(below + name + "/")
+                    nested = True
                     continue
-                if not entry.name.endswith(".txt"):
-                    continue
-                if entry.is_file():
-                    found.append(((*parts, entry.name), None))
-                else:
-                    found.append(((*parts, entry.name), _entry_problem(entry)))
+                if name.endswith(".txt"):
+                    found.append(below + name)
+                    if (problem := _entry_problem(entry)) is not None:
+                        problems[below + name] = problem
             except OSError as error:
-                if entry.name.endswith(".txt"):
-                    found.append(((*parts, entry.name), _os_reason(error)))
-    return [(prefix + "/".join(parts), problem) for parts, problem in sorted(found)]
+                if name.endswith(".txt"):
+                    found.append(below + name)
+                    problems[below + name] = _os_reason(error)
+    # Sorted as the tuples of their parts would sort: a NUL (in no name) sorts before any character.
+    found.sort(key=_by_parts if nested else None)
+    return [prefix + path for path in found], {prefix + path: problem for path, problem in problems.items()}
+
+
+def _by_parts(path: str) -> str:
+    """A sort key that orders "/"-separated paths as the tuples of their parts."""
+    return path.replace("/", "\0")
 
 
 def _entry_problem(entry: os.DirEntry[str]) -> str | None:
