@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -59,6 +60,9 @@ def run(args: argparse.Namespace) -> int:
     a pipe, and no CSV input, the workers stream their output to it themselves (`replay.inputs.streams`).
     """
     sys.stdout.flush()
+    # What has been imported lives as long as the process: out of the collector's way, the collections
+    # while the inputs are listed and the last one at exit do not walk it.
+    gc.freeze()
     failed = 0
     decoded = 0
     with _progress(sys.stderr) as advance:
