@@ -228,13 +228,16 @@ def _file_bytes(path: Path | str, max_bytes: int) -> bytes:
         chunks, size = [], 0
         # The size the file has now, and one byte more, at once; then until the end in small blocks
         # (`os.read` allocates what it is asked for before reading: a large block for the last, empty
-        # read would cost more than the read itself).
+        # read would cost more than the read itself). A regular file reads short only at its end, so
+        # a short read is the last (the usual file: one read, no second one to find the end).
         request = min(status.st_size, max_bytes) + 1
         while chunk := os.read(descriptor, request):
             size += len(chunk)
             if size > max_bytes:
                 raise _NotReadable(too_large(max_bytes))
             chunks.append(chunk)
+            if len(chunk) < request:
+                break
             request = _READ_BLOCK
     finally:
         os.close(descriptor)
