@@ -2,11 +2,13 @@
 passing through this process.
 
 For work whose result is bytes to write out in input order (`decode --json`): the chunks are listed
-first and dealt out in turn before the workers are forked (chunk i to worker i mod N), so nothing is
-sent to a worker. Each worker writes, per chunk, a short header (what the chunk counted and the inputs
-it could not read, and the output's size) and then the output to a pipe of its own; the parent reads
-the headers in input order and moves each output from the pipe to the output file with `os.splice`
-where both ends allow it (else through a buffer). A worker that has run ahead waits on its full pipe.
+first, before the workers are forked, so nothing but chunk numbers is sent to a worker. The numbers
+wait in a pipe, in order, and each worker takes the next one whenever it is free, so that a worker
+slowed down by other work on the machine takes fewer chunks. Each worker writes, per chunk, a short
+header (the chunk's number, what it counted and the inputs it could not read, and the output's size)
+and then the output to a pipe of its own; the parent reads the headers as they come and moves each
+output, in input order, from its pipe to the output file with `os.splice` where both ends allow it
+(else through a buffer). A worker that has run ahead waits on its full pipe.
 
 This needs `fork`, which is safe only while the program runs no thread but its main one (`usable`).
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import select
 import signal
 import struct
 import sys
@@ -33,8 +36,16 @@ PIPE_BYTES = 1 << 20
 
 _HEADER_SIZE = struct.Struct("!Q")
 
-#: A chunk's header: its count, the inputs it could not read, and the size of its output.
-_Header = tuple[int, list[ReadError], int]
+#: A chunk's number in the pipe the workers take them from (reads of this size from a pipe are whole).
+_NUMBER = struct.Struct("!I")
+
+#: How many numbers the pipe of chunk numbers is given at most: what any pipe takes in one write
+#: (`PIPE_BUF`), so that they are all written before the workers start. With more chunks, a number
+#: stands for a run of consecutive chunks.
+_MOST_NUMBERS = select.PIPE_BUF // _NUMBER.size
+
+#: A chunk's header: its number, its count, the inputs it could not read, and the size of its output.
+_Header = tuple[int, int, list[ReadError], int]
 
 #: What the work gives for a chunk: the output, a count to report, and the inputs it could not read.
 Work = Callable[[Chunk], tuple[bytes, int, list[ReadError]]]
@@ -59,10 +70,16 @@ def stream_in_order(
     import fcntl  # (here: there is none on every system, and only Linux has `os.splice` anyway)
 
     workers = max(1, min(workers, len(chunks)))
+    run = -(-len(chunks) // _MOST_NUMBERS)  # consecutive chunks a number stands for
+    numbers, numbers_in = os.pipe()
+    try:
+        os.write(numbers_in, b"".join(_NUMBER.pack(start) for start in range(0, len(chunks), run)))
+    finally:
+        os.close(numbers_in)  # (a worker that finds the pipe empty then reads its end)
     pipes: list[int] = []
     children: list[int] = []
     try:
-        for worker in range(workers):
+        for _ in range(workers):
             read_end, write_end = os.pipe()
             with contextlib.suppress(OSError):  # a smaller pipe only lets a worker run ahead less
                 fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
@@ -72,22 +89,16 @@ def stream_in_order(
                 os.close(read_end)
                 for other in pipes:
                     os.close(other)
-                _serve(chunks, work, worker, workers, write_end)
+                _serve(chunks, work, numbers, run, write_end)
             os.close(write_end)
             pipes.append(read_end)
             children.append(child)
-        mover = _Mover()
-        read_header = msgspec.msgpack.Decoder(_Header).decode
-        for index, chunk in enumerate(chunks):
-            if isinstance(chunk, ReadError):
-                report(0, [chunk])
-                continue
-            pipe = pipes[index % workers]
-            (size,) = _HEADER_SIZE.unpack(_read_exactly(pipe, _HEADER_SIZE.size))
-            count, errors, length = read_header(_read_exactly(pipe, size))
-            report(count, errors)
-            mover.move(pipe, output, length)
+        os.close(numbers)
+        numbers = -1
+        _move_in_order(chunks, pipes, output, report)
     finally:
+        if numbers >= 0:
+            os.close(numbers)
         for pipe in pipes:
             os.close(pipe)  # a worker still writing gets a broken pipe and stops
         failed = False
@@ -98,23 +109,69 @@ def stream_in_order(
         raise WorkerFailed("a worker process stopped with an error")
 
 
+def _move_in_order(
+    chunks: Sequence[Chunk | ReadError],
+    pipes: list[int],
+    output: int,
+    report: Callable[[int, list[ReadError]], None],
+) -> None:
+    """Move each chunk's output from the pipe of the worker that took it to `output`, in input order.
+
+    A worker takes chunks in increasing order, so the chunk due next is the next one in one of the
+    pipes: the headers are read from the pipes that have one to give until it turns up. A pipe whose
+    next chunk is not due yet is left alone (its worker goes on until the pipe is full)."""
+    read_header = msgspec.msgpack.Decoder(_Header).decode
+    mover = _Mover()
+    waiting: dict[int, tuple[int, int, list[ReadError], int]] = {}  # chunk -> pipe, count, errors, size
+    poller = select.poll()
+    for pipe in pipes:
+        poller.register(pipe, select.POLLIN)
+    listening = len(pipes)  # the pipes registered: those that may still hold the chunk due
+    for index, chunk in enumerate(chunks):
+        if isinstance(chunk, ReadError):
+            report(0, [chunk])
+            continue
+        while index not in waiting:
+            if not listening:  # (a worker stopped with the chunk due)
+                raise WorkerFailed("a worker process stopped before it had written all its chunks")
+            for pipe, _ in poller.poll():
+                poller.unregister(pipe)  # until its chunk has been moved, or for good at its end
+                listening -= 1
+                start = os.read(pipe, _HEADER_SIZE.size)
+                if not start:  # its worker has finished
+                    continue
+                if len(start) < _HEADER_SIZE.size:
+                    start += _read_exactly(pipe, _HEADER_SIZE.size - len(start))
+                (size,) = _HEADER_SIZE.unpack(start)
+                number, count, errors, length = read_header(_read_exactly(pipe, size))
+                waiting[number] = (pipe, count, errors, length)
+        pipe, count, errors, length = waiting.pop(index)
+        report(count, errors)
+        mover.move(pipe, output, length)
+        poller.register(pipe, select.POLLIN)
+        listening += 1
+
+
 #: The errors `splice` gives for an output it cannot write to (the bytes are then copied).
 _NO_SPLICE = frozenset({errno.EINVAL, errno.EOPNOTSUPP})
 
 
-def _serve(chunks: Sequence[Chunk | ReadError], work: Work, worker: int, workers: int, pipe: int) -> None:
-    """The worker's part: every `workers`-th chunk from `worker` on, header and output to `pipe`."""
+def _serve(chunks: Sequence[Chunk | ReadError], work: Work, numbers: int, run: int, pipe: int) -> None:
+    """The worker's part: the chunks whose numbers it takes from `numbers` (each the first of `run`),
+    header and output to `pipe`."""
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # an interrupt is the parent's to report
-        for index in range(worker, len(chunks), workers):
-            chunk = chunks[index]
-            if isinstance(chunk, ReadError):
-                continue
-            output, count, errors = work(chunk)
-            header = msgspec.msgpack.encode((count, errors, len(output)))
-            _write_all(pipe, _HEADER_SIZE.pack(len(header)) + header)
-            _write_all(pipe, output)
+        while taken := os.read(numbers, _NUMBER.size):
+            (first,) = _NUMBER.unpack(taken)
+            for index in range(first, min(first + run, len(chunks))):
+                chunk = chunks[index]
+                if isinstance(chunk, ReadError):
+                    continue
+                output, count, errors = work(chunk)
+                header = msgspec.msgpack.encode((index, count, errors, len(output)))
+                _write_all(pipe, _HEADER_SIZE.pack(len(header)) + header)
+                _write_all(pipe, output)
     except BrokenPipeError:  # the parent stopped reading
         code = 1
     except BaseException:  # reported here; the parent says that a worker failed
