@@ -45,16 +45,20 @@ def chunked(
     size = size or CHUNK
     chunk: list[tuple[str, str] | CableFile] = []
     for item in items:
-        if isinstance(item, CableText | CableFile):
-            chunk.append((item.source, item.text) if isinstance(item, CableText) else item)
-            if len(chunk) >= size:
+        # (one class at a time, the likeliest first: a test against a union of Struct classes is slow)
+        if isinstance(item, CableFile):
+            chunk.append(item)
+        elif isinstance(item, CableText):
+            chunk.append((item.source, item.text))
+        else:
+            if chunk:
                 yield chunk
                 chunk = []
+            yield item
             continue
-        if chunk:
+        if len(chunk) >= size:
             yield chunk
             chunk = []
-        yield item
     if chunk:
         yield chunk
 
@@ -70,12 +74,12 @@ def chunk_texts(chunk: Chunk) -> tuple[list[tuple[str, str]], list[ReadError]]:
     texts: list[tuple[str, str]] = []
     errors: list[ReadError] = []
     for item in items:
-        if isinstance(item, tuple):
-            texts.append(item)
-        elif isinstance(item, ReadError):
-            errors.append(item)
-        else:
+        if isinstance(item, CableText):
             texts.append((item.source, item.text))
+        elif isinstance(item, tuple):
+            texts.append(item)
+        else:
+            errors.append(item)
     return texts, errors
 
 
