@@ -142,6 +142,7 @@ class Circuit:
         "_windows",
         "cps",
         "due",
+        "event",
         "fifo",
         "post",
         "serial",
@@ -166,6 +167,9 @@ class Circuit:
         #: When the circuit next needs `step`: a completion, an outage start mid-transmission, or the
         #: end of an outage with traffic waiting. None when idle.
         self.due: float | None = None
+        #: The network's number of the latest event it scheduled for the circuit at `due` (its other
+        #: entries for the circuit are stale).
+        self.event = 0
         self._levels: list[deque[Job]] = [deque(), deque(), deque(), deque()]
         self._queued = 0
         self._job: Job | None = None

@@ -62,7 +62,6 @@ class Network:
         self._depth_from = depth_from
         self._depth_every = depth_every
         self._circuits: dict[str, Circuit] = {}
-        self._token: dict[str, int] = {}
         self._heap: list[tuple] = []
         self._seq = 0
         #: The virtual time the network has been advanced to.
@@ -111,27 +110,25 @@ class Network:
     def next_event(self) -> float | None:
         """The time of the next pending event, or None when nothing is pending."""
         heap = self._heap
-        token = self._token
-        while heap and heap[0][1] == _CIRCUIT and token[heap[0][3].post] != heap[0][2]:
+        while heap and heap[0][1] == _CIRCUIT and heap[0][3].event != heap[0][2]:
             heappop(heap)
         return heap[0][0] if heap else None
 
     def advance(self, until: float) -> list[Sent]:
         """Run every event at or before `until`; the transmissions completed, in time order."""
         heap = self._heap
-        token = self._token
         circuits = self._circuits
         seq = self._seq
         out: list[Sent] = []
-        # A circuit's next event supersedes any earlier one (`token`); this loop runs twice per delivery.
+        # A circuit's next event supersedes any earlier one (`Circuit.event` holds its number); this
+        # loop runs twice per delivery.
         try:
             while heap and heap[0][0] <= until:
                 entry = heappop(heap)
                 now = entry[0]
                 if entry[1] == _CIRCUIT:
                     circuit = entry[3]
-                    post = circuit.post
-                    if token[post] != entry[2]:
+                    if circuit.event != entry[2]:
                         continue
                     sent = circuit.step(now)
                     if sent is not None:
@@ -139,7 +136,7 @@ class Network:
                     due = circuit.due
                     if due is not None:  # (idle: nothing of the circuit's is left in the heap)
                         seq += 1
-                        token[post] = seq
+                        circuit.event = seq
                         heappush(heap, (due, _CIRCUIT, seq, circuit))
                 else:
                     self.now = now
@@ -153,7 +150,7 @@ class Network:
                         due = circuit.due
                         if due != before:
                             seq += 1
-                            token[post] = seq
+                            circuit.event = seq
                             if due is not None:
                                 heappush(heap, (due, _CIRCUIT, seq, circuit))
                 self.now = now
