@@ -292,6 +292,9 @@ class Simulation:
         batch = self.options.batch
         planning = 0.0
         networking = 0.0
+        # Completed transmissions become receipts a batch at a time, not one call per cable (in a
+        # clean run each becomes a receipt, so the batches are the same as receipt by receipt).
+        transmitted: list[Sent] = []
         for index in sorted(range(len(keys)), key=keys.__getitem__):
             cable = unpack(packed[index])
             packed[index] = b""
@@ -304,7 +307,7 @@ class Simulation:
                 summary.untimed += 1
                 at = network.now if math.isfinite(network.now) else 0.0
             started = now()
-            deliver(network.advance(at))
+            transmitted += network.advance(at)
             planned = now()
             result = plan(cable)
             add_plan(result)
@@ -313,13 +316,19 @@ class Simulation:
             ended = now()
             networking += planned - started + ended - injected
             planning += injected - planned
-            if len(self._deliveries) >= batch or len(self._receipts) >= batch:
+            if len(self._deliveries) >= batch or len(transmitted) >= batch:
+                started = now()
+                deliver(transmitted)
+                transmitted = []
+                networking += now() - started
                 self._flush()
             done += 1
             if done % 10_000 == 0:
-                self.progress(Progress(stage="route", cables=done, deliveries=summary.transmitted))
+                completed = summary.transmitted + len(transmitted)
+                self.progress(Progress(stage="route", cables=done, deliveries=completed))
         started = now()
-        deliver(network.drain())
+        transmitted += network.drain()
+        deliver(transmitted)
         networking += now() - started
         if math.isfinite(network.now):
             summary.last_time = network.now
