@@ -12,6 +12,9 @@ process applies them (the same pragmas, adapters, no cycle collector), this tree
 checkout with its own `.venv`) in turn. Prints the CPU time (user + system, `getrusage`) of each run,
 the medians and their ratio. `--apply CAPTURE DB [FIRST LAST]` applies one capture (pass-2 requests
 FIRST to LAST only), e.g. under `valgrind --tool=callgrind`, against `--apply CAPTURE DB 0 0`.
+`--apply-cables CAPTURE DB [COUNT]` applies the capture's cable-row requests instead (the first COUNT,
+all by default; pass 1's part of the writer's work), decoding included, and prints their CPU seconds
+(under callgrind against `--apply-cables CAPTURE DB 0`).
 """
 
 from __future__ import annotations
@@ -184,6 +187,36 @@ def _apply(capture: str, db: str, first: int = 0, last: int | None = None) -> No
     print(f"{user + system:.3f} {system:.3f} {len(timed)}")
 
 
+def _apply_cables(capture: str, db: str, count: int | None = None) -> None:
+    """Apply the cable-row requests of a capture to a new store as the writer process does, the first
+    `count` of them; print their CPU seconds, the requests and the rows."""
+    import gc
+
+    import msgspec
+
+    from replay.store import process
+    from replay.store.writes import ProcessWrite, RecordCableRows
+
+    decoder = msgspec.msgpack.Decoder(ProcessWrite)
+    requests = [blob for _, blob in pickle.loads(Path(capture).read_bytes())]
+    timed = [blob for blob in requests if isinstance(decoder.decode(blob), RecordCableRows)][:count]
+    first = decoder.decode(requests[0])
+    with AuditStore(Path(db)) as store:
+        store.start_run(first.run, "simulate", {})
+    gc.disable()
+    getattr(process, "_bind_none_and_bytes_as_they_are", lambda: None)()
+    store = AuditStore(Path(db), create=False)
+    store.connection.execute(f"PRAGMA wal_autocheckpoint={process.CHECKPOINT_PAGES}")
+    rows = 0
+    started = resource.getrusage(resource.RUSAGE_SELF)
+    for blob in timed:
+        rows += decoder.decode(blob).apply(store)
+    ended = resource.getrusage(resource.RUSAGE_SELF)
+    store.close()
+    user, system = ended.ru_utime - started.ru_utime, ended.ru_stime - started.ru_stime
+    print(f"{user + system:.3f} {system:.3f} {len(timed)} {rows}")
+
+
 def _in_tree(tree: Path, *args: str) -> str:
     """This script's `args` run with the tree's own Python, from the tree (so that it imports the tree)."""
     python = tree / ".venv" / "bin" / "python"
@@ -229,6 +262,9 @@ def main() -> int:
     if sys.argv[1:2] == ["--apply"]:
         bounds = [int(arg) for arg in sys.argv[4:6]]
         _apply(sys.argv[2], sys.argv[3], *bounds)
+        return 0
+    if sys.argv[1:2] == ["--apply-cables"]:
+        _apply_cables(sys.argv[2], sys.argv[3], *[int(arg) for arg in sys.argv[4:5]])
         return 0
     if sys.argv[1:2] == ["--pass2"]:
         return pass2(sys.argv[2:])

@@ -250,6 +250,22 @@ def test_a_second_connection_sees_and_extends_the_same_run(tmp_path: Path) -> No
         assert count(writer_a, "SELECT count(DISTINCT cable) FROM receipts") == 1
 
 
+def test_cables_fill_placeholders_another_connection_made_before_or_between_them(tmp_path: Path) -> None:
+    path = tmp_path / "audit.sqlite"
+    with AuditStore(path) as recorder, AuditStore(path) as other:
+        run = recorder.start_run(None, "simulate", {})
+        other.record_receipts(run, [make_receipt(run, "08TOKYO1", "RUEHC")])  # before any cable
+        assert recorder.record_cables(run, [make_cable("08TOKYO1"), make_cable("08TOKYO2", ssn=2)]) == 2
+        assert recorder.record_cables(run, [make_cable("08TOKYO3", ssn=3)]) == 1  # (no one else wrote)
+        other.record_receipts(run, [make_receipt(run, "08TOKYO4", "RUEHC")])  # between two batches
+        later = [make_cable("08TOKYO4", ssn=4), make_cable("08TOKYO5", ssn=5)]
+        assert recorder.record_cables(run, later) == 2
+        assert count(recorder, "SELECT count(*) FROM cables WHERE recorded = 1") == 5
+        assert count(recorder, "SELECT count(DISTINCT cable) FROM receipts") == 2
+        joined = "SELECT c.ssn FROM receipts AS r JOIN cables AS c ON c.id = r.cable WHERE c.cable_id = '{}'"
+        assert [count(recorder, joined.format(cable_id)) for cable_id in ("08TOKYO1", "08TOKYO4")] == [1, 4]
+
+
 def test_rows_name_cables_another_connection_recorded(tmp_path: Path) -> None:
     path = tmp_path / "audit.sqlite"
     ids = [f"08TOKYO{n}" for n in range(1, 1_501)]

@@ -227,6 +227,9 @@ class AuditStore:
         self._post_keys: dict[str, int] = {}
         self._reason_keys = _ReasonKeys(self.connection)
         self._cable_keys: dict[int, dict[str, int]] = {}
+        #: Runs whose cable map above names every cable row of the run, by the `PRAGMA data_version`
+        #: under which it did (see `_knows_every_cable`).
+        self._whole_cable_maps: dict[int, int] = {}
         self._placeholders: set[int] = set()
         self._row_keys: dict[int, _RowKeys] = {}
         try:
@@ -314,6 +317,7 @@ class AuditStore:
         self._post_keys.clear()
         self._reason_keys.clear()
         self._cable_keys.clear()
+        self._whole_cable_maps.clear()
         self._placeholders.clear()
         self._row_keys.clear()
 
@@ -510,6 +514,7 @@ class AuditStore:
             self.connection.execute("DELETE FROM runs WHERE id = ?", (run_id,))
         self._run_ids.pop(run, None)
         self._cable_keys.pop(run_id, None)
+        self._whole_cable_maps.pop(run_id, None)
         self._row_keys.pop(run_id, None)
 
     def latest_run(self) -> str:
@@ -551,6 +556,24 @@ class AuditStore:
         if cables is None:
             cables = self._cable_keys[run_id] = {}
         return cables
+
+    def _knows_every_cable(self, run_id: int) -> bool:
+        """Whether the cached cable map of a run names every cable row the run has (call inside a write
+        transaction). It does from when it was empty and the run had no cable rows, for as long as no
+        other connection has changed the store since (`PRAGMA data_version` is the same): then a
+        cable id not in the map has no row, and need not be looked up."""
+        version = self.connection.execute("PRAGMA data_version").fetchone()[0]
+        whole_at = self._whole_cable_maps.get(run_id)
+        if whole_at is None and not self._cable_map(run_id):
+            has_rows = self.connection.execute(
+                "SELECT 1 FROM cables WHERE run_id = ? LIMIT 1", (run_id,)
+            ).fetchone()
+            if has_rows is None:
+                whole_at = self._whole_cable_maps[run_id] = version
+        if whole_at == version:
+            return True
+        self._whole_cable_maps.pop(run_id, None)  # (for good: the map is no longer known to be whole)
+        return False
 
     def _cable_keys_for(self, run_id: int, cable_ids: Iterable[str]) -> dict[str, int]:
         """Keys for every cable id named, looking up ones another connection recorded and adding
@@ -599,11 +622,14 @@ class AuditStore:
         run_id = self.run_id(run)
         known = self._cable_map(run_id)
         with self._transaction():
-            found = self._lookup_cables(run_id, [row[0] for row in rows if row[0] not in known])
+            found = {}
+            if not self._knows_every_cable(run_id):
+                found = self._lookup_cables(run_id, [row[0] for row in rows if row[0] not in known])
             next_key = self._next_cable_key()
             new_rows: list[tuple[Any, ...]] = []
             fills: list[tuple[Any, ...]] = []
-            for cable_id, *columns in rows:
+            for row in rows:
+                cable_id = row[0]
                 key = known.get(cable_id)
                 if key is None and cable_id in found:
                     key, recorded = found[cable_id]
@@ -611,11 +637,11 @@ class AuditStore:
                     if not recorded:
                         self._placeholders.add(key)
                 if key is None:
-                    new_rows.append((next_key, run_id, cable_id, *columns))
+                    new_rows.append((next_key, run_id, *row))  # (the row: cable id, then its columns)
                     known[cable_id] = next_key
                     next_key += 1
                 elif key in self._placeholders:
-                    fills.append((*columns, key))
+                    fills.append((*row[1:], key))
                     self._placeholders.discard(key)
             self.connection.executemany(_CABLE_SQL, new_rows)
             self.connection.executemany(_FILL_PLACEHOLDER_SQL, fills)
