@@ -445,7 +445,7 @@ def test_requests_for_the_writer_process_travel_as_themselves() -> None:
         channel_serial=1, chars=100, scheduled_at=1.0, enqueued_at=1.0, started_at=2.0, transmitted_at=3.0,
     )  # fmt: skip
     requests: list[ProcessWrite] = [
-        RecordCableRows("r", [("08TOKYO1", "a.txt", None, 1.5, b"\x90")]),
+        RecordCableRows("r", [("08TOKYO1", "a.txt", None, 1.5, *[None] * 18, bytearray(b"\x90"), 1)]),
         RecordRows("r", RowBatch((0, 0, 0), ["08TOKYO1"], ["RUEHC"], ["TO"], [(0, 0, 0, 1, 0, 0)], [])),
         RecordSent("r", [sent]),
         RecordReceipts("r", [make_receipt("r", "08TOKYO1", "RUEHC")]),

@@ -15,7 +15,7 @@ from typing import Any, Protocol, TypeVar
 import msgspec
 
 from replay.store.receipt import Receipt
-from replay.store.rows import CableRow, RowBatch
+from replay.store.rows import RowBatch, WireCableRow
 from replay.store.store import AuditStore
 from router.circuit import CircuitStats
 from router.deliveries import Plan, Sent
@@ -59,7 +59,7 @@ class RecordCableRows(msgspec.Struct, frozen=True, tag=True):
     """`AuditStore.record_cable_rows`: cables already turned into rows by `cable_rows`."""
 
     run: str
-    rows: list[CableRow]
+    rows: list[WireCableRow]
 
     def apply(self, store: AuditStore) -> int:
         """Record the rows; how many cables were added or filled in."""
