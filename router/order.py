@@ -30,13 +30,18 @@ def replay_key(cable: Cable, position: int) -> tuple[int, float, float, int, int
     Timed cables first, by filing time (else DTG), then DTG, then precedence (FLASH first), then
     position; cables with no time at all come last, in input order.
     """
-    time = cable_time(cable)
+    level = cable.top_precedence
+    return key_of(cable_time(cable), dtg_time(cable), level.rank if level is not None else None, position)
+
+
+def key_of(
+    time: float | None, dtg: float | None, rank: int | None, position: int
+) -> tuple[int, float, float, int, int]:
+    """`replay_key` of a cable from its `cable_time`, its `dtg_time` and the rank of its top
+    precedence (None without one)."""
     if time is None:
         return (1, 0.0, 0.0, 0, position)
-    dtg = dtg_time(cable)
-    level = cable.top_precedence
-    rank = level.rank if level is not None else -1
-    return (0, time, dtg if dtg is not None else time, -rank, position)
+    return (0, time, dtg if dtg is not None else time, -rank if rank is not None else 1, position)
 
 
 def replay_order(cables: Iterable[Cable]) -> list[Cable]:

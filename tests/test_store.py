@@ -15,7 +15,7 @@ import pytest
 
 from replay.store.audit_reads import cable_fact_rows
 from replay.store.receipt import Receipt
-from replay.store.rows import RowBatch, RowCoder, decode_addressees
+from replay.store.rows import RowBatch, RowCoder, cable_rows, decode_addressees, row_replay_key
 from replay.store.schema import SCHEMA_VERSION
 from replay.store.store import APPLICATION_ID, AuditStore, StoreError, default_db_path
 from replay.store.writer import StoreWriter
@@ -31,9 +31,14 @@ from replay.store.writes import (
     StartRun,
 )
 from router.circuit import CircuitStats
+from router.decoder import decode
 from router.deliveries import Delivery, Exemption, OtherMeans, Plan, Sent, UnresolvedAddressee
 from router.model import Addressee, Banner, Cable, PrecedencePair, Routing, Security, Station, Transmission
+from router.order import replay_key
+from router.planner import cable_id_of
 from router.precedence import Precedence
+from router.synth.corpus import synth_cables
+from router.synth.topology import synthetic_topology
 
 ROUTINE, PRIORITY, IMMEDIATE = Precedence.ROUTINE, Precedence.PRIORITY, Precedence.IMMEDIATE
 
@@ -157,6 +162,22 @@ def test_cable_row_keeps_what_the_audit_needs(store: AuditStore) -> None:
     assert [(a[0], a[1], a[3], a[6]) for a in addressees] == [
         ("to", "RUEHC", 2, "9199"),
         ("info", "RUEHFK", 1, "1253"),
+    ]
+
+
+def test_a_cable_row_gives_the_cable_id_and_replay_key_pass_one_keeps() -> None:
+    filed, dtg = datetime(2008, 12, 4, 7, 34, tzinfo=UTC), datetime(2008, 12, 4, 7, 30, tzinfo=UTC)
+    synthetic = synth_cables(200, seed=3, topology=synthetic_topology(0))
+    cables = [decode(cable.text, cable.id) for cable in synthetic] + [
+        make_cable("08TOKYO1"),
+        Cable(source="a.txt", station=Station(ri="RUEHKO", filed=filed), dtg=dtg),
+        Cable(id="08TOKYO2", dtg=dtg, routing=Routing(precedence=Precedence.FLASH)),
+        Cable(id="08TOKYO3", precedence=PrecedencePair(action=Precedence.ROUTINE)),
+        Cable(),
+    ]
+    rows = cable_rows(cables)
+    assert [(row[0], row_replay_key(row)) for row in rows] == [
+        (cable_id_of(cable), replay_key(cable, 0)) for cable in cables
     ]
 
 

@@ -22,12 +22,10 @@ import structlog
 from replay.engine.runs import RunSummary
 from replay.inputs.corpus import CableText, CsvSlice, ReadError
 from replay.inputs.workers import Chunk, Workers, chunk_texts, chunked
-from replay.store.rows import CableRow, cable_rows
+from replay.store.rows import CableRow, cable_rows, row_replay_key
 from router.compact import pack, unpack
 from router.decoder import decode, not_a_cable
 from router.model import Cable
-from router.order import replay_key
-from router.planner import cable_id_of
 
 #: One decoded cable as pass 1 keeps it: id, replay key (position 0, set by the parent), packed form,
 #: and its text when asked for.
@@ -57,11 +55,12 @@ def ingest_chunk(chunk: Chunk, keep_texts: bool = False) -> ChunkResult:
             kept_texts.append(text)
         else:
             errors.append(ReadError(source, reason))
+    rows = cable_rows(cables)  # (each row starts with the cable's `cable_id_of`)
     kept = [
-        (cable_id_of(cable), replay_key(cable, 0), pack(cable), text if keep_texts else None)
-        for cable, text in zip(cables, kept_texts, strict=True)
+        (row[0], row_replay_key(row), pack(cable), text if keep_texts else None)
+        for cable, row, text in zip(cables, rows, kept_texts, strict=True)
     ]
-    return kept, cable_rows(cables), errors
+    return kept, rows, errors
 
 
 class Ingest:

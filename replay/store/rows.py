@@ -21,6 +21,7 @@ import msgspec
 
 from router.deliveries import Role
 from router.model import Addressee, Cable
+from router.order import key_of
 from router.precedence import RANK, Precedence
 from router.times import seconds
 
@@ -189,3 +190,13 @@ def _cable_columns(cable: Cable) -> tuple[Any, ...]:
 def cable_rows(cables: Iterable[Cable]) -> list[CableRow]:
     """Cables as `AuditStore.record_cable_rows` takes them: each its id, then its `cables` columns."""
     return [(cable_key_of(cable), *_cable_columns(cable)) for cable in cables]
+
+
+# Where a cable row (`cable_rows`) has the DTG, the entry time and the top precedence's rank.
+_DTG, _TIME, _PRECEDENCE = 6, 8, 9
+
+
+def row_replay_key(row: CableRow) -> tuple[int, float, float, int, int]:
+    """`router.order.replay_key(cable, 0)` of the cable a row was made from, taken from the times and
+    precedence the row has already worked out."""
+    return key_of(row[_TIME], row[_DTG], row[_PRECEDENCE], 0)
