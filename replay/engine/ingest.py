@@ -98,7 +98,7 @@ class Ingest:
         seen: set[str] = set()
         work = partial(ingest_chunk, keep_texts=self._keep_texts)
         # The chunks' results are tuples and lists of plain values, in no reference cycle: the cycle
-        # collector would only look through them again and again (6 % of this process's pass 1).
+        # collector would only look through them again and again (5 % of this process's pass 1).
         with cycle_collection_paused():
             for outcome in self._workers.map_in_order(work, chunked(items)):
                 results, rows, errors = ([], [], [outcome]) if isinstance(outcome, ReadError) else outcome
