@@ -6,8 +6,8 @@ read one circuit at a time, and only findings (missing, unexpected, duplicated) 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -24,12 +24,10 @@ from replay.audit.facts import CableFacts
 from replay.audit.precedence import Inversion
 from replay.store import audit_reads as reads
 from replay.store.audit_reads import (
-    DeliveryCounts,
     ReceiptCounts,
     cable_ids,
     cable_rows,
     channel_serials,
-    delivery_counts,
     has_transmissions,
     receipt_counts,
     receipt_totals,
@@ -89,6 +87,26 @@ def missing_rows(store: AuditStore, run: str, status: str) -> list[MissingRow]:
     """Planned deliveries without a receipt, with the recorded reason (or the drop's, or a pending note)."""
     pending = unrecorded_reason(status)
     return [MissingRow._make(row) for row in reads.missing_rows(store, run, pending)]
+
+
+class DeliveryCounts(NamedTuple):
+    """Planned deliveries and those of them that have a receipt, per (post, planned rank); and how
+    many of the planned ones are NIACT."""
+
+    planned: dict[tuple[str, int], int]
+    received: dict[tuple[str, int], int]
+    niact: int
+
+
+def delivery_counts(store: AuditStore, run: str, missing: Sequence[MissingRow]) -> DeliveryCounts:
+    """The run's planned deliveries counted (`planned_counts`), and the received ones among them: the
+    planned less the `missing` ones (`missing_rows` of the run), per (post, planned rank). The
+    deliveries are looked up in the receipts once, for the missing rows, not a second time to count."""
+    planned, niact = reads.planned_counts(store, run)
+    received = dict(planned)
+    for row in missing:
+        received[row.post, row.rank] -= 1
+    return DeliveryCounts(planned, {key: n for key, n in received.items() if n}, niact)
 
 
 def submitted_count(store: AuditStore, run: str) -> int | None:

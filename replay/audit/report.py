@@ -25,7 +25,7 @@ from replay.audit.cables import ContinuitySection, with_channel_gaps
 from replay.audit.circuits import CircuitSection, circuit_section
 from replay.audit.consistency import KINDS as CONSISTENCY_KINDS
 from replay.audit.consistency import Finding, count_by_kind
-from replay.audit.distribution import Distribution, distribution
+from replay.audit.distribution import Distribution, MissingRow, distribution
 from replay.audit.gcpause import cycle_collection_paused
 from replay.audit.precedence import (
     Inversion,
@@ -124,8 +124,9 @@ def _build_report(store: AuditStore, run: str, *, with_timeline: bool, parallel:
     if parallel is None:
         parallel = load.cable_rows(store, run) >= PARALLEL_FROM_CABLES
     helper = worker.start(str(store.path), run, with_timeline) if parallel else None
-    deliveries, receipts = load.delivery_counts(store, run), load.receipt_counts(store, run)
-    dist = distribution_section(store, run, header.status, deliveries, receipts)
+    missing = load.missing_rows(store, run, header.status)
+    deliveries, receipts = load.delivery_counts(store, run, missing), load.receipt_counts(store, run)
+    dist = distribution_section(store, run, header.status, deliveries, missing, receipts)
     inversions = inversion_figures(store, run)
     serials = load.channel_serials(store, run, receipts.serial_breaks)
     sections = worker.result(helper) if helper is not None else None
@@ -164,11 +165,12 @@ def distribution_section(
     run: str,
     status: str,
     deliveries: load.DeliveryCounts,
+    missing: list[MissingRow],
     receipts: load.ReceiptCounts,
 ) -> Distribution:
-    """Planned against received, from the counts of the run's deliveries and receipts (its `cables`
-    left at 0, for the caller to fill in: `worker.sections_of` counts them as it reads them). The
-    finding rows are read only when the counts show there are some."""
+    """Planned against received, from the counts of the run's deliveries and receipts and its missing
+    deliveries (its `cables` left at 0, for the caller to fill in: `worker.sections_of` counts them as
+    it reads them). The other finding rows are read only when the counts show there are some."""
     planned, received = deliveries.planned, deliveries.received
     matched = sum(received.values())
     submitted = load.submitted_count(store, run)
@@ -176,7 +178,7 @@ def distribution_section(
         0,
         planned,
         received,
-        load.missing_rows(store, run, status) if sum(planned.values()) > matched else [],
+        missing,
         load.unexpected_rows(store, run) if receipts.rows > matched else [],
         load.duplicate_rows(store, run) if receipts.duplicates else [],
         load.other_means_rows(store, run),
