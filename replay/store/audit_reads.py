@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from replay.store.rows import ROLES, decode_addressees
 from replay.store.store import AuditStore
@@ -266,9 +266,8 @@ def sent_by_circuit(store: AuditStore, run: str) -> Iterator[tuple[str, list[tup
     run_id = store.run_id(run)
     names = post_names(store)
     execute = store.connection.execute
-    posts = [row[0] for row in execute("SELECT DISTINCT post FROM sent WHERE run_id = ?", (run_id,))]
     sql = "SELECT precedence, enqueued_at, started_at, cable FROM sent WHERE run_id = ? AND post = ?"
-    for post in posts:
+    for post in _posts_of(store, "sent", run_id):
         yield names[post], execute(sql, (run_id, post)).fetchall()
 
 
@@ -280,13 +279,28 @@ def receipts_by_circuit(
     run_id = store.run_id(run)
     names = post_names(store)
     execute = store.connection.execute
-    posts = [row[0] for row in execute("SELECT DISTINCT post FROM receipts WHERE run_id = ?", (run_id,))]
     sql = (
         "SELECT precedence, enqueued_sim, transmitted_sim, cable FROM receipts WHERE run_id = ? AND post = ? "
         "AND enqueued_sim IS NOT NULL AND transmitted_sim IS NOT NULL"
     )
-    for post in posts:
+    for post in _posts_of(store, "receipts", run_id):
         yield names[post], execute(sql, (run_id, post))
+
+
+def _posts_of(store: AuditStore, table: Literal["receipts", "sent"], run_id: int) -> list[int]:
+    """The post keys that have rows of a run in `receipts` or `sent` (both keyed by run, then post), in
+    order: each found by one search of the key for the next post above the last, instead of
+    `SELECT DISTINCT post`, which reads every row of the run (0.28 s for 2.4 million receipts)."""
+    sql = f"""
+        WITH RECURSIVE found(post) AS (
+            SELECT (SELECT min(post) FROM {table} WHERE run_id = ?1)
+            UNION ALL
+            SELECT (SELECT min(post) FROM {table} WHERE run_id = ?1 AND post > found.post)
+            FROM found WHERE found.post IS NOT NULL
+        )
+        SELECT post FROM found WHERE post IS NOT NULL
+        """
+    return [row[0] for row in store.connection.execute(sql, (run_id,))]
 
 
 def cable_ids(store: AuditStore, keys: set[int]) -> dict[int, str]:
