@@ -344,11 +344,17 @@ def received_time_at(store: AuditStore, run: str, position: int, count: int) -> 
 
 def received_histogram(
     store: AuditStore, run: str, first: float, last: float, width: float
-) -> Iterable[tuple[int, int, int]]:
+) -> list[tuple[int, int, int]]:
     """Receipts received from `first` to `last` in slices of `width` seconds: (slice from 0, rank,
-    receipts) for every slice and rank that has any."""
-    return store.connection.execute(
-        "SELECT CAST((received_sim - ?) / ? AS INTEGER), precedence, count(*) FROM receipts "
-        "WHERE run_id = ? AND received_sim >= ? AND received_sim <= ? GROUP BY 1, 2",
-        (first, width, store.run_id(run), first, last),
+    receipts) for every slice and rank that has any.
+
+    Each receipt comes back as one integer, `slice * 4 + rank`, counted in Python: a `GROUP BY` would
+    sort the 2.4 million rows of a large run first (1.5 against 1.1 s)."""
+    counted = Counter(
+        store.connection.execute(
+            "SELECT CAST((received_sim - ?) / ? AS INTEGER) * 4 + precedence FROM receipts "
+            "WHERE run_id = ? AND received_sim >= ? AND received_sim <= ?",
+            (first, width, store.run_id(run), first, last),
+        )
     )
+    return [(*divmod(code, 4), n) for (code,), n in counted.items()]
