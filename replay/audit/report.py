@@ -109,9 +109,9 @@ def build_report(
     """Audit one run of the store.
 
     With `parallel` (by default: for runs of `PARALLEL_FROM_CABLES` cables or more) the per-cable
-    sections (continuity, consistency), the latencies and the timeline are computed by
-    `replay.audit.worker` in a second process, with its own connection, while this one audits the
-    deliveries, the circuits and the channel serials. The cycle collector is paused meanwhile (see
+    sections (continuity, consistency) and the latencies are computed by `replay.audit.worker` in a
+    second process, with its own connection, while this one audits the deliveries, the circuits and
+    the channel serials, and computes the timeline. The cycle collector is paused meanwhile (see
     `replay.audit.gcpause`).
     """
     with cycle_collection_paused():
@@ -123,18 +123,19 @@ def _build_report(store: AuditStore, run: str, *, with_timeline: bool, parallel:
     header = load.run_header(store, run)
     if parallel is None:
         parallel = load.cable_rows(store, run) >= PARALLEL_FROM_CABLES
-    helper = worker.start(str(store.path), run, with_timeline) if parallel else None
+    helper = worker.start(str(store.path), run) if parallel else None
     missing = load.missing_rows(store, run, header.status)
     deliveries, receipts = load.delivery_counts(store, run, missing), load.receipt_counts(store, run)
     dist = distribution_section(store, run, header.status, deliveries, missing, receipts)
     inversions = inversion_figures(store, run)
     serials = load.channel_serials(store, run, receipts.serial_breaks)
+    timeline = load.timeline(store, run) if with_timeline else None
     sections = worker.result(helper) if helper is not None else None
     if sections is None:
         if helper is not None:
             _log.warning("audit helper process failed; computing its part here", run=run)
-        sections = worker.sections_of(store, run, with_timeline)
-    continuity, inconsistencies, latencies, cables, timeline = sections
+        sections = worker.sections_of(store, run)
+    continuity, inconsistencies, latencies, cables = sections
     continuity = with_channel_gaps(continuity, serials)
     dist.cables = cables  # counted as `worker.sections_of` read them
     precedence = precedence_section(

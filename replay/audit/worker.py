@@ -1,13 +1,12 @@
-"""`python -m replay.audit.worker DB RUN [--timeline]`: the parts of an audit that need not wait for the
-others, the per-cable sections (continuity, consistency, and the count of the recorded cables read for
-them), the receipts' latencies and, with `--timeline`, the HTML report's timeline, computed in a separate
-process (its own interpreter and connection) and written to standard output as msgpack."""
+"""`python -m replay.audit.worker DB RUN`: the parts of an audit that need not wait for the others, the
+per-cable sections (continuity, consistency, and the count of the recorded cables read for them) and the
+receipts' latencies, computed in a separate process (its own interpreter and connection) and written to
+standard output as msgpack."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-from typing import Any
 
 import msgspec
 
@@ -18,24 +17,24 @@ from replay.audit.gcpause import cycle_collection_paused
 from replay.audit.precedence import LatencyFigures, latency_figures
 from replay.store.store import AuditStore
 
-#: What the worker computes: the continuity section, the consistency findings, the latency figures, the
-#: number of recorded cables, and the timeline (`load.timeline`) when asked for, else None.
-Sections = tuple[ContinuitySection, list[Finding], LatencyFigures, int, dict[str, Any] | None]
+#: What the worker computes: the continuity section, the consistency findings, the latency figures and
+#: the number of recorded cables.
+Sections = tuple[ContinuitySection, list[Finding], LatencyFigures, int]
 
 _decoder = msgspec.msgpack.Decoder(Sections)
 
 
-def sections_of(store: AuditStore, run: str, with_timeline: bool = False) -> Sections:
+def sections_of(store: AuditStore, run: str) -> Sections:
     """The worker's part of the audit of a run, computed here (in whichever process calls it)."""
     continuity, findings, cables = cable_sections_of(store, run)
     latencies = latency_figures(*load.latencies(store, run))
-    return continuity, findings, latencies, cables, load.timeline(store, run) if with_timeline else None
+    return continuity, findings, latencies, cables
 
 
-def start(path: str, run: str, with_timeline: bool = False) -> subprocess.Popen[bytes]:
+def start(path: str, run: str) -> subprocess.Popen[bytes]:
     """Start the worker on a store file and run."""
     return subprocess.Popen(
-        [sys.executable, "-m", "replay.audit.worker", path, run, *(["--timeline"] if with_timeline else [])],
+        [sys.executable, "-m", "replay.audit.worker", path, run],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -54,11 +53,11 @@ def result(process: subprocess.Popen[bytes]) -> Sections | None:
 
 def main(argv: list[str]) -> int:
     """Compute and write the sections; exit status 0, or 2 on a usage error."""
-    if len(argv) not in (2, 3) or argv[2:] not in ([], ["--timeline"]):
-        print("usage: python -m replay.audit.worker DB RUN [--timeline]", file=sys.stderr)
+    if len(argv) != 2:
+        print("usage: python -m replay.audit.worker DB RUN", file=sys.stderr)
         return 2
     with AuditStore(argv[0], create=False, read_only=True) as store, cycle_collection_paused():
-        sections = sections_of(store, argv[1], with_timeline=len(argv) == 3)
+        sections = sections_of(store, argv[1])
     sys.stdout.buffer.write(msgspec.msgpack.encode(sections))
     return 0
 
