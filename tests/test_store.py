@@ -329,6 +329,46 @@ def test_coded_rows_name_each_key_once_and_a_batch_out_of_order_is_refused(store
     assert count(store, "SELECT duplicates FROM receipts") == 1  # the receipt repeated
 
 
+def test_coded_rows_many_to_a_statement_keep_repeated_keys_as_one_row_statements_do(
+    store: AuditStore,
+) -> None:
+    run = store.start_run(None, "simulate", {})
+    coder = RowCoder()
+    cables, posts, reasons = coder.cables, coder.posts, coder.reasons
+    pairs = [(f"08TOKYO{n}", ri) for n in range(100) for ri in ("RUEHC", "RUEHFK")]  # 200 keys
+    # Repeats within a statement's 64 rows, across statements, in the last statement and in a later batch.
+    order = [*range(0, 10), 3, *range(10, 70), 65, 0, *range(70, 150), 149]
+    deliveries = [
+        (cables[c], posts[p], 0, n % 4, n % 2, reasons[(f"TO {p}",)]) for n, (c, p) in enumerate(pairs)
+    ]
+    receipts = [
+        (cables[c], posts[p], 1, 2, 0, n, 10.0 * n, 10.0 * n + 1, 10.0 * n + 2, 10.0 * n + 3)
+        for n, (c, p) in enumerate(pairs)
+    ]
+    store.record_rows(run, coder.batch([deliveries[i] for i in order], [receipts[i] for i in order]))
+    later = [*range(140, 200), 0, 141]
+    store.record_rows(run, coder.batch([deliveries[i] for i in later], [receipts[i] for i in later]))
+    got = store.connection.execute(
+        "SELECT c.cable_id, p.ri, r.channel_serial, r.received_sim, r.duplicates FROM receipts AS r "
+        "JOIN cables AS c ON c.id = r.cable JOIN posts AS p ON p.id = r.post ORDER BY r.channel_serial"
+    ).fetchall()
+    repeats = {i: (order + later).count(i) - 1 for i in range(len(pairs))}
+    assert got == [(*pairs[i], i, 10.0 * i + 3, repeats[i]) for i in range(len(pairs))]
+    planned = "SELECT count(*), sum(d.precedence), sum(d.niact) FROM deliveries AS d"
+    assert store.connection.execute(planned).fetchone() == (200, sum(n % 4 for n in range(200)), 100)
+
+
+def test_a_coded_row_the_table_refuses_fails_its_whole_batch(store: AuditStore) -> None:
+    run = store.start_run(None, "simulate", {})
+    coder = RowCoder()
+    cables, posts, reasons = coder.cables, coder.posts, coder.reasons
+    deliveries = [(cables[f"08TOKYO{n}"], posts["RUEHC"], 0, 2, 0, reasons[()]) for n in range(100)]
+    refused = (cables["08TOKYO100"], posts["RUEHC"], None, 2, 0, reasons[()])  # no role: NOT NULL
+    with pytest.raises(sqlite3.IntegrityError, match="NOT NULL"):
+        store.record_rows(run, coder.batch([*deliveries, refused], []))  # type: ignore[list-item]
+    assert count(store, "SELECT count(*) FROM deliveries") == 0
+
+
 def test_sent_transmissions_are_recorded_per_circuit(store: AuditStore) -> None:
     run = store.start_run(None, "simulate", {})
     sent = [

@@ -21,6 +21,7 @@ import msgspec
 import platformdirs
 import structlog
 
+from replay.store.bulk import BulkInsert, interleave
 from replay.store.owner import owner_gone, this_process
 from replay.store.receipt import Receipt
 from replay.store.rows import ROLE_CODES, CableRow, RowBatch, cable_rows
@@ -57,18 +58,20 @@ _RUN_TABLES = (
 #: The status a `running` run whose owner is gone is read as (and marked with by a writer).
 ABORTED = "aborted"
 
-_RECEIPT_SQL = """
-INSERT INTO receipts (run_id, cable, post, role, precedence, niact, channel_serial,
-    scheduled_sim, enqueued_sim, transmitted_sim, received_sim)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (run_id, post, cable) DO UPDATE SET duplicates = duplicates + 1
-"""
+#: Receipts: a repeated one counts as a duplicate of the row already there.
+_RECEIPTS = BulkInsert(
+    "receipts",
+    ("run_id", "cable", "post", "role", "precedence", "niact", "channel_serial",
+     "scheduled_sim", "enqueued_sim", "transmitted_sim", "received_sim"),
+    "ON CONFLICT (run_id, post, cable) DO UPDATE SET duplicates = duplicates + 1",
+)  # fmt: skip
 
-_DELIVERY_SQL = """
-INSERT INTO deliveries (run_id, cable, post, role, precedence, niact, reasons)
-VALUES (?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT DO NOTHING
-"""
+#: Planned deliveries: a repeated one is left out.
+_DELIVERIES = BulkInsert(
+    "deliveries",
+    ("run_id", "cable", "post", "role", "precedence", "niact", "reasons"),
+    "ON CONFLICT DO NOTHING",
+)
 
 _RECEIPT_WALL_SQL = """
 INSERT INTO receipt_wall (run_id, cable, post, scheduled_wall, enqueued_wall, transmitted_wall, received_wall)
@@ -107,6 +110,20 @@ class _ReasonKeys(dict[str, int]):
         key: int = execute("SELECT id FROM delivery_reasons WHERE text = ?", (text,)).fetchone()[0]
         self[text] = key
         return key
+
+
+def _store_rows(
+    run_id: int, rows: Sequence[tuple[int | float, ...]], keys: dict[int, list[int]]
+) -> list[Any]:
+    """Coded rows (`RowBatch`) as the flat values of their store rows (`bulk.interleave`): the run id, then
+    the row's values, with the codes of the columns that `keys` names (by their index in the row) turned
+    into store keys, a column at a time. An IndexError for a code that `keys` does not have."""
+    if not rows:
+        return []
+    columns: list[Sequence[Any]] = [[run_id] * len(rows), *zip(*rows, strict=True)]
+    for index, key_of_code in keys.items():
+        columns[index + 1] = [key_of_code[code] for code in columns[index + 1]]
+    return interleave(columns)
 
 
 class _RowKeys:
@@ -679,7 +696,7 @@ class AuditStore:
             roles = ROLE_CODES
             reasons = self._reason_keys
             self.connection.executemany(
-                _DELIVERY_SQL,
+                _DELIVERIES.one_row_sql,
                 [
                     (
                         run_id,
@@ -833,7 +850,7 @@ class AuditStore:
             rank = RANK
             roles = ROLE_CODES
             self.connection.executemany(
-                _RECEIPT_SQL,
+                _RECEIPTS.one_row_sql,
                 [
                     (
                         run_id,
@@ -890,18 +907,12 @@ class AuditStore:
             keys.reasons.extend([reason_keys[text] for text in batch.reasons])
             cables, posts, reasons = keys.cables, keys.posts, keys.reasons
             try:
-                deliveries = [
-                    (run_id, cables[cable], posts[post], role, rank, niact, reasons[why])
-                    for cable, post, role, rank, niact, why in batch.deliveries
-                ]
-                receipts = [
-                    (run_id, cables[cable], posts[post], role, rank, niact, serial, at, queued, sent, got)
-                    for cable, post, role, rank, niact, serial, at, queued, sent, got in batch.receipts
-                ]
+                deliveries = _store_rows(run_id, batch.deliveries, {0: cables, 1: posts, 5: reasons})
+                receipts = _store_rows(run_id, batch.receipts, {0: cables, 1: posts})
             except IndexError:
                 raise StoreError(f"rows of run {run!r} use a code that no batch named") from None
-            self.connection.executemany(_DELIVERY_SQL, deliveries)
-            self.connection.executemany(_RECEIPT_SQL, receipts)
+            _DELIVERIES.insert(self.connection, deliveries)
+            _RECEIPTS.insert(self.connection, receipts)
 
     def record_drops(self, run: str, drops: Iterable[Any], reason: str = "dropped (lossy post)") -> None:
         """Record deliveries a post dropped on purpose. Each drop is anything with `cable_id` and
