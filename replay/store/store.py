@@ -2,7 +2,8 @@
 
 One file holds many runs (its tables: `replay.store.schema`; its rows: `replay.store.rows`). The file
 is opened in WAL mode, so readers (`cableroute who-got`, `audit`) see a consistent snapshot while a run
-is still writing. Writes go in batches: one transaction and one `executemany` per table per batch.
+is still writing. Writes go in batches: one transaction per batch, one `executemany` per table (the
+deliveries and receipts of `record_rows` many rows to a statement, `replay.store.bulk`).
 """
 
 from __future__ import annotations
