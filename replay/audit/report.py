@@ -26,13 +26,13 @@ from replay.audit.circuits import CircuitSection, circuit_section
 from replay.audit.consistency import KINDS as CONSISTENCY_KINDS
 from replay.audit.consistency import Finding, count_by_kind
 from replay.audit.distribution import Distribution, MissingRow, distribution
-from replay.audit.gcpause import cycle_collection_paused
 from replay.audit.precedence import (
     Inversion,
     LatencyFigures,
     LatencyStats,
     NiactStats,
 )
+from replay.gcpause import cycle_collection_paused
 from replay.store.store import REJECTION_KINDS, AuditStore
 
 _log = structlog.get_logger()
@@ -112,7 +112,7 @@ def build_report(
     sections (continuity, consistency) and the latencies are computed by `replay.audit.worker` in a
     second process, with its own connection, while this one audits the deliveries, the circuits and
     the channel serials, and computes the timeline. The cycle collector is paused meanwhile (see
-    `replay.audit.gcpause`).
+    `replay.gcpause`).
     """
     with cycle_collection_paused():
         return _build_report(store, run, with_timeline=with_timeline, parallel=parallel)

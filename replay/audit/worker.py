@@ -13,8 +13,8 @@ import msgspec
 from replay.audit import load
 from replay.audit.cables import ContinuitySection, cable_sections_of
 from replay.audit.consistency import Finding
-from replay.audit.gcpause import cycle_collection_paused
 from replay.audit.precedence import LatencyFigures, latency_figures
+from replay.gcpause import cycle_collection_paused
 from replay.store.store import AuditStore
 
 #: What the worker computes: the continuity section, the consistency findings, the latency figures and

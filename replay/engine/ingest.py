@@ -19,8 +19,8 @@ from typing import Any
 
 import structlog
 
-from replay.audit.gcpause import cycle_collection_paused
 from replay.engine.runs import RunSummary
+from replay.gcpause import cycle_collection_paused
 from replay.inputs.corpus import CableText, CsvSlice, ReadError
 from replay.inputs.workers import Chunk, Workers, chunk_texts, chunked
 from replay.store.rows import CableRow, cable_rows, row_replay_key

@@ -34,6 +34,7 @@ import structlog
 
 from replay.engine.ingest import Ingest
 from replay.engine.runs import RunOptions, RunSummary, Window, post_names
+from replay.gcpause import cycle_collection_paused
 from replay.inputs.corpus import CableText, CsvSlice, ReadError
 from replay.store.process import StoreProcess
 from replay.store.rows import ROLE_CODES, DeliveryRow, ReceiptRow, RowCoder
@@ -265,21 +266,15 @@ class Simulation:
     ) -> None:
         """Plan and inject every cable in replay order, advancing the network as time goes on.
 
-        The cycle collector is off meanwhile: pass 2 makes millions of objects that cannot form cycles
-        (plans, deliveries and transmissions are Structs without GC, rows are tuples of numbers), and the
-        collections they set off (one per 400 deliveries or so) find nothing and cost a tenth of its time.
-        """
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        The cycle collector is paused meanwhile (`replay.gcpause`): plans, deliveries and transmissions
+        are Structs without GC and rows are tuples of numbers, so its collections would find nothing."""
+        with cycle_collection_paused():
             self._replay(keys, packed, topology)
-        finally:
-            if collecting:
-                gc.enable()
 
     def _replay(
         self, keys: list[tuple[int, float, float, int, int]], packed: list[bytes], topology: Topology
     ) -> None:
+        """`_route`'s work."""
         began = time.perf_counter()
         network = self._network(topology, keys)
         plan = Planner(topology).plan
