@@ -152,11 +152,8 @@ def _capture(out: str, arguments: list[str]) -> None:
 def _apply(capture: str, db: str, first: int = 0, last: int | None = None) -> None:
     """Apply a capture to a new store as the writer process does; print pass 2's CPU seconds. Cable
     rows go first (the cable rows gathered at the end of pass 1 are sent with pass 2's first request)."""
-    import gc
-
     import msgspec
 
-    from replay.store import process
     from replay.store.writes import ProcessWrite, RecordCableRows
 
     decoder = msgspec.msgpack.Decoder(ProcessWrite)
@@ -169,52 +166,59 @@ def _apply(capture: str, db: str, first: int = 0, last: int | None = None) -> No
         else:
             timed.append(blob)
     timed = timed[first:last]
-    with AuditStore(Path(db)) as store:
-        store.start_run(setup[0].run, "simulate", {})
-    gc.disable()
-    getattr(process, "_bind_none_and_bytes_as_they_are", lambda: None)()
-    store = AuditStore(Path(db), create=False)
-    store.connection.execute(f"PRAGMA wal_autocheckpoint={process.CHECKPOINT_PAGES}")
+    store = _writer_store(db, setup[0].run)
     for write in setup:
         write.apply(store)
     del setup
     started = resource.getrusage(resource.RUSAGE_SELF)
     for blob in timed:
         decoder.decode(blob).apply(store)
-    ended = resource.getrusage(resource.RUSAGE_SELF)
+    cpu, system = _cpu_since(started)
     store.close()
-    user, system = ended.ru_utime - started.ru_utime, ended.ru_stime - started.ru_stime
-    print(f"{user + system:.3f} {system:.3f} {len(timed)}")
+    print(f"{cpu:.3f} {system:.3f} {len(timed)}")
 
 
 def _apply_cables(capture: str, db: str, count: int | None = None) -> None:
     """Apply the cable-row requests of a capture to a new store as the writer process does, the first
     `count` of them; print their CPU seconds, the requests and the rows."""
-    import gc
-
     import msgspec
 
-    from replay.store import process
     from replay.store.writes import ProcessWrite, RecordCableRows
 
     decoder = msgspec.msgpack.Decoder(ProcessWrite)
     requests = [blob for _, blob in pickle.loads(Path(capture).read_bytes())]
     timed = [blob for blob in requests if isinstance(decoder.decode(blob), RecordCableRows)][:count]
-    first = decoder.decode(requests[0])
-    with AuditStore(Path(db)) as store:
-        store.start_run(first.run, "simulate", {})
-    gc.disable()
-    getattr(process, "_bind_none_and_bytes_as_they_are", lambda: None)()
-    store = AuditStore(Path(db), create=False)
-    store.connection.execute(f"PRAGMA wal_autocheckpoint={process.CHECKPOINT_PAGES}")
+    store = _writer_store(db, decoder.decode(requests[0]).run)
     rows = 0
     started = resource.getrusage(resource.RUSAGE_SELF)
     for blob in timed:
         rows += decoder.decode(blob).apply(store)
-    ended = resource.getrusage(resource.RUSAGE_SELF)
+    cpu, system = _cpu_since(started)
     store.close()
+    print(f"{cpu:.3f} {system:.3f} {len(timed)} {rows}")
+
+
+def _writer_store(db: str, run: str) -> AuditStore:
+    """A new store at `db` with `run` started, opened as the writer process opens it: its adapters and
+    checkpoint interval, no cycle collector."""
+    import gc
+
+    from replay.store import process
+
+    with AuditStore(Path(db)) as store:
+        store.start_run(run, "simulate", {})
+    gc.disable()
+    getattr(process, "_bind_none_and_bytes_as_they_are", lambda: None)()  # (not in older trees)
+    store = AuditStore(Path(db), create=False)
+    store.connection.execute(f"PRAGMA wal_autocheckpoint={process.CHECKPOINT_PAGES}")
+    return store
+
+
+def _cpu_since(started: resource.struct_rusage) -> tuple[float, float]:
+    """CPU seconds of this process since `started` (user and system, then system alone)."""
+    ended = resource.getrusage(resource.RUSAGE_SELF)
     user, system = ended.ru_utime - started.ru_utime, ended.ru_stime - started.ru_stime
-    print(f"{user + system:.3f} {system:.3f} {len(timed)} {rows}")
+    return user + system, system
 
 
 def _in_tree(tree: Path, *args: str) -> str:
